@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/**
+ * @title Roles
+ * @notice The AccessManager role ids of SomStack. One role, one power.
+ * @dev Contracts do not read these constants: the deploy plan (`somstack.roles`) wires every
+ * restricted selector to its role in the AccessManager and labels the roles there. This library
+ * is the Solidity statement of the same table, and `tests/governance/test_roles.py` fails if the
+ * two ever disagree. Role 0 is AccessManager's ADMIN_ROLE; `type(uint64).max` is PUBLIC_ROLE.
+ */
+library Roles {
+    /// @dev AccessManager's admin: grants and revokes roles, sets function roles and delays.
+    uint64 internal constant ADMIN = 0;
+    /// @dev Mints KGST against a fiat deposit, within the allowance the minter admin gave it.
+    uint64 internal constant MINTER = 1;
+    /// @dev Sets, raises, lowers and removes minter allowances.
+    uint64 internal constant MINTER_ADMIN = 2;
+    /// @dev Burns KGST it holds when it is redeemed for fiat som (redemption desk).
+    uint64 internal constant BURNER = 3;
+    /// @dev Pauses transfers, minting or redemption (guardians hold this role alone).
+    uint64 internal constant PAUSER = 4;
+    /// @dev Lifts a pause.
+    uint64 internal constant UNPAUSER = 5;
+    /// @dev Blocks and unblocks addresses; proposes seizures of blocked balances (maker).
+    uint64 internal constant COMPLIANCE = 6;
+    /// @dev Approves and executes, or rejects, a proposed seizure (checker).
+    uint64 internal constant SEIZE_APPROVER = 7;
+    /// @dev Returns tokens sent to a SomStack contract by mistake.
+    uint64 internal constant RESCUER = 8;
+    /// @dev Upgrades a SomStack proxy, behind an execution delay.
+    uint64 internal constant UPGRADER = 9;
+}
