@@ -1,0 +1,55 @@
+# SomStack: three front doors. Each installs what it needs on first use (and again only when
+# package.json, package-lock.json, pyproject.toml or constraints.txt change).
+#   make demo   start a local chain, deploy the system, exercise it, print what happened
+#   make test   run the whole test suite against a local anvil
+#   make bench  gas and speed benchmarks (see benchmarks/)
+
+PYTHON ?= python3
+SOLC_VERSION := 0.8.37
+VENV := .venv
+STAMPS := .make
+BIN := $(CURDIR)/$(VENV)/bin
+
+export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+
+.PHONY: demo test bench install compile clean
+
+demo: install
+	$(BIN)/somstack demo
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m somstack.bench
+
+install: $(STAMPS)/node $(STAMPS)/python
+
+compile: install
+	$(BIN)/brownie compile
+
+$(STAMPS)/node: package.json package-lock.json tools/solc-shim.js
+	npm ci --no-audit --no-fund
+	@node_modules/.bin/anvil --version | head -1
+	mkdir -p .solcx
+	ln -sf ../tools/solc-shim.js .solcx/solc-v$(SOLC_VERSION)
+	chmod +x tools/solc-shim.js
+	@.solcx/solc-v$(SOLC_VERSION) --version | tail -1
+	@mkdir -p $(STAMPS) && touch $@
+
+# brownie's PyPI wheel is mypyc-compiled and breaks stateful tests, coverage and network
+# config; its pure-Python build is reinstalled over it (../shared/TOOLCHAIN.md).
+$(STAMPS)/python: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SomStack needs Python >= 3.11; set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt setuptools wheel
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	BROWNIE_NOCOMPILE=1 $(BIN)/pip install --quiet --force-reinstall --no-deps --no-cache-dir \
+		--no-binary eth-brownie --no-build-isolation -c constraints.txt eth-brownie
+	@! find $(VENV) -path '*site-packages/brownie/*.so' | grep -q . || (echo "brownie is still the compiled build" >&2; exit 1)
+	@mkdir -p $(STAMPS) && touch $@
+
+clean:
+	rm -rf build reports $(STAMPS)

@@ -1,0 +1,178 @@
+"""Settings: the project root, brownie-config.yaml (compiler, networks, deployment) and .env.
+
+brownie-config.yaml is the one place for compiler and network settings; this module reads the
+same file brownie reads, so the CLI, the tests and ``brownie run`` agree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dotenv import load_dotenv
+
+from .errors import ConfigError
+
+CONFIG_FILE = "brownie-config.yaml"
+_ENV_REF = re.compile(r"^\$\{?([A-Z_][A-Z0-9_]*)\}?$")
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: the nearest folder at or above ``start`` holding brownie-config.yaml.
+
+    ``SOMSTACK_ROOT`` overrides the search.
+    """
+    if os.environ.get("SOMSTACK_ROOT"):
+        root = Path(os.environ["SOMSTACK_ROOT"]).resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise ConfigError(f"SOMSTACK_ROOT={root} has no {CONFIG_FILE}")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(f"no {CONFIG_FILE} here or above {here}: run somstack from the project folder")
+
+
+def prepare_environment(root: Path) -> None:
+    """Loads ``.env`` and puts the project's node tools and compiler shim where brownie looks.
+
+    Variables already set in the environment win over ``.env``.
+    """
+    env_file = root / ".env"
+    if env_file.is_file():
+        load_dotenv(env_file, override=False)
+    node_bin = str(root / "node_modules" / ".bin")
+    if node_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = node_bin + os.pathsep + os.environ.get("PATH", "")
+    os.environ.setdefault("SOLCX_BINARY_PATH", str(root / ".solcx"))
+
+
+@dataclass(frozen=True)
+class Network:
+    """A named network of the operator CLI."""
+
+    name: str
+    rpc: str | None
+    rpc_source: str
+    chain_id: int
+    dev: bool = False
+    mainnet: bool = False
+    explorer: str | None = None
+
+
+@dataclass(frozen=True)
+class CompilerSettings:
+    version: str
+    evm_version: str
+    optimizer: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"solc": self.version, "evmVersion": self.evm_version, "optimizer": dict(self.optimizer)}
+
+
+@dataclass(frozen=True)
+class StablecoinParams:
+    name: str
+    symbol: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class DeploymentParams:
+    """What the deploy plan needs besides the chain: token metadata, delays, role holders."""
+
+    stablecoin: StablecoinParams
+    upgrade_delay: int  # [s]
+    dev_holders: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    raw: dict[str, Any]
+
+    @property
+    def compiler(self) -> CompilerSettings:
+        compiler = self.raw.get("compiler", {})
+        solc = compiler.get("solc", {})
+        return CompilerSettings(
+            version=str(solc.get("version")),
+            evm_version=str(compiler.get("evm_version")),
+            optimizer=solc.get("optimizer", {}),
+        )
+
+    @property
+    def _somstack(self) -> dict[str, Any]:
+        section = self.raw.get("somstack")
+        if not isinstance(section, dict):
+            raise ConfigError(f"{CONFIG_FILE} has no 'somstack:' section")
+        return section
+
+    @property
+    def anvil(self) -> dict[str, Any]:
+        return dict(self._somstack.get("anvil", {}))
+
+    def network_names(self) -> list[str]:
+        return list(self._somstack.get("networks", {}))
+
+    def network(self, name: str) -> Network:
+        networks = self._somstack.get("networks", {})
+        if name not in networks:
+            known = ", ".join(networks) or "none"
+            raise ConfigError(f"unknown network '{name}' (known: {known})")
+        entry = networks[name] or {}
+        rpc_source = str(entry.get("rpc", ""))
+        rpc = _resolve_env(rpc_source)
+        try:
+            chain_id = int(entry["chain_id"])
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(f"network '{name}' needs an integer chain_id in {CONFIG_FILE}") from None
+        return Network(
+            name=name,
+            rpc=rpc,
+            rpc_source=rpc_source,
+            chain_id=chain_id,
+            dev=bool(entry.get("dev", False)),
+            mainnet=bool(entry.get("mainnet", False)),
+            explorer=entry.get("explorer"),
+        )
+
+    def deployment(self, network: str) -> DeploymentParams:
+        section = dict(self._somstack.get("deployment", {}))
+        overrides = (section.pop("overrides", None) or {}).get(network, {}) or {}
+        merged = {**section, **overrides}
+        token = merged.get("stablecoin", {})
+        try:
+            return DeploymentParams(
+                stablecoin=StablecoinParams(
+                    name=str(token["name"]), symbol=str(token["symbol"]), decimals=int(token.get("decimals", 18))
+                ),
+                upgrade_delay=int(merged["upgrade_delay"]),
+                dev_holders={k: [int(i) for i in v] for k, v in (merged.get("dev_holders") or {}).items()},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"somstack.deployment in {CONFIG_FILE} is incomplete: {exc}") from None
+
+
+def _resolve_env(value: str) -> str | None:
+    """``$VAR`` or ``${VAR}`` → the variable's value (None when unset); anything else as is."""
+    match = _ENV_REF.match(value.strip())
+    if match:
+        return os.environ.get(match.group(1)) or None
+    return value or None
+
+
+def load_settings(root: Path | None = None) -> Settings:
+    root = root or find_root()
+    prepare_environment(root)
+    path = root / CONFIG_FILE
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path.name}: {exc}") from None
+    return Settings(root=root, raw=raw)

@@ -1,0 +1,65 @@
+"""Compiled artifacts: brownie compiles (with brownie-config.yaml's settings) into build/;
+everything here reads those artifacts, so there is one compiler path."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+
+from .errors import ArtifactError, ErrorDecoder
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+
+    def contract(self, w3: Web3, address: str | None = None) -> Contract | type[Contract]:
+        if address is None:
+            return w3.eth.contract(abi=self.abi, bytecode=self.bytecode)
+        return w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.abi)
+
+
+class Artifacts:
+    """The build/contracts folder of the project."""
+
+    def __init__(self, root: Path):
+        self.folder = root / "build" / "contracts"
+
+    def get(self, name: str) -> Artifact:
+        path = self.folder / f"{name}.json"
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ArtifactError(f"no artifact for {name}: compile first (brownie compile)") from None
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"artifact {path.name} is unreadable: {exc}") from None
+        return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""))
+
+    @cached_property
+    def decoder(self) -> ErrorDecoder:
+        abis = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                abis.append(json.loads(path.read_text()).get("abi", []))
+            except (OSError, ValueError):
+                continue
+        return ErrorDecoder(abis)
+
+
+def compile_project(root: Path) -> None:
+    """Compiles what changed, through brownie, with the settings of brownie-config.yaml."""
+    from brownie import project  # imported late: brownie is slow to import
+
+    if project.get_loaded_projects():
+        return  # inside brownie (tests, `brownie run`): it has compiled already
+    loaded = project.load(root, raise_if_loaded=False)
+    loaded.close(raises=False)

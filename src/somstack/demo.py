@@ -1,0 +1,159 @@
+"""The demo scenario of `make demo`: a local chain, the whole deployment, and KGST at work.
+
+It deploys through the same plan as operators do, then walks the life of the stablecoin:
+a mint within a minter's allowance (and the same deposit refused twice), a transfer, a permit,
+an EIP-3009 transfer paid by a relayer for a sender who holds no BNB, a blocked address
+refused (by the pre-check and by the chain), and a court-ordered seizure by two officers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from eth_account import Account
+from web3 import Web3
+
+from .chain import LocalNode, LocalSigner, NodeSigner, Sender
+from .config import Network, load_settings
+from .contracts import Artifacts
+from .deploy import DeployContext, deploy_system, resolve_holders
+from .errors import TransactionFailed
+from .signatures import Domain, random_nonce, sign_authorization, sign_permit
+
+Log = Callable[[str], None]
+UNIT = 10**18
+
+
+def kgst(amount: int) -> str:
+    return f"{amount / UNIT:,.2f} KGST"
+
+
+@dataclass
+class Actor:
+    name: str
+    sender: Sender
+
+    @property
+    def address(self) -> str:
+        return self.sender.signer.address
+
+
+class Demo:
+    def __init__(self, log: Log = print):
+        self.log = log
+        self.gas: dict[str, int] = {}
+
+    def step(self, title: str) -> None:
+        self.log(f"\n== {title}")
+
+    def act(self, actor: Actor, call: Any, what: str) -> Any:
+        receipt = actor.sender.transact({"to": call.address, "data": call._encode_transaction_data()}, what)
+        self.gas[what] = receipt["gasUsed"]
+        self.log(f"  {actor.name}: {what}  (gas {receipt['gasUsed']:,}, tx {receipt['transactionHash'].hex()[:18]}…)")
+        return receipt
+
+    def refused(self, actor: Actor, call: Any, what: str) -> str:
+        try:
+            actor.sender.transact({"to": call.address, "data": call._encode_transaction_data()}, what)
+        except TransactionFailed as exc:
+            self.log(f"  {actor.name}: {what} -> refused: {exc.error}")
+            return str(exc.error)
+        raise AssertionError(f"{what} should have been refused")
+
+    def run(self) -> dict[str, int]:
+        settings = load_settings()
+        base = settings.network("local")
+        started = time.monotonic()
+        with LocalNode(settings, base.chain_id) as node:
+            network = Network(name="local", rpc=node.url, rpc_source=node.url, chain_id=base.chain_id, dev=True)
+            w3 = Web3(Web3.HTTPProvider(node.url))
+            self.log(f"local chain: anvil at {node.url}, chain id {w3.eth.chain_id}, hardfork {settings.anvil.get('hardfork')}")
+            decoder = Artifacts(settings.root).decoder
+            dev = w3.eth.accounts
+
+            def node_actor(name: str, address: str) -> Actor:
+                return Actor(name, Sender(w3, NodeSigner(address), decoder))
+
+            deployer = node_actor("deployer", dev[0])
+            self.step("1. Deploy: AccessManager, KGST (UUPS proxy), roles and delays")
+            holders = resolve_holders(settings, network, w3)
+            ctx = DeployContext(settings, network, w3, deployer.sender, settings.deployment("local"), holders, log=self.log)
+            result = deploy_system(ctx)
+            manifest = result.manifest
+            artifacts = Artifacts(settings.root)
+            token = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
+            self.log(f"  AccessManager  {manifest.address('AccessManager')}")
+            self.log(f"  KGST (proxy)   {manifest.address('Stablecoin')}  -> implementation {manifest.contracts['Stablecoin']['implementation']}")
+            self.log(f"  manifest       {manifest.path.relative_to(settings.root)}")
+
+            role = {name: node_actor(name.lower(), accounts[0]) for name, accounts in holders.items()}
+            people = {name: Account.create() for name in ("alice", "bob", "carol", "mallory", "relayer")}
+            actor = {name: Actor(name, Sender(w3, LocalSigner(acct), decoder)) for name, acct in people.items()}
+            for name in ("bob", "mallory", "relayer"):
+                w3.eth.send_transaction({"from": dev[0], "to": people[name].address, "value": UNIT})  # 1 BNB for gas
+            self.log("  alice, carol: fresh keys holding no BNB; bob, mallory, relayer: 1 BNB each for gas")
+            alice, bob, carol, mallory, relayer = (actor[n] for n in ("alice", "bob", "carol", "mallory", "relayer"))
+            f = token.functions
+
+            self.step("2. Mint within the minter's allowance, against a fiat deposit reference")
+            self.act(role["MINTER_ADMIN"], f.configureMinter(role["MINTER"].address, 1_000_000 * UNIT), "configureMinter(minter, 1,000,000 KGST)")
+            deposit = Web3.keccak(text="NBKR-PAYMENT-ORDER-2025-000001")
+            self.act(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint 100,000 KGST to bob (deposit ref)")
+            self.refused(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint again with the same deposit ref")
+            self.refused(role["MINTER"], f.mint(bob.address, 2_000_000 * UNIT, Web3.keccak(text="ORDER-2")), "mint 2,000,000 KGST (over allowance)")
+            self.log(f"  minter allowance left: {kgst(f.minterAllowance(role['MINTER'].address).call())}")
+
+            self.step("3. Transfer")
+            self.act(bob, f.transfer(alice.address, 25_000 * UNIT), "transfer 25,000 KGST bob -> alice")
+            self.act(bob, f.transfer(mallory.address, 5_000 * UNIT), "transfer 5,000 KGST bob -> mallory")
+
+            self.step("4. Permit: alice (no BNB) signs an approval; bob submits it and spends")
+            domain = Domain.of(token)
+            deadline = w3.eth.get_block("latest")["timestamp"] + 3600
+            sig = sign_permit(domain, people["alice"].key, alice.address, bob.address, 5_000 * UNIT, f.nonces(alice.address).call(), deadline)
+            self.act(bob, f.permit(alice.address, bob.address, 5_000 * UNIT, deadline, sig.v, sig.r, sig.s), "permit(alice -> bob, 5,000 KGST)")
+            self.act(bob, f.transferFrom(alice.address, carol.address, 5_000 * UNIT), "transferFrom alice -> carol 5,000 KGST")
+
+            self.step("5. EIP-3009: alice signs a transfer, the relayer pays the BNB")
+            now = w3.eth.get_block("latest")["timestamp"]
+            nonce = random_nonce()
+            sig = sign_authorization(domain, people["alice"].key, alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce)
+            self.act(
+                relayer,
+                f.transferWithAuthorization(alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce, sig.v, sig.r, sig.s),
+                "transferWithAuthorization alice -> carol 1,000 KGST",
+            )
+            self.log(f"  alice still holds {w3.eth.get_balance(alice.address)} BNB; authorization used: {f.authorizationState(alice.address, nonce).call()}")
+
+            self.step("6. Sanctions: mallory is blocked and cannot move KGST")
+            self.act(role["COMPLIANCE"], f.blockAccount(mallory.address, Web3.keccak(text="UN-SANCTIONS-LIST-ENTRY-42")), "blockAccount(mallory)")
+            code = f.detectTransferRestriction(mallory.address, bob.address, 1_000 * UNIT).call()
+            self.log(f"  pre-check: {f.messageForTransferRestriction(code).call()} (code {code})")
+            self.refused(mallory, f.transfer(bob.address, 1_000 * UNIT), "mallory transfers 1,000 KGST to bob")
+            self.refused(bob, f.transfer(mallory.address, 1_000 * UNIT), "bob transfers 1,000 KGST to mallory")
+
+            self.step("7. Seizure by court order: one officer proposes, another approves")
+            recovery = role["BURNER"].address
+            balance = f.balanceOf(mallory.address).call()
+            case = Web3.keccak(text="BISHKEK-COURT-CASE-2025-117")
+            self.act(
+                role["COMPLIANCE"],
+                f.proposeSeizure(mallory.address, recovery, balance, case, Web3.keccak(text="evidence bundle")),
+                f"proposeSeizure(mallory, {kgst(balance)})",
+            )
+            seizure_id = f.seizureCount().call()
+            self.act(role["SEIZE_APPROVER"], f.executeSeizure(seizure_id), f"executeSeizure({seizure_id})")
+            self.act(role["BURNER"], f.burn(balance, Web3.keccak(text="SEIZED-FUNDS-RETURNED-117")), f"burn {kgst(balance)} (redemption ref)")
+
+            self.step("Balances")
+            for person in (alice, bob, carol, mallory):
+                self.log(f"  {person.name:8s} {kgst(f.balanceOf(person.address).call()):>22s}")
+            self.log(f"  total supply {kgst(f.totalSupply().call()):>18s}")
+            self.log(f"\ndemo finished in {time.monotonic() - started:.1f} s")
+        return self.gas
+
+
+def run_demo(log: Log = print) -> dict[str, int]:
+    return Demo(log).run()

@@ -1,0 +1,263 @@
+"""The one deployment plan of SomStack, idempotent and resumable.
+
+The plan: the AccessManager, the Stablecoin implementation and its ERC-1967 proxy (initialized
+in the proxy's constructor, so nobody can front-run the initializer), role labels, the
+function-to-role table of :mod:`somstack.roles`, and the role grants with their delays.
+
+Every step is recorded in ``deployments/<chain-id>.json`` as soon as its transaction is sent
+(``pending``, with its hash) and again when it is mined (``done``). A re-run skips what is done
+and whose code is on chain, waits for a pending transaction instead of sending it again, and
+checks on chain whether a configuration step already holds before paying for it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from eth_utils import function_abi_to_4byte_selector, is_address, to_checksum_address
+from web3 import Web3
+
+from .chain import Sender
+from .config import DeploymentParams, Network, Settings
+from .contracts import Artifacts
+from .errors import ConfigError, ManifestError
+from .manifest import Manifest, git_commit, manifest_path
+from .roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES, role_id
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class DeployContext:
+    settings: Settings
+    network: Network
+    w3: Web3
+    sender: Sender
+    params: DeploymentParams
+    holders: dict[str, list[str]]
+    log: Log = print
+    artifacts: Artifacts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.artifacts = Artifacts(self.settings.root)
+
+
+@dataclass
+class DeployResult:
+    manifest: Manifest
+    sent: int  # transactions sent by this run
+    already_complete: bool
+
+
+def resolve_holders(settings: Settings, network: Network, w3: Web3) -> dict[str, list[str]]:
+    """Who gets each role: the node's dev accounts on a dev chain, SOMSTACK_ROLE_<ROLE> otherwise."""
+    params = settings.deployment(network.name)
+    holders: dict[str, list[str]] = {}
+    if network.dev:
+        accounts = w3.eth.accounts
+        for role, indexes in params.dev_holders.items():
+            try:
+                holders[role] = [to_checksum_address(accounts[i]) for i in indexes]
+            except IndexError:
+                raise ConfigError(f"dev_holders.{role} names account {max(indexes)}, the node has {len(accounts)}") from None
+        return holders
+    for role in ROLES:
+        if role == "ADMIN":
+            continue
+        value = os.environ.get(f"SOMSTACK_ROLE_{role}", "").strip()
+        if not value:
+            continue
+        addresses = [a.strip() for a in value.split(",") if a.strip()]
+        for address in addresses:
+            if not is_address(address):
+                raise ConfigError(f"SOMSTACK_ROLE_{role} holds '{address}', which is not an address")
+        holders[role] = [to_checksum_address(a) for a in addresses]
+    return holders
+
+
+def selectors(abi: list[dict[str, Any]], names: tuple[str, ...]) -> list[bytes]:
+    """The 4-byte selectors of every overload of the functions ``names`` in ``abi``."""
+    found = [function_abi_to_4byte_selector(i) for i in abi if i.get("type") == "function" and i["name"] in names]
+    missing = set(names) - {i["name"] for i in abi if i.get("type") == "function"}
+    if missing:
+        raise ConfigError(f"the role table names functions the contract lacks: {', '.join(sorted(missing))}")
+    return found
+
+
+class _Run:
+    """One execution of the plan against one manifest."""
+
+    def __init__(self, ctx: DeployContext, manifest: Manifest):
+        self.ctx = ctx
+        self.manifest = manifest
+        self.sent = 0
+
+    # --- primitives ---
+
+    def _code_at(self, address: str) -> bool:
+        return len(self.ctx.w3.eth.get_code(Web3.to_checksum_address(address))) > 0
+
+    def _send(self, record: dict[str, Any], tx: dict[str, Any], what: str) -> Any:
+        """Sends ``tx`` unless ``record`` holds a pending transaction, which is awaited instead."""
+        sender = self.ctx.sender
+        if record.get("status") == "pending" and record.get("txHash"):
+            receipt = sender.receipt_if_mined(record["txHash"])
+            if receipt is not None:
+                self.ctx.log(f"  {what}: found the pending transaction {record['txHash']} mined")
+                return receipt
+            self.ctx.log(f"  {what}: the pending transaction was dropped; sending again")
+
+        def on_sent(tx_hash: str) -> None:
+            record.update(status="pending", txHash=tx_hash)
+            self.manifest.save()
+
+        sender.on_sent = on_sent
+        try:
+            tx_hash = sender.submit(tx, what)
+        finally:
+            sender.on_sent = None
+        self.sent += 1
+        return sender.wait(tx_hash, what)
+
+    def contract(self, key: str, artifact_name: str, args: list[Any]) -> str:
+        contracts = self.manifest.contracts
+        record = contracts.get(key, {})
+        if record.get("status") == "done" and self._code_at(record["address"]):
+            self.ctx.log(f"  {key}: already at {record['address']}")
+            return record["address"]
+        if record.get("status") == "done":
+            raise ManifestError(f"{self.manifest.path.name} puts {key} at {record['address']}, but there is no code there")
+        contracts[key] = record
+        artifact = self.ctx.artifacts.get(artifact_name)
+        factory = artifact.contract(self.ctx.w3)
+        data = factory.constructor(*args).data_in_transaction  # type: ignore[union-attr]
+        receipt = self._send(record, {"data": data}, f"deploy {key}")
+        address = receipt["contractAddress"]
+        record.update(
+            status="done",
+            address=address,
+            artifact=artifact_name,
+            txHash=_hex(receipt["transactionHash"]),
+            block=receipt["blockNumber"],
+            gasUsed=receipt["gasUsed"],
+        )
+        self.manifest.save()
+        self.ctx.log(f"  {key}: deployed at {address} (gas {receipt['gasUsed']:,})")
+        return address
+
+    def call(self, key: str, target: str, data: str, what: str, holds: Callable[[], bool]) -> None:
+        """A configuration transaction, skipped when recorded done or when ``holds()`` already."""
+        steps = self.manifest.steps
+        record = steps.get(key, {})
+        if record.get("status") == "done" or (record.get("status") != "pending" and holds()):
+            if record.get("status") != "done":
+                steps[key] = {"status": "done", "note": "already held on chain"}
+                self.manifest.save()
+            return
+        steps[key] = record
+        receipt = self._send(record, {"to": target, "data": data}, what)
+        record.update(status="done", txHash=_hex(receipt["transactionHash"]), block=receipt["blockNumber"], gasUsed=receipt["gasUsed"])
+        self.manifest.save()
+        self.ctx.log(f"  {what} (gas {receipt['gasUsed']:,})")
+
+
+def _hex(value: Any) -> str:
+    text = value.hex() if hasattr(value, "hex") else str(value)
+    return text if text.startswith("0x") else "0x" + text
+
+
+def load_manifest(ctx: DeployContext) -> Manifest:
+    chain_id = ctx.w3.eth.chain_id
+    manifest = Manifest.load(manifest_path(ctx.settings.root, chain_id), chain_id)
+    manager = manifest.contracts.get("AccessManager", {})
+    if ctx.network.dev and manager.get("status") == "done" and not ctx.w3.eth.get_code(manager["address"]):
+        # A dev chain restarts empty: its old record describes a chain that is gone.
+        ctx.log(f"{manifest.path.name} describes an earlier local chain; deploying afresh")
+        manifest = Manifest(manifest.path, {"schema": 1, "chainId": chain_id, "contracts": {}, "steps": {}, "complete": False})
+    return manifest
+
+
+def is_complete(ctx: DeployContext, manifest: Manifest) -> bool:
+    """Complete and really there: every recorded contract has code at its address."""
+    if not manifest.complete:
+        return False
+    return all(ctx.w3.eth.get_code(c["address"]) for c in manifest.contracts.values())
+
+
+def deploy_system(ctx: DeployContext) -> DeployResult:
+    """Runs the whole plan (or what is left of it) and returns the manifest."""
+    manifest = load_manifest(ctx)
+    if is_complete(ctx, manifest):
+        ctx.log(f"nothing to do: {manifest.path.name} is complete and its code is on chain")
+        return DeployResult(manifest, 0, True)
+
+    w3, params = ctx.w3, ctx.params
+    deployer = ctx.sender.signer.address
+    manifest.data.update(
+        network=ctx.network.name,
+        deployer=deployer,
+        compiler=ctx.settings.compiler.as_dict(),
+        gitCommit=git_commit(ctx.settings.root),
+        parameters={
+            "stablecoin": vars(params.stablecoin),
+            "upgradeDelay": params.upgrade_delay,
+        },
+    )
+    run = _Run(ctx, manifest)
+    ctx.log(f"deploying SomStack on {ctx.network.name} (chain {w3.eth.chain_id}) from {deployer}")
+
+    manager_address = run.contract("AccessManager", "SomAccessManager", [deployer])
+    implementation = run.contract("StablecoinImplementation", "Stablecoin", [])
+    token_abi = ctx.artifacts.get("Stablecoin").abi
+    token_impl = w3.eth.contract(abi=token_abi)
+    init = token_impl.encode_abi(
+        "initialize", [params.stablecoin.name, params.stablecoin.symbol, params.stablecoin.decimals, manager_address]
+    )
+    token_address = run.contract("Stablecoin", "SomProxy", [implementation, init])
+    manifest.contracts["Stablecoin"]["implementation"] = implementation
+
+    manager = ctx.artifacts.get("SomAccessManager").contract(w3, manager_address)
+    targets = {"Stablecoin": (token_address, token_abi)}
+
+    for role in ROLES.values():
+        if role.id == 0:
+            continue
+        run.call(
+            f"label:{role.name}",
+            manager_address,
+            manager.encode_abi("labelRole", [role.id, role.name]),
+            f"label role {role.id} {role.name}",
+            holds=lambda: False,
+        )
+
+    for contract, table in FUNCTION_ROLES.items():
+        address, abi = targets[contract]
+        for role, names in table.items():
+            rid = role_id(role)
+            sels = selectors(abi, names)
+            run.call(
+                f"functions:{contract}:{role}",
+                manager_address,
+                manager.encode_abi("setTargetFunctionRole", [address, sels, rid]),
+                f"{contract}.{{{', '.join(names)}}} -> {role}",
+                holds=lambda a=address, s=sels, r=rid: all(manager.functions.getTargetFunctionRole(a, x).call() == r for x in s),
+            )
+
+    for role, accounts in ctx.holders.items():
+        rid = role_id(role)
+        delay = params.upgrade_delay if role in DELAYED_ROLES else 0
+        for account in accounts:
+            run.call(
+                f"grant:{role}:{account}",
+                manager_address,
+                manager.encode_abi("grantRole", [rid, account, delay]),
+                f"grant {role} to {account}" + (f" (execution delay {delay} s)" if delay else ""),
+                holds=lambda r=rid, a=account, d=delay: tuple(manager.functions.hasRole(r, a).call()) == (True, d),
+            )
+
+    manifest.data["complete"] = True
+    manifest.save()
+    ctx.log(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.relative_to(ctx.settings.root)}")
+    return DeployResult(manifest, run.sent, False)

@@ -1,0 +1,90 @@
+"""The deployment manifest ``deployments/<chain-id>.json``: what was deployed where, by which
+transactions, with which compiler settings and commit. Written atomically after every step."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import ManifestError
+
+SCHEMA = 1
+
+
+def manifest_path(root: Path, chain_id: int) -> Path:
+    return root / "deployments" / f"{chain_id}.json"
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True)
+    return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+class Manifest:
+    """One chain's deployment record. ``save`` replaces the file atomically."""
+
+    def __init__(self, path: Path, data: dict[str, Any]):
+        self.path = path
+        self.data = data
+
+    @classmethod
+    def load(cls, path: Path, chain_id: int) -> "Manifest":
+        if not path.exists():
+            return cls(path, {"schema": SCHEMA, "chainId": chain_id, "contracts": {}, "steps": {}, "complete": False})
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"{path.name} is unreadable ({exc}); fix or move it away") from None
+        if data.get("chainId") != chain_id:
+            raise ManifestError(f"{path.name} records chain {data.get('chainId')}, not {chain_id}")
+        data.setdefault("contracts", {})
+        data.setdefault("steps", {})
+        return cls(path, data)
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.data.get("complete"))
+
+    @property
+    def contracts(self) -> dict[str, dict[str, Any]]:
+        return self.data["contracts"]
+
+    @property
+    def steps(self) -> dict[str, dict[str, Any]]:
+        return self.data["steps"]
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name]["address"]
+        except KeyError:
+            raise ManifestError(f"{self.path.name} has no address for {name}: deploy first") from None
+
+    def save(self) -> None:
+        self.data["updatedAt"] = int(time.time())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(self.data, handle, indent=2, sort_keys=True)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

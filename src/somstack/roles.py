@@ -1,0 +1,74 @@
+"""The permission model: role ids (mirroring contracts/governance/Roles.sol), their labels, and
+which role may call each restricted function. The deploy plan wires exactly this table into the
+AccessManager; the README's role table and the tests read it too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADMIN_ROLE = 0
+PUBLIC_ROLE = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class Role:
+    id: int
+    name: str
+    power: str
+
+
+ROLES: dict[str, Role] = {
+    r.name: r
+    for r in (
+        Role(0, "ADMIN", "grants and revokes roles, sets function roles and delays (AccessManager)"),
+        Role(1, "MINTER", "mints KGST against a fiat deposit reference, within its allowance"),
+        Role(2, "MINTER_ADMIN", "sets, raises, lowers and removes minter allowances"),
+        Role(3, "BURNER", "burns KGST it holds on redemption, with the payout reference"),
+        Role(4, "PAUSER", "pauses transfers, minting or redemption (a guardian holds only this)"),
+        Role(5, "UNPAUSER", "lifts a pause"),
+        Role(6, "COMPLIANCE", "blocks and unblocks addresses; proposes seizures (maker)"),
+        Role(7, "SEIZE_APPROVER", "executes or rejects a proposed seizure (checker)"),
+        Role(8, "RESCUER", "returns tokens sent to a SomStack contract by mistake"),
+        Role(9, "UPGRADER", "upgrades a proxy, after the execution delay"),
+    )
+}
+
+# contract artifact name -> role name -> restricted function names (every overload of a name)
+FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Stablecoin": {
+        "MINTER": ("mint",),
+        "MINTER_ADMIN": ("configureMinter", "increaseMinterAllowance", "decreaseMinterAllowance", "removeMinter"),
+        "BURNER": ("burn",),
+        "PAUSER": ("pause",),
+        "UNPAUSER": ("unpause",),
+        "COMPLIANCE": ("blockAccount", "unblockAccount", "proposeSeizure"),
+        "SEIZE_APPROVER": ("executeSeizure", "rejectSeizure"),
+        "RESCUER": ("rescueERC20",),
+        "UPGRADER": ("upgradeToAndCall",),
+    },
+}
+
+# Roles whose holders act only after an execution delay (seconds, from the deployment settings).
+DELAYED_ROLES = ("UPGRADER",)
+
+
+def role_id(name: str) -> int:
+    try:
+        return ROLES[name].id
+    except KeyError:
+        raise KeyError(f"unknown role {name!r} (known: {', '.join(ROLES)})") from None
+
+
+def role_name(role: int) -> str:
+    for r in ROLES.values():
+        if r.id == role:
+            return r.name
+    return "PUBLIC" if role == PUBLIC_ROLE else f"#{role}"
+
+
+def role_of(contract: str, function: str) -> str | None:
+    """The role that may call ``contract.function``, or None if it is not restricted."""
+    for role, functions in FUNCTION_ROLES.get(contract, {}).items():
+        if function in functions:
+            return role
+    return None
