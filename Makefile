@@ -24,7 +24,11 @@ test: install
 bench: install
 	$(BIN)/python -m somstack.bench
 
-install: $(STAMPS)/node $(STAMPS)/python
+install: $(STAMPS)/node $(STAMPS)/python .env
+
+# brownie loads .env (brownie-config.yaml `dotenv:`); a fresh clone starts from the example.
+.env:
+	cp .env.example .env
 
 compile: install
 	$(BIN)/brownie compile

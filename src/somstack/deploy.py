@@ -13,6 +13,7 @@ checks on chain whether a configuration step already holds before paying for it.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,7 +24,7 @@ from .chain import Sender
 from .config import DeploymentParams, Network, Settings
 from .contracts import Artifacts
 from .errors import ConfigError, ManifestError
-from .manifest import Manifest, git_commit, manifest_path
+from .manifest import Manifest, git_commit
 from .roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES, role_id
 
 Log = Callable[[str], None]
@@ -38,6 +39,7 @@ class DeployContext:
     params: DeploymentParams
     holders: dict[str, list[str]]
     log: Log = print
+    deployments_dir: Path | None = None  # default: <root>/deployments
     artifacts: Artifacts = field(init=False)
 
     def __post_init__(self) -> None:
@@ -170,7 +172,8 @@ def _hex(value: Any) -> str:
 
 def load_manifest(ctx: DeployContext) -> Manifest:
     chain_id = ctx.w3.eth.chain_id
-    manifest = Manifest.load(manifest_path(ctx.settings.root, chain_id), chain_id)
+    folder = ctx.deployments_dir or ctx.settings.root / "deployments"
+    manifest = Manifest.load(folder / f"{chain_id}.json", chain_id)
     manager = manifest.contracts.get("AccessManager", {})
     if ctx.network.dev and manager.get("status") == "done" and not ctx.w3.eth.get_code(manager["address"]):
         # A dev chain restarts empty: its old record describes a chain that is gone.
@@ -259,5 +262,5 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
 
     manifest.data["complete"] = True
     manifest.save()
-    ctx.log(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.relative_to(ctx.settings.root)}")
+    ctx.log(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.name}")
     return DeployResult(manifest, run.sent, False)

@@ -1,0 +1,249 @@
+"""Shared fixtures: one deployment for the whole session (through the somstack deploy plan, as
+operators deploy), and a chain snapshot around every test so that each starts from it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from brownie import Contract, accounts, chain, history, web3
+from brownie.exceptions import VirtualMachineError
+from eth_utils import keccak
+
+from somstack.chain import NodeSigner, Sender
+from somstack.config import Network, load_settings
+from somstack.contracts import Artifacts
+from somstack.deploy import DeployContext, deploy_system, resolve_holders
+
+UNIT = 10**18
+MINTER_ALLOWANCE = 10**12 * UNIT
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def artifacts(settings):
+    return Artifacts(settings.root)
+
+
+@pytest.fixture(scope="session")
+def network():
+    return Network(name="local", rpc="brownie", rpc_source="brownie", chain_id=web3.eth.chain_id, dev=True)
+
+
+@pytest.fixture(scope="session")
+def deployment(settings, network, tmp_path_factory):
+    """The whole system, deployed once per session by `somstack.deploy.deploy_system`."""
+    chain.reset()
+    sender = Sender(web3, NodeSigner(accounts[0].address), Artifacts(settings.root).decoder)
+    holders = resolve_holders(settings, network, web3)
+    ctx = DeployContext(
+        settings,
+        network,
+        web3,
+        sender,
+        settings.deployment("local"),
+        holders,
+        log=lambda _msg: None,
+        deployments_dir=tmp_path_factory.mktemp("deployments"),
+    )
+    result = deploy_system(ctx)
+    return SimpleNamespace(ctx=ctx, manifest=result.manifest, holders=holders)
+
+
+@pytest.fixture(scope="session")
+def manager(deployment, artifacts):
+    return Contract.from_abi("SomAccessManager", deployment.manifest.address("AccessManager"), artifacts.get("SomAccessManager").abi)
+
+
+@pytest.fixture(scope="session")
+def kgst(deployment, artifacts):
+    """KGST through its proxy, as users call it."""
+    return Contract.from_abi("Stablecoin", deployment.manifest.address("Stablecoin"), artifacts.get("Stablecoin").abi)
+
+
+# --- Role accounts (as granted by the deploy plan from brownie-config.yaml dev_holders) ---
+
+
+def _holder(deployment, role, index=0):
+    return accounts.at(deployment.holders[role][index], force=True)
+
+
+@pytest.fixture(scope="session")
+def admin():
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def minter(deployment):
+    return _holder(deployment, "MINTER")
+
+
+@pytest.fixture(scope="session")
+def minter_admin(deployment):
+    return _holder(deployment, "MINTER_ADMIN")
+
+
+@pytest.fixture(scope="session")
+def burner(deployment):
+    return _holder(deployment, "BURNER")
+
+
+@pytest.fixture(scope="session")
+def pauser(deployment):
+    """The operations desk: PAUSER and UNPAUSER."""
+    return _holder(deployment, "PAUSER", 0)
+
+
+@pytest.fixture(scope="session")
+def guardian(deployment):
+    """PAUSER only: may pause, may not unpause."""
+    return _holder(deployment, "PAUSER", 1)
+
+
+@pytest.fixture(scope="session")
+def compliance(deployment):
+    return _holder(deployment, "COMPLIANCE")
+
+
+@pytest.fixture(scope="session")
+def seize_approver(deployment):
+    return _holder(deployment, "SEIZE_APPROVER")
+
+
+@pytest.fixture(scope="session")
+def rescuer(deployment):
+    return _holder(deployment, "RESCUER")
+
+
+@pytest.fixture(scope="session")
+def upgrader(deployment):
+    return _holder(deployment, "UPGRADER")
+
+
+@pytest.fixture(scope="session")
+def stranger():
+    """Holds no role."""
+    return accounts[19]
+
+
+def _user(name):
+    """A user with a private key (for EIP-712 signatures) and 100 BNB for gas."""
+    user = accounts.add(keccak(text=f"somstack-test-{name}"))
+    return user
+
+
+@pytest.fixture(scope="session")
+def users(deployment):
+    people = {name: _user(name) for name in ("alice", "bob", "carol", "dave", "mallory", "relayer")}
+    for i, user in enumerate(people.values()):
+        accounts[10 + i].transfer(user, 100 * UNIT)
+    return SimpleNamespace(**people)
+
+
+@pytest.fixture(scope="session")
+def alice(users):
+    return users.alice
+
+
+@pytest.fixture(scope="session")
+def bob(users):
+    return users.bob
+
+
+@pytest.fixture(scope="session")
+def carol(users):
+    return users.carol
+
+
+@pytest.fixture(scope="session")
+def mallory(users):
+    return users.mallory
+
+
+@pytest.fixture(scope="session")
+def relayer(users):
+    return users.relayer
+
+
+@pytest.fixture(scope="session")
+def funded(kgst, minter, minter_admin, users):
+    """The minter holds a large allowance; alice and bob hold 1,000 KGST each."""
+    kgst.configureMinter(minter, MINTER_ALLOWANCE, {"from": minter_admin})
+    for i, user in enumerate((users.alice, users.bob)):
+        kgst.mint(user, 1_000 * UNIT, keccak(text=f"genesis-deposit-{i}"), {"from": minter})
+    return kgst
+
+
+@pytest.fixture(autouse=True)
+def isolation(request):
+    """Each test starts from the state left by the session fixtures, and leaves no trace."""
+    if "deployment" in request.fixturenames:
+        request.getfixturevalue("funded") if "funded" in request.fixturenames else None
+    chain.snapshot()
+    yield
+    chain.revert()
+
+
+# --- Reverts with named custom errors ---
+
+
+class _Reverts:
+    """Catches a revert and checks its custom error by name and arguments.
+
+    A reverted transaction is replayed with eth_call to get its raw revert data, decoded with
+    every ABI in build/. A reverted call gives only brownie's text, so only the name is checked.
+    """
+
+    def __init__(self, decoder, name, args):
+        self.decoder, self.name, self.args = decoder, name, args
+        self.error = None
+
+    def __enter__(self):
+        self._history_length = len(history)
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is None:
+            raise AssertionError(f"expected a revert with {self.name}, but it succeeded")
+        if not issubclass(kind, VirtualMachineError):
+            return False
+        if len(history) > self._history_length and history[-1].status == 0:
+            self.error = self.decoder.decode(_replay(history[-1].txid))
+        else:
+            assert not self.args, f"{self.name}: arguments cannot be checked on a reverted call"
+            assert (exc.revert_msg or "").split(":")[0] == self.name, f"expected {self.name}, got {exc.revert_msg!r}"
+            return True
+        assert self.error is not None, f"expected {self.name}, got undecodable revert {exc.revert_msg!r}"
+        assert self.error.name == self.name, f"expected {self.name}, got {self.error}"
+        for key, value in self.args.items():
+            got = self.error.args[key]
+            if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+                got, value = str(got).lower(), value.lower()
+            assert got == value, f"{self.name}.{key}: expected {value!r}, got {got!r}"
+        return True
+
+
+def _replay(txid):
+    tx = web3.eth.get_transaction(txid)
+    try:
+        web3.eth.call({"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}, tx["blockNumber"] - 1)
+    except Exception as exc:  # web3's ContractCustomError has .data; brownie's middleware a dict
+        payload = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+        return getattr(exc, "data", None) or payload.get("data")
+    return None
+
+
+@pytest.fixture(scope="session")
+def reverts(artifacts):
+    """`with reverts("StablecoinAccountBlocked", account=alice.address): ...` asserts the named
+    custom error and its arguments."""
+    decoder = artifacts.decoder
+
+    def factory(name, **args):
+        return _Reverts(decoder, name, {k: (str(v) if hasattr(v, "address") else v) for k, v in args.items()})
+
+    return factory
