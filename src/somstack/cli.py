@@ -15,7 +15,7 @@ import click
 from .contracts import compile_project
 from .deploy import DeployContext, deploy_system, resolve_holders
 from .errors import SomstackError
-from .manifest import Manifest, manifest_path
+from .manifest import Manifest
 from .session import KeyOptions, open_session
 
 
@@ -88,7 +88,7 @@ def status(network_name: str) -> None:
     """Show the recorded deployment of a network and whether its code is on chain."""
     with open_session(network_name, log=_info) as session:
         chain_id = session.w3.eth.chain_id
-        manifest = Manifest.load(manifest_path(session.settings.root, chain_id), chain_id)
+        manifest = Manifest.load(session.settings.deployments_dir / f"{chain_id}.json", chain_id)
         if not manifest.exists:
             raise SomstackError(f"nothing deployed on {network_name}: no {manifest.path.name}")
         click.echo(f"network {network_name}, chain {chain_id}, complete: {manifest.complete}")

@@ -97,6 +97,12 @@ class Settings:
     raw: dict[str, Any]
 
     @property
+    def deployments_dir(self) -> Path:
+        """Where manifests live: SOMSTACK_DEPLOYMENTS_DIR, else <root>/deployments."""
+        override = os.environ.get("SOMSTACK_DEPLOYMENTS_DIR")
+        return Path(override) if override else self.root / "deployments"
+
+    @property
     def compiler(self) -> CompilerSettings:
         compiler = self.raw.get("compiler", {})
         solc = compiler.get("solc", {})

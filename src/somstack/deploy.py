@@ -39,7 +39,7 @@ class DeployContext:
     params: DeploymentParams
     holders: dict[str, list[str]]
     log: Log = print
-    deployments_dir: Path | None = None  # default: <root>/deployments
+    deployments_dir: Path | None = None  # default: settings.deployments_dir
     artifacts: Artifacts = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,7 +172,7 @@ def _hex(value: Any) -> str:
 
 def load_manifest(ctx: DeployContext) -> Manifest:
     chain_id = ctx.w3.eth.chain_id
-    folder = ctx.deployments_dir or ctx.settings.root / "deployments"
+    folder = ctx.deployments_dir or ctx.settings.deployments_dir
     manifest = Manifest.load(folder / f"{chain_id}.json", chain_id)
     manager = manifest.contracts.get("AccessManager", {})
     if ctx.network.dev and manager.get("status") == "done" and not ctx.w3.eth.get_code(manager["address"]):

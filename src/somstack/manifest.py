@@ -16,10 +16,6 @@ from .errors import ManifestError
 SCHEMA = 1
 
 
-def manifest_path(root: Path, chain_id: int) -> Path:
-    return root / "deployments" / f"{chain_id}.json"
-
-
 def git_commit(root: Path) -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)

@@ -80,3 +80,33 @@ def open_session(
     finally:
         if node is not None:
             node.stop()
+
+
+def brownie_session(keys: KeyOptions = KeyOptions(), log: Log = print) -> Session:
+    """A session on the network brownie is connected to (for `brownie run scripts/...`).
+
+    brownie's development network maps to `local`; a live brownie network maps to the named
+    network of the same chain id in brownie-config.yaml.
+    """
+    from brownie import web3 as brownie_web3
+
+    settings = load_settings()
+    chain_id = brownie_web3.eth.chain_id
+    if _is_dev():
+        network = settings.network("local")
+        network = Network(network.name, brownie_web3.provider.endpoint_uri, "brownie", chain_id, dev=True)  # type: ignore[attr-defined]
+    else:
+        matches = [settings.network(n) for n in settings.network_names() if settings.network(n).chain_id == chain_id]
+        if not matches:
+            raise ConfigError(f"no network of chain {chain_id} in brownie-config.yaml somstack.networks")
+        network = matches[0]
+    w3 = Web3(brownie_web3.provider)
+    check_chain(w3, network)
+    signer = load_signer(network, w3, keys)
+    return Session(settings, network, w3, Sender(w3, signer, Artifacts(settings.root).decoder))
+
+
+def _is_dev() -> bool:
+    from brownie._config import CONFIG
+
+    return CONFIG.network_type == "development"

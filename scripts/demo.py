@@ -1,0 +1,7 @@
+"""`brownie run scripts/demo.py`: the `make demo` scenario (it runs a local chain of its own)."""
+
+from somstack.demo import run_demo
+
+
+def main():
+    return run_demo()

@@ -1,0 +1,17 @@
+"""`brownie run scripts/deploy.py [--network N]`: the deploy plan of the somstack package,
+on the network brownie is connected to. All logic lives in somstack.deploy."""
+
+from somstack.deploy import DeployContext, deploy_system, resolve_holders
+from somstack.session import brownie_session
+
+
+def main():
+    session = brownie_session()
+    holders = resolve_holders(session.settings, session.network, session.w3)
+    ctx = DeployContext(
+        session.settings, session.network, session.w3, session.sender, session.settings.deployment(session.network.name), holders
+    )
+    result = deploy_system(ctx)
+    for name, record in sorted(result.manifest.contracts.items()):
+        print(f"{name:26s} {record['address']}")
+    return result.manifest

@@ -1,0 +1,103 @@
+"""The deploy plan: complete, idempotent, and resumable without paying twice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from web3 import Web3
+
+from somstack.chain import NodeSigner, Sender
+from somstack.config import Network
+from somstack.contracts import Artifacts
+from somstack.deploy import DeployContext, deploy_system, resolve_holders
+from somstack.roles import FUNCTION_ROLES, ROLES
+
+PLAN_TRANSACTIONS = 3 + (len(ROLES) - 1) + len(FUNCTION_ROLES["Stablecoin"]) + 10  # contracts, labels, function groups, grants
+
+
+class Interrupt(Exception):
+    """Stands for a crash, a Ctrl-C or a lost connection in the middle of a deployment."""
+
+
+def make_ctx(settings, node, deployments_dir, sender=None):
+    network = Network("local", node.url, node.url, node.chain_id, dev=True)
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    sender = sender or Sender(w3, NodeSigner(w3.eth.accounts[0]), Artifacts(settings.root).decoder)
+    holders = resolve_holders(settings, network, w3)
+    return DeployContext(settings, network, w3, sender, settings.deployment("local"), holders, log=lambda _m: None, deployments_dir=deployments_dir)
+
+
+class FlakySender(Sender):
+    """A Sender that fails on its n-th transaction, before sending it or after sending it."""
+
+    def __init__(self, *args, fail_at: int, after_send: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fail_at, self.after_send, self.count = fail_at, after_send, 0
+
+    def submit(self, tx, what):
+        self.count += 1
+        if self.count == self.fail_at and not self.after_send:
+            raise Interrupt(what)
+        tx_hash = super().submit(tx, what)
+        if self.count == self.fail_at:
+            raise Interrupt(what)  # sent, but the receipt was never recorded
+        return tx_hash
+
+
+@pytest.fixture
+def node(node_factory):
+    return node_factory()
+
+
+def nonce_of_deployer(node):
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    return w3.eth.get_transaction_count(w3.eth.accounts[0])
+
+
+def test_deploy_records_every_contract_with_code(settings, node, deployments_dir):
+    result = deploy_system(make_ctx(settings, node, deployments_dir))
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    data = json.loads((deployments_dir / "31337.json").read_text())
+    assert data["complete"] is True
+    assert set(data["contracts"]) == {"AccessManager", "StablecoinImplementation", "Stablecoin"}
+    for record in data["contracts"].values():
+        assert w3.eth.get_code(record["address"]) != b""
+        assert record["txHash"].startswith("0x") and record["block"] > 0
+    assert data["compiler"] == {"solc": "0.8.37", "evmVersion": "prague", "optimizer": settings.compiler.optimizer}
+    assert result.sent == PLAN_TRANSACTIONS == nonce_of_deployer(node)
+
+
+def test_deploy_rerun_on_complete_manifest_sends_nothing(settings, node, deployments_dir):
+    deploy_system(make_ctx(settings, node, deployments_dir))
+    before = (deployments_dir / "31337.json").read_bytes()
+    again = deploy_system(make_ctx(settings, node, deployments_dir))
+    assert again.already_complete and again.sent == 0
+    assert (deployments_dir / "31337.json").read_bytes() == before
+    assert nonce_of_deployer(node) == PLAN_TRANSACTIONS
+
+
+@pytest.mark.parametrize("after_send", [False, True], ids=["before-send", "after-send"])
+@pytest.mark.parametrize("fail_at", [2, 3, 12, PLAN_TRANSACTIONS])
+def test_deploy_interrupted_resumes_without_paying_twice(settings, node, deployments_dir, fail_at, after_send):
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    decoder = Artifacts(settings.root).decoder
+    flaky = FlakySender(w3, NodeSigner(w3.eth.accounts[0]), decoder, fail_at=fail_at, after_send=after_send)
+    with pytest.raises(Interrupt):
+        deploy_system(make_ctx(settings, node, deployments_dir, flaky))
+    partial = json.loads((deployments_dir / "31337.json").read_text())  # still valid JSON
+    assert partial["complete"] is False
+    resumed = deploy_system(make_ctx(settings, node, deployments_dir))
+    assert resumed.manifest.complete
+    sent_before = fail_at if after_send else fail_at - 1
+    assert resumed.sent == PLAN_TRANSACTIONS - sent_before
+    assert nonce_of_deployer(node) == PLAN_TRANSACTIONS  # every transaction of the plan exactly once
+
+
+def test_deploy_on_restarted_dev_chain_starts_afresh(settings, node_factory, deployments_dir):
+    first = node_factory()
+    deploy_system(make_ctx(settings, first, deployments_dir))
+    first.stop()
+    second = node_factory()
+    result = deploy_system(make_ctx(settings, second, deployments_dir))
+    assert not result.already_complete and result.sent == PLAN_TRANSACTIONS
