@@ -1,8 +1,7 @@
-# SomStack: three front doors. Each installs what it needs on first use (and again only when
+# SomStack: the front doors. Each installs what it needs on first use (and again only when
 # package.json, package-lock.json, pyproject.toml or constraints.txt change).
 #   make demo   start a local chain, deploy the system, exercise it, print what happened
 #   make test   run the whole test suite against a local anvil
-#   make bench  gas and speed benchmarks (see benchmarks/)
 
 PYTHON ?= python3
 SOLC_VERSION := 0.8.37
@@ -13,16 +12,13 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: demo test bench install compile clean
+.PHONY: demo test install compile clean
 
 demo: install
 	$(BIN)/somstack demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
-
-bench: install
-	$(BIN)/python -m somstack.bench
 
 install: $(STAMPS)/node $(STAMPS)/python .env
 
