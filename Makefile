@@ -31,6 +31,7 @@ compile: install
 
 $(STAMPS)/node: package.json package-lock.json tools/solc-shim.js
 	npm ci --no-audit --no-fund
+	@test -x node_modules/.bin/anvil || (echo "anvil was not installed: the pinned @foundry-rs/anvil-linux-amd64 runs on linux x64 only" >&2; exit 1)
 	@node_modules/.bin/anvil --version | head -1
 	mkdir -p .solcx
 	ln -sf ../tools/solc-shim.js .solcx/solc-v$(SOLC_VERSION)
