@@ -254,6 +254,8 @@ contract Stablecoin is
     }
 
     /// @inheritdoc ERC3009Upgradeable
+    /// @dev Allowed while paused and for blocked parties: cancelling only burns a nonce, so it
+    /// removes a pending authorization and can never move funds.
     function cancelAuthorization(address authorizer, bytes32 nonce, uint8 v, bytes32 r, bytes32 s) public override {
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce)));
         _requireSignature(authorizer, digest, v, r, s, "");
@@ -465,7 +467,8 @@ contract Stablecoin is
         if (spender != from && isBlocked(spender)) return TransferRestrictions.SPENDER_BLOCKED;
         uint8 code = detectTransferRestriction(from, to, amount);
         if (code != TransferRestrictions.SUCCESS) return code;
-        if (spender != from && allowance(from, spender) < amount) return TransferRestrictions.INSUFFICIENT_ALLOWANCE;
+        // OpenZeppelin's transferFrom spends an allowance even when the owner is the spender.
+        if (allowance(from, spender) < amount) return TransferRestrictions.INSUFFICIENT_ALLOWANCE;
         return TransferRestrictions.SUCCESS;
     }
 
@@ -550,15 +553,16 @@ contract Stablecoin is
 
     /**
      * @dev Approvals made by `approve` and `permit` (emitEvent = true) need transfers unpaused and
-     * neither party blocked. The allowance decrease of a spend (emitEvent = false) is left alone:
-     * `transferFrom` and `_update` have checked the parties already.
+     * neither party blocked, except that an allowance to a blocked spender may always be revoked
+     * (set to zero): that removes risk and never adds any. The allowance decrease of a spend
+     * (emitEvent = false) is left alone: `transferFrom` and `_update` have checked the parties.
      */
     function _approve(address owner, address spender, uint256 value, bool emitEvent) internal override {
         if (emitEvent) {
             StablecoinStorage storage $ = _s();
             if ($.pausedFlags & PAUSE_TRANSFERS != 0) revert StablecoinPaused(PAUSE_TRANSFERS);
             if ($.balances[owner] & _BLOCKED != 0) revert StablecoinAccountBlocked(owner);
-            if ($.balances[spender] & _BLOCKED != 0) revert StablecoinAccountBlocked(spender);
+            if (value != 0 && $.balances[spender] & _BLOCKED != 0) revert StablecoinAccountBlocked(spender);
         }
         super._approve(owner, spender, value, emitEvent);
     }

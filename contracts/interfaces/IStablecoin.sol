@@ -152,7 +152,8 @@ interface IStablecoin {
     /**
      * @notice Turns on the pause switches in `flags` (PAUSE_TRANSFERS, PAUSE_MINT, PAUSE_REDEEM).
      * Role: PAUSER (a guardian holds this role only, and so can pause but not unpause).
-     * @dev Pausing transfers also stops approvals, permits and EIP-3009 authorizations.
+     * @dev Pausing transfers also stops approvals, permits and EIP-3009 transfers (not the
+     * cancellation of an authorization, which moves nothing).
      * Emits {PauseFlagsUpdated}.
      */
     function pause(uint8 flags) external;
@@ -168,8 +169,10 @@ interface IStablecoin {
 
     /**
      * @notice Puts `account` on the sanctions blocklist. Role: COMPLIANCE.
-     * @dev A blocked address cannot send, receive, approve, be approved, spend an allowance,
-     * sign a permit or an authorization, or relay one. Its balance moves only by seizure.
+     * @dev A blocked address cannot send, receive, approve, be approved (an existing allowance
+     * to it may still be revoked to zero), spend an allowance, sign a permit or a transfer
+     * authorization, or relay one. It may cancel an unused authorization (that moves nothing).
+     * Its balance moves only by seizure.
      * Emits {AccountBlocked}.
      */
     function blockAccount(address account, bytes32 reason) external;
