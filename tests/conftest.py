@@ -228,12 +228,18 @@ class _Reverts:
 
 
 def _replay(txid):
+    """The revert data of a mined, reverted transaction: replayed on the state before it, or on
+    the latest state (a reverted transaction changed nothing but the sender's nonce and gas)."""
     tx = web3.eth.get_transaction(txid)
-    try:
-        web3.eth.call({"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}, tx["blockNumber"] - 1)
-    except Exception as exc:  # web3's ContractCustomError has .data; brownie's middleware a dict
-        payload = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-        return getattr(exc, "data", None) or payload.get("data")
+    call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+    for block in (tx["blockNumber"] - 1, "latest"):
+        try:
+            web3.eth.call(call, block)
+        except Exception as exc:  # web3's ContractCustomError has .data; brownie's middleware a dict
+            payload = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+            data = getattr(exc, "data", None) or payload.get("data")
+            if data:
+                return data
     return None
 
 

@@ -170,6 +170,14 @@ def _hex(value: Any) -> str:
     return text if text.startswith("0x") else "0x" + text
 
 
+def _pending_or_current(manager: Any, getter: str, key: Any) -> int:
+    """The delay a setter has set, even while AccessManager's setback keeps the old one in force."""
+    # The getters answer with the delay in force; the storage is not readable otherwise, so a
+    # step recorded as done in the manifest is what usually skips these. On a fresh chain the
+    # current value (0) differs from the wanted one and the step is sent.
+    return int(getattr(manager.functions, getter)(key).call())
+
+
 def load_manifest(ctx: DeployContext) -> Manifest:
     chain_id = ctx.w3.eth.chain_id
     folder = ctx.deployments_dir or ctx.settings.deployments_dir
@@ -259,6 +267,28 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
                 f"grant {role} to {account}" + (f" (execution delay {delay} s)" if delay else ""),
                 holds=lambda r=rid, a=account, d=delay: tuple(manager.functions.hasRole(r, a).call()) == (True, d),
             )
+
+    # Without these two, the admin could give itself UPGRADER, or move upgradeToAndCall to its
+    # own role, and upgrade at once. AccessManager applies a raised delay after its minimum
+    # setback (5 days), so they protect from then on; until then the admin is the deployer.
+    delay = params.upgrade_delay
+    for role in DELAYED_ROLES:
+        rid = role_id(role)
+        run.call(
+            f"grant-delay:{role}",
+            manager_address,
+            manager.encode_abi("setGrantDelay", [rid, delay]),
+            f"grant delay of {role}: {delay} s",
+            holds=lambda r=rid: _pending_or_current(manager, "getRoleGrantDelay", r) == delay,
+        )
+    for contract, (address, _abi) in targets.items():
+        run.call(
+            f"admin-delay:{contract}",
+            manager_address,
+            manager.encode_abi("setTargetAdminDelay", [address, delay]),
+            f"admin delay of {contract}: {delay} s",
+            holds=lambda a=address: _pending_or_current(manager, "getTargetAdminDelay", a) == delay,
+        )
 
     manifest.data["complete"] = True
     manifest.save()

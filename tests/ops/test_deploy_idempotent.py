@@ -13,7 +13,8 @@ from somstack.contracts import Artifacts
 from somstack.deploy import DeployContext, deploy_system, resolve_holders
 from somstack.roles import FUNCTION_ROLES, ROLES
 
-PLAN_TRANSACTIONS = 3 + (len(ROLES) - 1) + len(FUNCTION_ROLES["Stablecoin"]) + 10  # contracts, labels, function groups, grants
+# contracts, labels, function groups, grants, grant delay of UPGRADER, admin delay of KGST
+PLAN_TRANSACTIONS = 3 + (len(ROLES) - 1) + len(FUNCTION_ROLES["Stablecoin"]) + 10 + 2
 
 
 class Interrupt(Exception):

@@ -1,0 +1,200 @@
+"""The permission model: Roles.sol, somstack.roles and the AccessManager on chain agree, and
+every restricted function refuses every account that does not hold its role."""
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from brownie import MockERC20
+from eth_utils import function_abi_to_4byte_selector, keccak
+
+from somstack.roles import FUNCTION_ROLES, ROLES, role_id
+
+UNIT = 10**18
+ROOT = Path(__file__).resolve().parents[2]
+REF = keccak(text="roles-test-reference")
+
+# Which roles each role-named account holds after the deploy plan (brownie-config.yaml dev_holders).
+HOLDINGS = {
+    "admin": {"ADMIN"},
+    "minter": {"MINTER"},
+    "minter_admin": {"MINTER_ADMIN"},
+    "burner": {"BURNER"},
+    "pauser": {"PAUSER", "UNPAUSER"},
+    "guardian": {"PAUSER"},
+    "compliance": {"COMPLIANCE"},
+    "seize_approver": {"SEIZE_APPROVER"},
+    "rescuer": {"RESCUER"},
+    "upgrader": {"UPGRADER"},
+    "stranger": set(),
+}
+DELAYS = {"UPGRADER": 60}  # brownie-config.yaml: deployment.overrides.local.upgrade_delay
+
+RESTRICTED = [(function, role) for role, functions in FUNCTION_ROLES["Stablecoin"].items() for function in functions]
+
+
+def _roles_sol():
+    text = (ROOT / "contracts" / "governance" / "Roles.sol").read_text()
+    return {name: int(value) for name, value in re.findall(r"uint64\s+internal\s+constant\s+(\w+)\s*=\s*(\d+)\s*;", text)}
+
+
+def _restricted_in_source():
+    """Names of the functions declared `restricted` in Stablecoin.sol (`_authorizeUpgrade` guards
+    `upgradeToAndCall`)."""
+    text = (ROOT / "contracts" / "Stablecoin.sol").read_text()
+    names = {name for name, modifiers in re.findall(r"function\s+(\w+)\s*\([^)]*\)([^{;]*)\{", text) if re.search(r"\brestricted\b", modifiers)}
+    return {"upgradeToAndCall" if name == "_authorizeUpgrade" else name for name in names}
+
+
+def _args(function, kgst, alice, mallory):
+    """Valid-looking arguments for each restricted function."""
+    return {
+        "mint": (alice, 1 * UNIT, REF),
+        "burn": (1 * UNIT, REF),
+        "configureMinter": (alice, 1 * UNIT),
+        "increaseMinterAllowance": (alice, 1 * UNIT),
+        "decreaseMinterAllowance": (alice, 1 * UNIT),
+        "removeMinter": (alice,),
+        "pause": (1,),
+        "unpause": (1,),
+        "blockAccount": (mallory, REF),
+        "unblockAccount": (mallory,),
+        "proposeSeizure": (mallory, alice, 1 * UNIT, REF, REF),
+        "executeSeizure": (1,),
+        "rejectSeizure": (1,),
+        "rescueERC20": (kgst, alice, 0),
+        "upgradeToAndCall": (alice, b""),  # refused before the new implementation is looked at
+    }[function]
+
+
+# --- (a) Roles.sol and somstack.roles ---
+
+
+def test_roles_sol_ids_match_python_table():
+    assert _roles_sol() == {name: role.id for name, role in ROLES.items()}
+
+
+def test_roles_sol_ids_are_unique():
+    ids = list(_roles_sol().values())
+    assert len(ids) == len(set(ids))
+
+
+def test_restricted_functions_in_source_match_table():
+    assert _restricted_in_source() == {function for function, _ in RESTRICTED}
+
+
+# --- (b) the AccessManager's function roles ---
+
+
+def _selectors(abi, name):
+    return [function_abi_to_4byte_selector(i) for i in abi if i.get("type") == "function" and i["name"] == name]
+
+
+@pytest.mark.parametrize("function, role", RESTRICTED, ids=[f for f, _ in RESTRICTED])
+def test_function_role_on_chain_matches_table(kgst, manager, function, role):
+    selectors = _selectors(kgst.abi, function)
+    assert selectors and all(manager.getTargetFunctionRole(kgst, s) == role_id(role) for s in selectors)
+
+
+def test_role_labels_on_chain_match_table(manager):
+    labels = {e.args.roleId: e.args.label for e in manager.events.get_sequence(from_block=0, event_type="RoleLabel")}
+    assert labels == {role.id: name for name, role in ROLES.items() if role.id != 0}
+
+
+# --- Role holders as the deploy plan granted them ---
+
+
+@pytest.mark.parametrize("account", list(HOLDINGS))
+def test_account_holds_exactly_its_roles(manager, request, account):
+    holder = request.getfixturevalue(account)
+    held = {name for name, role in ROLES.items() if manager.hasRole(role.id, holder)[0]}
+    assert held == HOLDINGS[account]
+
+
+@pytest.mark.parametrize(
+    "account, role",
+    [(a, r) for a, roles in HOLDINGS.items() for r in sorted(roles)],
+    ids=[f"{a}-{r}" for a, roles in HOLDINGS.items() for r in sorted(roles)],
+)
+def test_role_execution_delay(manager, request, account, role):
+    holder = request.getfixturevalue(account)
+    assert tuple(manager.hasRole(role_id(role), holder)) == (True, DELAYS.get(role, 0))
+
+
+def test_upgrader_has_local_execution_delay(manager, upgrader):
+    assert tuple(manager.hasRole(9, upgrader)) == (True, 60)
+
+
+# --- (c) every restricted function refuses every account without its role ---
+
+
+def _outsiders(role):
+    """The role-named accounts (the stranger included) that do not hold `role`."""
+    return [account for account, held in HOLDINGS.items() if role not in held]
+
+
+@pytest.mark.parametrize("function, role", RESTRICTED, ids=[f for f, _ in RESTRICTED])
+def test_restricted_function_without_role_reverts(kgst, request, alice, mallory, reverts, function, role):
+    """One transaction from each outsider; each must revert with AccessManagedUnauthorized(caller)."""
+    failures = []
+    for account in _outsiders(role):
+        caller = request.getfixturevalue(account)
+        try:
+            with reverts("AccessManagedUnauthorized", caller=caller.address):
+                getattr(kgst, function)(*_args(function, kgst, alice, mallory), {"from": caller})
+        except AssertionError as exc:
+            failures.append(f"{function} by {account}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+def _setup_and_event(function, kgst, parties):
+    """Brings the token into a state where `function` succeeds for its role; returns the event
+    its success emits."""
+    p = parties
+    if function == "mint":
+        kgst.configureMinter(p.minter, 1 * UNIT, {"from": p.minter_admin})
+        return "Minted"
+    if function == "burn":
+        kgst.transfer(p.burner, 1 * UNIT, {"from": p.alice})
+        return "Redeemed"
+    if function in ("configureMinter", "increaseMinterAllowance", "decreaseMinterAllowance", "removeMinter"):
+        return "MinterAllowanceUpdated"
+    if function in ("pause", "unpause"):
+        if function == "unpause":
+            kgst.pause(1, {"from": p.pauser})
+        return "PauseFlagsUpdated"
+    if function == "blockAccount":
+        return "AccountBlocked"
+    kgst.transfer(p.mallory, 1 * UNIT, {"from": p.alice})
+    kgst.blockAccount(p.mallory, REF, {"from": p.compliance})
+    if function == "unblockAccount":
+        return "AccountUnblocked"
+    kgst.proposeSeizure(p.mallory, p.alice, 1 * UNIT, REF, REF, {"from": p.compliance})
+    return {"proposeSeizure": "SeizureProposed", "executeSeizure": "SeizureExecuted", "rejectSeizure": "SeizureRejected"}[function]
+
+
+@pytest.fixture
+def parties(alice, mallory, minter, minter_admin, burner, pauser, compliance):
+    return SimpleNamespace(alice=alice, mallory=mallory, minter=minter, minter_admin=minter_admin, burner=burner, pauser=pauser, compliance=compliance)
+
+
+# upgradeToAndCall is delayed: its holder's success is in test_upgrade.py.
+IMMEDIATE = [(f, r) for f, r in RESTRICTED if r not in DELAYS and f != "rescueERC20"]
+ROLE_ACCOUNT = {"MINTER": "minter", "MINTER_ADMIN": "minter_admin", "BURNER": "burner", "PAUSER": "pauser",
+                "UNPAUSER": "pauser", "COMPLIANCE": "compliance", "SEIZE_APPROVER": "seize_approver", "RESCUER": "rescuer"}
+
+
+@pytest.mark.parametrize("function, role", IMMEDIATE, ids=[f for f, _ in IMMEDIATE])
+def test_restricted_function_with_role_succeeds(funded, request, parties, alice, mallory, function, role):
+    event = _setup_and_event(function, funded, parties)
+    caller = request.getfixturevalue(ROLE_ACCOUNT[role])
+    tx = getattr(funded, function)(*_args(function, funded, alice, mallory), {"from": caller})
+    assert event in tx.events
+
+
+def test_rescue_with_role_succeeds(kgst, admin, alice, rescuer):
+    stray = MockERC20.deploy("Stray Token", "STRAY", {"from": admin})
+    stray.mint(kgst, 5 * UNIT, {"from": admin})
+    kgst.rescueERC20(stray, alice, 5 * UNIT, {"from": rescuer})
+    assert stray.balanceOf(alice) == 5 * UNIT
