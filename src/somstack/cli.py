@@ -97,6 +97,27 @@ def status(network_name: str) -> None:
             click.echo(f"{name:26s} {record.get('address', '-'):42s} {'code on chain' if present else 'NO CODE'}")
 
 
+@cli.command("verify-input")
+@click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build/verify"), show_default=True)
+def verify_input(network_name: str, out_dir: Path) -> None:
+    """Write the standard JSON inputs for source verification of a deployment (BscScan, Sourcify)."""
+    from .config import load_settings
+    from .verify import compiler_version, write_inputs
+
+    settings = load_settings()
+    network = settings.network(network_name)
+    manifest = Manifest.load(settings.deployments_dir / f"{network.chain_id}.json", network.chain_id)
+    if not manifest.exists:
+        raise SomstackError(f"nothing deployed on {network_name}: no {manifest.path.name}")
+    compile_project(settings.root)
+    for name, record in sorted(manifest.contracts.items()):
+        artifact = record["artifact"]
+        (path,) = write_inputs(settings, [artifact], out_dir)
+        click.echo(f"{name:26s} {record['address']}  {artifact} {compiler_version(settings, artifact)}  {path}")
+        click.echo(f"{'':26s} constructor args {record.get('constructorArgs') or '0x'}")
+
+
 @cli.command()
 def demo() -> None:
     """Start a local chain, deploy, and walk KGST through its life (what `make demo` runs)."""

@@ -141,6 +141,7 @@ class _Run:
             status="done",
             address=address,
             artifact=artifact_name,
+            constructorArgs="0x" + data.removeprefix("0x")[len(artifact.bytecode.removeprefix("0x")) :],
             txHash=_hex(receipt["transactionHash"]),
             block=receipt["blockNumber"],
             gasUsed=receipt["gasUsed"],
