@@ -583,6 +583,9 @@ contract Stablecoin is
         bytes memory signature
     ) private {
         if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
+        // The submitter must not be blocked either; owner and spender are checked by _approve.
+        address submitter = _msgSender();
+        if (submitter != owner && submitter != spender) _requireNotBlocked(submitter);
         bytes32 digest = _hashTypedDataV4(
             keccak256(abi.encode(_PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline))
         );

@@ -109,7 +109,8 @@ interface IStablecoin {
      * @notice Mints `amount` to `to` against the fiat deposit `depositRef`. Role: MINTER.
      * @dev Requirements: minting is not paused; `to` is not blocked; `depositRef` is non-zero and
      * was never minted against; `amount` is positive and within the caller's minter allowance,
-     * which it consumes.
+     * which it consumes. The blocklist applies to holders, not to role holders: a compromised
+     * minter is stopped by removing its allowance or revoking its role.
      * Emits {Minted} and {IERC20-Transfer}.
      */
     function mint(address to, uint256 amount, bytes32 depositRef) external;

@@ -237,3 +237,13 @@ def test_wallet_owner_signature_does_not_permit_for_the_owner(funded, wallet, do
 def _permit_struct_hash(owner, spender, value, nonce, deadline):
     typehash = keccak(text="Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)")
     return keccak(encode(["bytes32", "address", "address", "uint256", "uint256", "uint256"], [typehash, str(owner), str(spender), value, nonce, deadline]))
+
+
+def test_permit_submitted_by_blocked_relayer_is_refused(funded, alice, bob, relayer, compliance, reverts):
+    from somstack.signatures import Domain, sign_permit
+
+    funded.blockAccount(relayer, b"\x07" * 32, {"from": compliance})
+    deadline = 2**40
+    sig = sign_permit(Domain.of(funded), alice.private_key, alice.address, bob.address, 5, funded.nonces(alice), deadline)
+    with reverts("StablecoinAccountBlocked", account=relayer.address):
+        funded.permit(alice, bob, 5, deadline, sig.v, sig.r, sig.s, {"from": relayer})
