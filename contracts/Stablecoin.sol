@@ -12,6 +12,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
+import {IReserveVault} from "./interfaces/IReserveVault.sol";
 import {IStablecoin} from "./interfaces/IStablecoin.sol";
 import {TransferRestrictions} from "./libraries/TransferRestrictions.sol";
 
@@ -40,8 +41,11 @@ import {TransferRestrictions} from "./libraries/TransferRestrictions.sol";
  * - Permit and EIP-3009 accept ERC-1271 signatures from contract wallets (a treasury multisig).
  *   ECDSA is tried first, so an EOA pays no EXTCODESIZE; high-s signatures are refused.
  *
- * Not checked here: who holds which role (the AccessManager), the reserve coverage of a mint
- * (a later layer), the fiat side of deposits and redemptions (the references record it).
+ * - Every mint asks the ReserveVault (`checkMint`) whether the reserve covers the supply after
+ *   it; without a vault, minting fails closed. Transfers and burns never ask it.
+ *
+ * Not checked here: who holds which role (the AccessManager), the valuation of the reserve (the
+ * vault), the fiat side of deposits and redemptions (the references record it).
  */
 contract Stablecoin is
     Initializable,
@@ -83,6 +87,7 @@ contract Stablecoin is
         mapping(address minter => uint256 allowance) minterAllowances; // [token units]
         mapping(bytes32 depositRef => bool used) usedDepositRefs;
         mapping(uint256 seizureId => Seizure) seizures;
+        address reserveVault; // IReserveVault asked before every mint
     }
 
     // keccak256(abi.encode(uint256(keccak256("somstack.storage.Stablecoin")) - 1)) & ~bytes32(uint256(0xff))
@@ -286,6 +291,10 @@ contract Stablecoin is
             // amount <= allowance, checked above.
             $.minterAllowances[minter] = allowance - amount;
         }
+        // Invariant: no mint takes the supply beyond what the reserve covers (fail closed).
+        address vault = $.reserveVault;
+        if (vault == address(0)) revert StablecoinReserveVaultNotSet();
+        IReserveVault(vault).checkMint($.totalSupply + amount);
         _mint(to, amount);
         emit Minted(minter, to, amount, depositRef);
     }
@@ -323,6 +332,19 @@ contract Stablecoin is
     /// @inheritdoc IStablecoin
     function minterAllowance(address minter) external view returns (uint256) {
         return _s().minterAllowances[minter];
+    }
+
+    /// @inheritdoc IStablecoin
+    function setReserveVault(address vault) external restricted {
+        if (vault == address(0)) revert StablecoinZeroAddress();
+        StablecoinStorage storage $ = _s();
+        emit ReserveVaultUpdated($.reserveVault, vault);
+        $.reserveVault = vault;
+    }
+
+    /// @inheritdoc IStablecoin
+    function reserveVault() external view returns (address) {
+        return _s().reserveVault;
     }
 
     /// @inheritdoc IStablecoin

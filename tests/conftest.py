@@ -60,8 +60,9 @@ def manager(deployment, artifacts):
 
 
 @pytest.fixture(scope="session")
-def kgst(deployment, artifacts):
-    """KGST through its proxy, as users call it."""
+def kgst(deployment, artifacts, reserve_ready):
+    """KGST through its proxy, as users call it, with the reserve in operation (rate published,
+    bank attestation posted): see `reserve_ready`."""
     return Contract.from_abi("Stablecoin", deployment.manifest.address("Stablecoin"), artifacts.get("Stablecoin").abi)
 
 
@@ -122,6 +123,61 @@ def rescuer(deployment):
 @pytest.fixture(scope="session")
 def upgrader(deployment):
     return _holder(deployment, "UPGRADER")
+
+
+@pytest.fixture(scope="session")
+def reserve_admin(deployment):
+    return _holder(deployment, "RESERVE_ADMIN")
+
+
+@pytest.fixture(scope="session")
+def rate_setter(deployment):
+    return _holder(deployment, "RATE_SETTER")
+
+
+@pytest.fixture(scope="session")
+def attestor(deployment):
+    return _holder(deployment, "ATTESTOR")
+
+
+@pytest.fixture(scope="session")
+def reserve_manager(deployment):
+    return _holder(deployment, "RESERVE_MANAGER")
+
+
+@pytest.fixture(scope="session")
+def vault(deployment, artifacts):
+    """The ReserveVault through its proxy; on the local chain its assets are mocks."""
+    return Contract.from_abi("ReserveVault", deployment.manifest.address("ReserveVault"), artifacts.get("ReserveVault").abi)
+
+
+@pytest.fixture(scope="session")
+def reserve_assets(deployment):
+    """Symbol -> asset address (BNB is the native key 0xEeee...)."""
+    return dict(deployment.manifest.contracts["ReserveVault"]["assets"])
+
+
+@pytest.fixture(scope="session")
+def feeds(deployment, artifacts):
+    """Symbol -> the mock AggregatorV3 of that asset."""
+    abi = artifacts.get("MockAggregatorV3").abi
+    return {
+        key.split(":", 1)[1]: Contract.from_abi("MockAggregatorV3", record["address"], abi)
+        for key, record in deployment.manifest.contracts.items()
+        if key.startswith("Feed:")
+    }
+
+
+SOM_PER_USD = 87_45 * 10**16  # 87.45 KGS per USD [wad]
+ATTESTED_SOM = 10**13 * UNIT  # fiat som attested in banks, enough to cover every test's mints
+
+
+@pytest.fixture(scope="session")
+def reserve_ready(vault, rate_setter, attestor):
+    """The official rate is published and a bank attestation covers far more than tests mint."""
+    vault.setRate(SOM_PER_USD, {"from": rate_setter})
+    vault.attest(ATTESTED_SOM, chain.time() - 1, keccak(text="bank-statement-2025-11"), "ipfs://attestation", {"from": attestor})
+    return vault
 
 
 @pytest.fixture(scope="session")

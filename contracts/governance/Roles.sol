@@ -30,4 +30,12 @@ library Roles {
     uint64 internal constant RESCUER = 8;
     /// @dev Upgrades a SomStack proxy, behind an execution delay.
     uint64 internal constant UPGRADER = 9;
+    /// @dev Registers reserve assets and sets reserve policy (haircuts, caps, minimum coverage).
+    uint64 internal constant RESERVE_ADMIN = 10;
+    /// @dev Publishes the official KGS-per-USD rate.
+    uint64 internal constant RATE_SETTER = 11;
+    /// @dev Posts attestations of fiat som held in bank accounts.
+    uint64 internal constant ATTESTOR = 12;
+    /// @dev Withdraws reserve assets, behind an execution delay and within daily caps.
+    uint64 internal constant RESERVE_MANAGER = 13;
 }

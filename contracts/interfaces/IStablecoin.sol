@@ -62,6 +62,8 @@ interface IStablecoin {
     error StablecoinAccountNotBlocked(address account);
     /// @dev The signature does not belong to `signer` (ECDSA or ERC-1271).
     error StablecoinInvalidSignature(address signer);
+    /// @dev No reserve vault is connected: minting fails closed.
+    error StablecoinReserveVaultNotSet();
 
     // --- Events ---
 
@@ -100,6 +102,8 @@ interface IStablecoin {
     event SeizureRejected(uint256 indexed seizureId, address indexed approver);
     /// @dev A transfer carried the travel-rule reference `ref` (hash of the off-chain record).
     event TransferReference(address indexed from, address indexed to, uint256 amount, bytes32 indexed ref);
+    /// @dev The reserve vault that gates minting changed.
+    event ReserveVaultUpdated(address indexed previousVault, address indexed newVault);
     /// @dev `amount` of `token` held by this contract was returned to `to`.
     event TokensRescued(address indexed token, address indexed to, uint256 amount);
 
@@ -109,8 +113,10 @@ interface IStablecoin {
      * @notice Mints `amount` to `to` against the fiat deposit `depositRef`. Role: MINTER.
      * @dev Requirements: minting is not paused; `to` is not blocked; `depositRef` is non-zero and
      * was never minted against; `amount` is positive and within the caller's minter allowance,
-     * which it consumes. The blocklist applies to holders, not to role holders: a compromised
-     * minter is stopped by removing its allowance or revoking its role.
+     * which it consumes; the reserve vault confirms the reserve covers the supply after the mint
+     * (fresh prices, rate and attestation; it reverts otherwise). The blocklist applies to
+     * holders, not to role holders: a compromised minter is stopped by removing its allowance
+     * or revoking its role.
      * Emits {Minted} and {IERC20-Transfer}.
      */
     function mint(address to, uint256 amount, bytes32 depositRef) external;
@@ -144,6 +150,13 @@ interface IStablecoin {
 
     /// @notice The amount `minter` may still mint.
     function minterAllowance(address minter) external view returns (uint256);
+
+    /// @notice Connects the reserve vault that every mint asks. Role: ADMIN (governance).
+    /// @dev Emits {ReserveVaultUpdated}.
+    function setReserveVault(address vault) external;
+
+    /// @notice The reserve vault that gates minting.
+    function reserveVault() external view returns (address);
 
     /// @notice Whether `depositRef` has been minted against.
     function isDepositReferenceUsed(bytes32 depositRef) external view returns (bool);

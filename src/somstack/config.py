@@ -88,7 +88,12 @@ class DeploymentParams:
 
     stablecoin: StablecoinParams
     upgrade_delay: int  # [s]
+    withdrawal_delay: int  # [s]
+    reserve: dict[str, Any] = field(default_factory=dict)
     dev_holders: dict[str, list[int]] = field(default_factory=dict)
+
+    def delay_of(self, setting: str) -> int:
+        return int(getattr(self, setting))
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,8 @@ class Settings:
                     name=str(token["name"]), symbol=str(token["symbol"]), decimals=int(token.get("decimals", 18))
                 ),
                 upgrade_delay=int(merged["upgrade_delay"]),
+                withdrawal_delay=int(merged["withdrawal_delay"]),
+                reserve=dict(merged.get("reserve") or {}),
                 dev_holders={k: [int(i) for i in v] for k, v in (merged.get("dev_holders") or {}).items()},
             )
         except (KeyError, TypeError, ValueError) as exc:

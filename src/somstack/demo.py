@@ -30,6 +30,10 @@ def kgst(amount: int) -> str:
     return f"{amount / UNIT:,.2f} KGST"
 
 
+def som(amount: int) -> str:
+    return f"{amount / UNIT:,.2f} som"
+
+
 @dataclass
 class Actor:
     name: str
@@ -97,26 +101,43 @@ class Demo:
             alice, bob, carol, mallory, relayer = (actor[n] for n in ("alice", "bob", "carol", "mallory", "relayer"))
             f = token.functions
 
-            self.step("2. Mint within the minter's allowance, against a fiat deposit reference")
+            self.step("2. The national reserve: BNB, BSC-USD and attested fiat som, valued on chain")
+            vault = artifacts.get("ReserveVault").contract(w3, manifest.address("ReserveVault"))
+            v = vault.functions
+            assets = manifest.contracts["ReserveVault"]["assets"]
+            self.act(role["RATE_SETTER"], v.setRate(87_45 * 10**16), "setRate(87.45 KGS per USD)")
+            treasury = node_actor("treasury", dev[0])
+            receipt = treasury.sender.transact({"to": vault.address, "data": v.depositNative()._encode_transaction_data(), "value": 500 * UNIT}, "deposit 500 BNB")
+            self.log(f"  treasury: deposit 500 BNB into the vault  (gas {receipt['gasUsed']:,})")
+            usd = artifacts.get("MockReserveToken").contract(w3, assets["BSC-USD"])
+            self.act(treasury, usd.functions.mint(treasury.address, 1_000_000 * UNIT), "mint 1,000,000 mock BSC-USD to the treasury")
+            self.act(treasury, usd.functions.approve(vault.address, 1_000_000 * UNIT), "approve the vault")
+            self.act(treasury, v.deposit(assets["BSC-USD"], 1_000_000 * UNIT), "deposit 1,000,000 BSC-USD")
+            now = w3.eth.get_block("latest")["timestamp"]
+            self.act(role["ATTESTOR"], v.attest(50_000_000 * UNIT, now, Web3.keccak(text="bank statement 2025-11"), "ipfs://attestation-2025-11"), "attest 50,000,000 som held in banks")
+            self.log(f"  reserve value {som(v.reserveValue().call())} (after haircuts and concentration caps)")
+
+            self.step("3. Mint within the minter's allowance, against a fiat deposit reference")
             self.act(role["MINTER_ADMIN"], f.configureMinter(role["MINTER"].address, 1_000_000 * UNIT), "configureMinter(minter, 1,000,000 KGST)")
             deposit = Web3.keccak(text="NBKR-PAYMENT-ORDER-2025-000001")
             self.act(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint 100,000 KGST to bob (deposit ref)")
             self.refused(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint again with the same deposit ref")
             self.refused(role["MINTER"], f.mint(bob.address, 2_000_000 * UNIT, Web3.keccak(text="ORDER-2")), "mint 2,000,000 KGST (over allowance)")
             self.log(f"  minter allowance left: {kgst(f.minterAllowance(role['MINTER'].address).call())}")
+            self.log(f"  coverage now {v.coverageRatio().call() / 100:,.0f}% of supply")
 
-            self.step("3. Transfer")
+            self.step("4. Transfer")
             self.act(bob, f.transfer(alice.address, 25_000 * UNIT), "transfer 25,000 KGST bob -> alice")
             self.act(bob, f.transfer(mallory.address, 5_000 * UNIT), "transfer 5,000 KGST bob -> mallory")
 
-            self.step("4. Permit: alice (no BNB) signs an approval; bob submits it and spends")
+            self.step("5. Permit: alice (no BNB) signs an approval; bob submits it and spends")
             domain = Domain.of(token)
             deadline = w3.eth.get_block("latest")["timestamp"] + 3600
             sig = sign_permit(domain, people["alice"].key, alice.address, bob.address, 5_000 * UNIT, f.nonces(alice.address).call(), deadline)
             self.act(bob, f.permit(alice.address, bob.address, 5_000 * UNIT, deadline, sig.v, sig.r, sig.s), "permit(alice -> bob, 5,000 KGST)")
             self.act(bob, f.transferFrom(alice.address, carol.address, 5_000 * UNIT), "transferFrom alice -> carol 5,000 KGST")
 
-            self.step("5. EIP-3009: alice signs a transfer, the relayer pays the BNB")
+            self.step("6. EIP-3009: alice signs a transfer, the relayer pays the BNB")
             now = w3.eth.get_block("latest")["timestamp"]
             nonce = random_nonce()
             sig = sign_authorization(domain, people["alice"].key, alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce)
@@ -127,14 +148,14 @@ class Demo:
             )
             self.log(f"  alice still holds {w3.eth.get_balance(alice.address)} BNB; authorization used: {f.authorizationState(alice.address, nonce).call()}")
 
-            self.step("6. Sanctions: mallory is blocked and cannot move KGST")
+            self.step("7. Sanctions: mallory is blocked and cannot move KGST")
             self.act(role["COMPLIANCE"], f.blockAccount(mallory.address, Web3.keccak(text="UN-SANCTIONS-LIST-ENTRY-42")), "blockAccount(mallory)")
             code = f.detectTransferRestriction(mallory.address, bob.address, 1_000 * UNIT).call()
             self.log(f"  pre-check: {f.messageForTransferRestriction(code).call()} (code {code})")
             self.refused(mallory, f.transfer(bob.address, 1_000 * UNIT), "mallory transfers 1,000 KGST to bob")
             self.refused(bob, f.transfer(mallory.address, 1_000 * UNIT), "bob transfers 1,000 KGST to mallory")
 
-            self.step("7. Seizure by court order: one officer proposes, another approves")
+            self.step("8. Seizure by court order: one officer proposes, another approves")
             recovery = role["BURNER"].address
             balance = f.balanceOf(mallory.address).call()
             case = Web3.keccak(text="BISHKEK-COURT-CASE-2025-117")

@@ -171,6 +171,63 @@ def _hex(value: Any) -> str:
     return text if text.startswith("0x") else "0x" + text
 
 
+NATIVE = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
+
+
+def _deploy_reserve(run: _Run, manager_address: str, token_address: str) -> str:
+    """The ReserveVault behind its proxy, initialized with its policy and first assets. On a dev
+    chain the feeds and tokens named in the settings are mocks (contracts/test/) deployed here."""
+    ctx = run.ctx
+    reserve = ctx.params.reserve
+    addresses: list[str] = []
+    configs: list[tuple[Any, ...]] = []
+    for symbol, spec in (reserve.get("assets") or {}).items():
+        token, feed = spec.get("token"), spec.get("feed")
+        if isinstance(feed, dict) or isinstance(token, dict):
+            if not ctx.network.dev:
+                raise ConfigError(f"reserve asset {symbol}: mocks are for dev chains; give addresses on {ctx.network.name}")
+        if isinstance(feed, dict):
+            feed = run.contract(f"Feed:{symbol}", "MockAggregatorV3", [int(feed["decimals"]), str(feed["description"]), int(feed["answer"])])
+        if token == "native":
+            token, decimals = NATIVE, 18
+        elif isinstance(token, dict):
+            decimals = int(token["decimals"])
+            token = run.contract(f"Token:{symbol}", "MockReserveToken", [str(token["name"]), str(token["symbol"]), decimals])
+        else:
+            decimals = int(spec.get("decimals", 18))
+        if not (is_address(token) and is_address(feed)):
+            raise ConfigError(f"reserve asset {symbol}: token and feed must be addresses")
+        addresses.append(to_checksum_address(token))
+        configs.append(
+            (
+                to_checksum_address(feed),
+                int(spec["heartbeat"]),
+                int(spec["haircut_bps"]),
+                int(spec["max_share_bps"]),
+                int(spec["daily_cap"]) * 10**decimals,
+            )
+        )
+    implementation = run.contract("ReserveVaultImplementation", "ReserveVault", [])
+    vault_impl = ctx.w3.eth.contract(abi=ctx.artifacts.get("ReserveVault").abi)
+    init = vault_impl.encode_abi(
+        "initialize",
+        [
+            manager_address,
+            token_address,
+            int(reserve.get("min_coverage_bps", 10_000)),
+            int(reserve["rate_max_age"]),
+            int(reserve["rate_max_change_bps"]),
+            int(reserve["attestation_max_age"]),
+            addresses,
+            configs,
+        ],
+    )
+    vault = run.contract("ReserveVault", "SomProxy", [implementation, init])
+    run.manifest.contracts["ReserveVault"]["implementation"] = implementation
+    run.manifest.contracts["ReserveVault"]["assets"] = dict(zip(reserve.get("assets") or {}, addresses))
+    return vault
+
+
 def _pending_or_current(manager: Any, getter: str, key: Any) -> int:
     """The delay a setter has set, even while AccessManager's setback keeps the old one in force."""
     # The getters answer with the delay in force; the storage is not readable otherwise, so a
@@ -230,8 +287,20 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     token_address = run.contract("Stablecoin", "SomProxy", [implementation, init])
     manifest.contracts["Stablecoin"]["implementation"] = implementation
 
+    vault_address = _deploy_reserve(run, manager_address, token_address)
+    vault_abi = ctx.artifacts.get("ReserveVault").abi
+
     manager = ctx.artifacts.get("SomAccessManager").contract(w3, manager_address)
-    targets = {"Stablecoin": (token_address, token_abi)}
+    token = w3.eth.contract(address=token_address, abi=token_abi)
+    targets = {"Stablecoin": (token_address, token_abi), "ReserveVault": (vault_address, vault_abi)}
+
+    run.call(
+        "connect:Stablecoin:ReserveVault",
+        token_address,
+        token.encode_abi("setReserveVault", [vault_address]),
+        "KGST minting gated on the reserve vault",
+        holds=lambda: token.functions.reserveVault().call() == vault_address,
+    )
 
     for role in ROLES.values():
         if role.id == 0:
@@ -259,7 +328,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
 
     for role, accounts in ctx.holders.items():
         rid = role_id(role)
-        delay = params.upgrade_delay if role in DELAYED_ROLES else 0
+        delay = params.delay_of(DELAYED_ROLES[role]) if role in DELAYED_ROLES else 0
         for account in accounts:
             run.call(
                 f"grant:{role}:{account}",
@@ -272,16 +341,16 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     # Without these two, the admin could give itself UPGRADER, or move upgradeToAndCall to its
     # own role, and upgrade at once. AccessManager applies a raised delay after its minimum
     # setback (5 days), so they protect from then on; until then the admin is the deployer.
-    delay = params.upgrade_delay
-    for role in DELAYED_ROLES:
-        rid = role_id(role)
+    for role, setting in DELAYED_ROLES.items():
+        rid, role_delay = role_id(role), params.delay_of(setting)
         run.call(
             f"grant-delay:{role}",
             manager_address,
-            manager.encode_abi("setGrantDelay", [rid, delay]),
-            f"grant delay of {role}: {delay} s",
-            holds=lambda r=rid: _pending_or_current(manager, "getRoleGrantDelay", r) == delay,
+            manager.encode_abi("setGrantDelay", [rid, role_delay]),
+            f"grant delay of {role}: {role_delay} s",
+            holds=lambda r=rid, d=role_delay: _pending_or_current(manager, "getRoleGrantDelay", r) == d,
         )
+    delay = params.upgrade_delay
     for contract, (address, _abi) in targets.items():
         run.call(
             f"admin-delay:{contract}",

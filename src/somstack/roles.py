@@ -30,6 +30,10 @@ ROLES: dict[str, Role] = {
         Role(7, "SEIZE_APPROVER", "executes or rejects a proposed seizure (checker)"),
         Role(8, "RESCUER", "returns tokens sent to a SomStack contract by mistake"),
         Role(9, "UPGRADER", "upgrades a proxy, after the execution delay"),
+        Role(10, "RESERVE_ADMIN", "registers reserve assets and sets reserve policy (haircuts, caps, coverage)"),
+        Role(11, "RATE_SETTER", "publishes the official KGS/USD rate"),
+        Role(12, "ATTESTOR", "posts attestations of fiat som held in banks"),
+        Role(13, "RESERVE_MANAGER", "withdraws reserve assets, after the execution delay, within daily caps"),
     )
 }
 
@@ -46,10 +50,20 @@ FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "RESCUER": ("rescueERC20",),
         "UPGRADER": ("upgradeToAndCall",),
     },
+    "ReserveVault": {
+        "RESERVE_ADMIN": ("registerAsset", "updateAsset", "unregisterAsset", "setRateBounds", "setAttestationMaxAge", "setMinCoverage"),
+        "RATE_SETTER": ("setRate",),
+        "ATTESTOR": ("attest",),
+        "RESERVE_MANAGER": ("withdraw",),
+        "UPGRADER": ("upgradeToAndCall",),
+    },
 }
 
-# Roles whose holders act only after an execution delay (seconds, from the deployment settings).
-DELAYED_ROLES = ("UPGRADER",)
+# Restricted functions left to ADMIN (AccessManager's default for an unmapped selector).
+ADMIN_FUNCTIONS: dict[str, tuple[str, ...]] = {"Stablecoin": ("setReserveVault",)}
+
+# Roles whose holders act only after an execution delay: role -> deployment setting [s].
+DELAYED_ROLES = {"UPGRADER": "upgrade_delay", "RESERVE_MANAGER": "withdrawal_delay"}
 
 
 def role_id(name: str) -> int:

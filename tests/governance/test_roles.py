@@ -9,7 +9,7 @@ import pytest
 from brownie import MockERC20
 from eth_utils import function_abi_to_4byte_selector, keccak
 
-from somstack.roles import FUNCTION_ROLES, ROLES, role_id
+from somstack.roles import ADMIN_FUNCTIONS, FUNCTION_ROLES, ROLES, role_id
 
 UNIT = 10**18
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,11 +27,24 @@ HOLDINGS = {
     "seize_approver": {"SEIZE_APPROVER"},
     "rescuer": {"RESCUER"},
     "upgrader": {"UPGRADER"},
+    "reserve_admin": {"RESERVE_ADMIN"},
+    "rate_setter": {"RATE_SETTER"},
+    "attestor": {"ATTESTOR"},
+    "reserve_manager": {"RESERVE_MANAGER"},
     "stranger": set(),
 }
-DELAYS = {"UPGRADER": 60}  # brownie-config.yaml: deployment.overrides.local.upgrade_delay
+# brownie-config.yaml: deployment.overrides.local.upgrade_delay / withdrawal_delay
+DELAYS = {"UPGRADER": 60, "RESERVE_MANAGER": 60}
 
-RESTRICTED = [(function, role) for role, functions in FUNCTION_ROLES["Stablecoin"].items() for function in functions]
+RESTRICTED_ALL = [
+    (contract, function, role)
+    for contract, table in FUNCTION_ROLES.items()
+    for role, functions in table.items()
+    for function in functions
+]
+ADMIN_ONLY = [(contract, function, "ADMIN") for contract, functions in ADMIN_FUNCTIONS.items() for function in functions]
+RESTRICTED = [(function, role) for contract, function, role in RESTRICTED_ALL if contract == "Stablecoin"]
+SOURCES = {"Stablecoin": "contracts/Stablecoin.sol", "ReserveVault": "contracts/ReserveVault.sol"}
 
 
 def _roles_sol():
@@ -39,16 +52,34 @@ def _roles_sol():
     return {name: int(value) for name, value in re.findall(r"uint64\s+internal\s+constant\s+(\w+)\s*=\s*(\d+)\s*;", text)}
 
 
-def _restricted_in_source():
-    """Names of the functions declared `restricted` in Stablecoin.sol (`_authorizeUpgrade` guards
-    `upgradeToAndCall`)."""
-    text = (ROOT / "contracts" / "Stablecoin.sol").read_text()
+def _restricted_in_source(contract):
+    """Names of the functions declared `restricted` in the contract's source (`_authorizeUpgrade`
+    guards `upgradeToAndCall`)."""
+    text = (ROOT / SOURCES[contract]).read_text()
     names = {name for name, modifiers in re.findall(r"function\s+(\w+)\s*\([^)]*\)([^{;]*)\{", text) if re.search(r"\brestricted\b", modifiers)}
     return {"upgradeToAndCall" if name == "_authorizeUpgrade" else name for name in names}
 
 
-def _args(function, kgst, alice, mallory):
+VAULT_ARGS = {
+    "registerAsset": lambda a: (a, (a, 3600, 0, 10_000, 0)),
+    "updateAsset": lambda a: (a, (a, 3600, 0, 10_000, 0)),
+    "unregisterAsset": lambda a: (a,),
+    "setRateBounds": lambda a: (3600, 100),
+    "setAttestationMaxAge": lambda a: (3600,),
+    "setMinCoverage": lambda a: (10_000,),
+    "setRate": lambda a: (87 * UNIT,),
+    "attest": lambda a: (1, 1, REF, "uri"),
+    "withdraw": lambda a: (a, a, 1),
+    "upgradeToAndCall": lambda a: (a, b""),
+}
+
+
+def _args(function, kgst, alice, mallory, contract="Stablecoin"):
     """Valid-looking arguments for each restricted function."""
+    if contract == "ReserveVault":
+        return VAULT_ARGS[function](alice.address)
+    if function == "setReserveVault":
+        return (alice,)
     return {
         "mint": (alice, 1 * UNIT, REF),
         "burn": (1 * UNIT, REF),
@@ -80,8 +111,10 @@ def test_roles_sol_ids_are_unique():
     assert len(ids) == len(set(ids))
 
 
-def test_restricted_functions_in_source_match_table():
-    assert _restricted_in_source() == {function for function, _ in RESTRICTED}
+@pytest.mark.parametrize("contract", list(SOURCES))
+def test_restricted_functions_in_source_match_table(contract):
+    expected = {f for c, f, _ in RESTRICTED_ALL + ADMIN_ONLY if c == contract}
+    assert _restricted_in_source(contract) == expected
 
 
 # --- (b) the AccessManager's function roles ---
@@ -91,10 +124,11 @@ def _selectors(abi, name):
     return [function_abi_to_4byte_selector(i) for i in abi if i.get("type") == "function" and i["name"] == name]
 
 
-@pytest.mark.parametrize("function, role", RESTRICTED, ids=[f for f, _ in RESTRICTED])
-def test_function_role_on_chain_matches_table(kgst, manager, function, role):
-    selectors = _selectors(kgst.abi, function)
-    assert selectors and all(manager.getTargetFunctionRole(kgst, s) == role_id(role) for s in selectors)
+@pytest.mark.parametrize("contract, function, role", RESTRICTED_ALL + ADMIN_ONLY, ids=[f"{c}.{f}" for c, f, _ in RESTRICTED_ALL + ADMIN_ONLY])
+def test_function_role_on_chain_matches_table(kgst, vault, manager, contract, function, role):
+    target = {"Stablecoin": kgst, "ReserveVault": vault}[contract]
+    selectors = _selectors(target.abi, function)
+    assert selectors and all(manager.getTargetFunctionRole(target, s) == role_id(role) for s in selectors)
 
 
 def test_role_labels_on_chain_match_table(manager):
@@ -134,15 +168,16 @@ def _outsiders(role):
     return [account for account, held in HOLDINGS.items() if role not in held]
 
 
-@pytest.mark.parametrize("function, role", RESTRICTED, ids=[f for f, _ in RESTRICTED])
-def test_restricted_function_without_role_reverts(kgst, request, alice, mallory, reverts, function, role):
+@pytest.mark.parametrize("contract, function, role", RESTRICTED_ALL + ADMIN_ONLY, ids=[f"{c}.{f}" for c, f, _ in RESTRICTED_ALL + ADMIN_ONLY])
+def test_restricted_function_without_role_reverts(kgst, vault, request, alice, mallory, reverts, contract, function, role):
     """One transaction from each outsider; each must revert with AccessManagedUnauthorized(caller)."""
+    target = {"Stablecoin": kgst, "ReserveVault": vault}[contract]
     failures = []
     for account in _outsiders(role):
         caller = request.getfixturevalue(account)
         try:
             with reverts("AccessManagedUnauthorized", caller=caller.address):
-                getattr(kgst, function)(*_args(function, kgst, alice, mallory), {"from": caller})
+                getattr(target, function)(*_args(function, kgst, alice, mallory, contract), {"from": caller})
         except AssertionError as exc:
             failures.append(f"{function} by {account}: {exc}")
     assert not failures, "\n".join(failures)

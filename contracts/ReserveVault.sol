@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessManagedUpgradeable} from "@openzeppelin/contracts-upgradeable/access/manager/AccessManagedUpgradeable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
+import {IReserveVault} from "./interfaces/IReserveVault.sol";
+
+/**
+ * @title ReserveVault
+ * @notice The national reserve behind KGST, valued on chain. It holds native BNB and registered
+ * BEP-20 assets, each priced in USD by a Chainlink-style feed, converted to som at the official
+ * rate, weighted by a haircut and capped by a maximum share of the reserve; plus the fiat som
+ * that an attestor reports held in banks. KGST asks it before every mint (`checkMint`).
+ *
+ * @dev Valuation, in this order (all values [wad som]):
+ *   v_i     = balance_i x price_i x rate x (1 - haircut_i)            (weighted value)
+ *   G       = sum(v_i) + attested                                      (gross reserve)
+ *   counted = sum(min(v_i, G x maxShare_i)) + attested                 (reserve value)
+ * The cap is taken against the gross reserve, so an asset whose price rallies cannot carry more
+ * than its policy share. Valuation fails closed: a feed that reverts, answers <= 0, has an
+ * incomplete round (updatedAt 0), a timestamp in the future or older than the asset's own
+ * heartbeat; a rate older than its maximum age; an attestation older than its maximum age: each
+ * makes the valuation revert with the reason, and so every mint and withdrawal that needs it.
+ * Assets with a zero balance are not priced. Transfers and burns of KGST never ask the vault.
+ *
+ * Balances are the vault's own credit of deposits less withdrawals, not `balanceOf(this)`:
+ * fee-on-transfer tokens are credited what actually arrived, and donations do not count.
+ * Deposits, withdrawals and native receipts share one transient reentrancy guard.
+ *
+ * Not checked here: who may call (the AccessManager), the truth of an attestation (its report
+ * hash and URI are published for the public to check).
+ */
+contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient, IReserveVault {
+    using SafeERC20 for IERC20;
+
+    // --- Constants ---
+
+    /// @notice The asset key of native BNB.
+    address public constant NATIVE = 0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE;
+    uint256 private constant _BPS = 10_000;
+    uint256 private constant _WAD = 1e18;
+
+    // --- Storage ---
+
+    /// @custom:storage-location erc7201:somstack.storage.ReserveVault
+    struct VaultStorage {
+        address stablecoin;
+        uint8 stablecoinDecimals;
+        uint256 minCoverageBps;
+        address[] assetList;
+        mapping(address asset => Asset) assets;
+        uint256 rate; // KGS per USD [wad]
+        uint64 rateUpdatedAt; // [unix s]
+        uint32 rateMaxAge; // [s]
+        uint16 rateMaxChangeBps; // [bps]
+        uint256 attestedAmount; // [wad som]
+        uint64 attestedAsOf; // [unix s]
+        uint32 attestationMaxAge; // [s]
+        bytes32 attestationReportHash;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("somstack.storage.ReserveVault")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _STORAGE_LOCATION = 0xd0fb8374e6f24cc04ea798fc93577fd9320311345f3901affb564a6668d11300;
+
+    function _s() private pure returns (VaultStorage storage $) {
+        assembly {
+            $.slot := _STORAGE_LOCATION
+        }
+    }
+
+    // --- Init ---
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /**
+     * @notice Initializes the proxy with its policy and first assets, so that a deployment needs
+     * no role to configure it.
+     * @param authority the AccessManager
+     * @param stablecoin_ KGST, whose total supply the reserve covers
+     * @param minCoverageBps_ minimum coverage [bps], at least 10,000
+     * @param rateMaxAge_ maximum age of the som rate [s]
+     * @param rateMaxChangeBps_ maximum change of the som rate per update [bps]
+     * @param attestationMaxAge_ maximum age of the latest attestation [s]
+     * @param initialAssets assets to register, with `configs` their policies
+     */
+    function initialize(
+        address authority,
+        address stablecoin_,
+        uint256 minCoverageBps_,
+        uint32 rateMaxAge_,
+        uint16 rateMaxChangeBps_,
+        uint32 attestationMaxAge_,
+        address[] calldata initialAssets,
+        AssetConfig[] calldata configs
+    ) external initializer {
+        if (authority == address(0) || stablecoin_ == address(0)) revert ReserveVaultZeroAddress();
+        __AccessManaged_init(authority);
+        VaultStorage storage $ = _s();
+        $.stablecoin = stablecoin_;
+        $.stablecoinDecimals = IERC20Metadata(stablecoin_).decimals();
+        _setMinCoverage(minCoverageBps_);
+        _setRateBounds(rateMaxAge_, rateMaxChangeBps_);
+        _setAttestationMaxAge(attestationMaxAge_);
+        if (initialAssets.length != configs.length) revert ReserveVaultInvalidConfig(address(0));
+        for (uint256 i = 0; i < initialAssets.length; ++i) {
+            _registerAsset(initialAssets[i], configs[i]);
+        }
+    }
+
+    // --- Deposits and withdrawals ---
+
+    /// @inheritdoc IReserveVault
+    function deposit(address asset_, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ReserveVaultZeroAmount();
+        if (asset_ == NATIVE) revert ReserveVaultInvalidConfig(asset_);
+        Asset storage a = _registered(asset_);
+        IERC20 token = IERC20(asset_);
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        // Fee-on-transfer tokens: credit what arrived, never what was asked.
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received == 0) revert ReserveVaultZeroAmount();
+        a.balance += received;
+        emit Deposited(asset_, msg.sender, received);
+    }
+
+    /// @inheritdoc IReserveVault
+    function depositNative() public payable nonReentrant {
+        _creditNative();
+    }
+
+    /// @notice Native BNB sent to the vault is a deposit.
+    receive() external payable nonReentrant {
+        _creditNative();
+    }
+
+    /// @inheritdoc IReserveVault
+    function withdraw(address asset_, address to, uint256 amount) external restricted nonReentrant {
+        if (to == address(0)) revert ReserveVaultZeroAddress();
+        if (amount == 0) revert ReserveVaultZeroAmount();
+        Asset storage a = _registered(asset_);
+        if (amount > a.balance) revert ReserveVaultInsufficientReserve(asset_, a.balance, amount);
+        uint64 today = uint64(block.timestamp / 1 days);
+        uint256 withdrawn = a.day == today ? a.withdrawnToday : 0;
+        if (withdrawn + amount > a.config.dailyCap) {
+            revert ReserveVaultDailyCapExceeded(asset_, a.config.dailyCap, withdrawn, amount);
+        }
+        // Effects first: the coverage check below values the reserve without this amount.
+        a.balance -= amount;
+        a.withdrawnToday = withdrawn + amount;
+        a.day = today;
+        _requireCoverage(_supply());
+        emit Withdrawn(asset_, to, amount);
+        if (asset_ == NATIVE) {
+            (bool ok, ) = to.call{value: amount}("");
+            if (!ok) revert ReserveVaultNativeTransferFailed(to, amount);
+        } else {
+            IERC20(asset_).safeTransfer(to, amount);
+        }
+    }
+
+    // --- Oracles ---
+
+    /// @inheritdoc IReserveVault
+    function setRate(uint256 kgsPerUsd) external restricted {
+        if (kgsPerUsd == 0) revert ReserveVaultZeroAmount();
+        VaultStorage storage $ = _s();
+        uint256 previous = $.rate;
+        if (previous != 0) {
+            uint256 change = kgsPerUsd > previous ? kgsPerUsd - previous : previous - kgsPerUsd;
+            // Invariant: one update moves the official rate by at most rateMaxChangeBps.
+            if (change * _BPS > previous * $.rateMaxChangeBps) {
+                revert ReserveVaultRateJumpTooLarge(previous, kgsPerUsd, $.rateMaxChangeBps);
+            }
+        }
+        $.rate = kgsPerUsd;
+        $.rateUpdatedAt = uint64(block.timestamp);
+        emit RateUpdated(previous, kgsPerUsd, msg.sender);
+    }
+
+    /// @inheritdoc IReserveVault
+    function attest(uint256 amount, uint64 asOf, bytes32 reportHash, string calldata uri) external restricted {
+        VaultStorage storage $ = _s();
+        if (asOf > block.timestamp || asOf <= $.attestedAsOf) revert ReserveVaultAttestationOutOfOrder(asOf, $.attestedAsOf);
+        $.attestedAmount = amount;
+        $.attestedAsOf = asOf;
+        $.attestationReportHash = reportHash;
+        emit Attested(amount, asOf, reportHash, uri, msg.sender);
+    }
+
+    // --- Policy ---
+
+    /// @inheritdoc IReserveVault
+    function registerAsset(address asset_, AssetConfig calldata config) external restricted {
+        _registerAsset(asset_, config);
+    }
+
+    /// @inheritdoc IReserveVault
+    function updateAsset(address asset_, AssetConfig calldata config) external restricted {
+        Asset storage a = _registered(asset_);
+        _checkConfig(asset_, config);
+        AssetConfig memory previous = a.config;
+        a.config = config;
+        a.feedDecimals = AggregatorV3Interface(config.feed).decimals();
+        emit AssetConfigUpdated(asset_, previous, config);
+    }
+
+    /// @inheritdoc IReserveVault
+    function unregisterAsset(address asset_) external restricted {
+        Asset storage a = _registered(asset_);
+        if (a.balance != 0) revert ReserveVaultAssetHasBalance(asset_, a.balance);
+        VaultStorage storage $ = _s();
+        delete $.assets[asset_];
+        address[] storage list = $.assetList;
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (list[i] == asset_) {
+                list[i] = list[list.length - 1];
+                list.pop();
+                break;
+            }
+        }
+        emit AssetUnregistered(asset_);
+    }
+
+    /// @inheritdoc IReserveVault
+    function setRateBounds(uint32 maxAge, uint16 maxChangeBps) external restricted {
+        _setRateBounds(maxAge, maxChangeBps);
+    }
+
+    /// @inheritdoc IReserveVault
+    function setAttestationMaxAge(uint32 maxAge) external restricted {
+        _setAttestationMaxAge(maxAge);
+    }
+
+    /// @inheritdoc IReserveVault
+    function setMinCoverage(uint256 minCoverageBps) external restricted {
+        _setMinCoverage(minCoverageBps);
+    }
+
+    // --- Views ---
+
+    /// @inheritdoc IReserveVault
+    function checkMint(uint256 supplyAfter) external view {
+        _requireCoverage(_toWad(supplyAfter, _s().stablecoinDecimals));
+    }
+
+    /// @inheritdoc IReserveVault
+    function reserveValue() public view returns (uint256 total) {
+        (, , total) = _valuation(address(0), 0);
+    }
+
+    /// @inheritdoc IReserveVault
+    function coverageRatio() external view returns (uint256) {
+        return _ratio(reserveValue(), _supply());
+    }
+
+    /// @inheritdoc IReserveVault
+    function stressedCoverage(address asset_, uint256 dropBps) external view returns (uint256) {
+        _registered(asset_);
+        if (dropBps > _BPS) revert ReserveVaultInvalidConfig(asset_);
+        (, , uint256 total) = _valuation(asset_, dropBps);
+        return _ratio(total, _supply());
+    }
+
+    /// @inheritdoc IReserveVault
+    function valuation() external view returns (AssetValuation[] memory list, uint256 attested, uint256 total) {
+        (list, attested, total) = _valuation(address(0), 0);
+    }
+
+    /// @inheritdoc IReserveVault
+    function price(address asset_) public view returns (uint256 answer, uint256 updatedAt, PriceError error) {
+        Asset storage a = _registered(asset_);
+        return _readFeed(a.config.feed, a.config.heartbeat);
+    }
+
+    /// @inheritdoc IReserveVault
+    function assets() external view returns (address[] memory) {
+        return _s().assetList;
+    }
+
+    /// @inheritdoc IReserveVault
+    function asset(address asset_) external view returns (Asset memory) {
+        return _s().assets[asset_];
+    }
+
+    /// @inheritdoc IReserveVault
+    function rate() external view returns (uint256 kgsPerUsd, uint64 updatedAt, uint32 maxAge, uint16 maxChangeBps) {
+        VaultStorage storage $ = _s();
+        return ($.rate, $.rateUpdatedAt, $.rateMaxAge, $.rateMaxChangeBps);
+    }
+
+    /// @inheritdoc IReserveVault
+    function attestation() external view returns (uint256 amount, uint64 asOf, bytes32 reportHash, uint32 maxAge) {
+        VaultStorage storage $ = _s();
+        return ($.attestedAmount, $.attestedAsOf, $.attestationReportHash, $.attestationMaxAge);
+    }
+
+    /// @inheritdoc IReserveVault
+    function minCoverage() external view returns (uint256) {
+        return _s().minCoverageBps;
+    }
+
+    /// @inheritdoc IReserveVault
+    function stablecoin() external view returns (address) {
+        return _s().stablecoin;
+    }
+
+    // --- Internal ---
+
+    /// @dev Only the UPGRADER role, through the AccessManager and its execution delay.
+    function _authorizeUpgrade(address) internal override restricted {}
+
+    function _creditNative() private {
+        if (msg.value == 0) revert ReserveVaultZeroAmount();
+        _registered(NATIVE).balance += msg.value;
+        emit Deposited(NATIVE, msg.sender, msg.value);
+    }
+
+    function _registered(address asset_) private view returns (Asset storage a) {
+        a = _s().assets[asset_];
+        if (!a.registered) revert ReserveVaultAssetNotRegistered(asset_);
+    }
+
+    function _registerAsset(address asset_, AssetConfig calldata config) private {
+        if (asset_ == address(0)) revert ReserveVaultZeroAddress();
+        VaultStorage storage $ = _s();
+        Asset storage a = $.assets[asset_];
+        if (a.registered) revert ReserveVaultAssetAlreadyRegistered(asset_);
+        _checkConfig(asset_, config);
+        a.config = config;
+        a.registered = true;
+        a.tokenDecimals = asset_ == NATIVE ? 18 : IERC20Metadata(asset_).decimals();
+        a.feedDecimals = AggregatorV3Interface(config.feed).decimals();
+        $.assetList.push(asset_);
+        emit AssetRegistered(asset_, config);
+    }
+
+    function _checkConfig(address asset_, AssetConfig calldata config) private pure {
+        if (
+            config.feed == address(0) ||
+            config.heartbeat == 0 ||
+            config.haircutBps >= _BPS ||
+            config.maxShareBps == 0 ||
+            config.maxShareBps > _BPS
+        ) revert ReserveVaultInvalidConfig(asset_);
+    }
+
+    function _setMinCoverage(uint256 minCoverageBps) private {
+        // Invariant: KGST is never minted against less than 100% of its supply.
+        if (minCoverageBps < _BPS) revert ReserveVaultMinCoverageTooLow(minCoverageBps);
+        VaultStorage storage $ = _s();
+        emit MinCoverageUpdated($.minCoverageBps, minCoverageBps);
+        $.minCoverageBps = minCoverageBps;
+    }
+
+    function _setRateBounds(uint32 maxAge, uint16 maxChangeBps) private {
+        if (maxAge == 0 || maxChangeBps == 0) revert ReserveVaultInvalidConfig(address(0));
+        VaultStorage storage $ = _s();
+        $.rateMaxAge = maxAge;
+        $.rateMaxChangeBps = maxChangeBps;
+        emit RateBoundsUpdated(maxAge, maxChangeBps);
+    }
+
+    function _setAttestationMaxAge(uint32 maxAge) private {
+        if (maxAge == 0) revert ReserveVaultInvalidConfig(address(0));
+        VaultStorage storage $ = _s();
+        emit AttestationMaxAgeUpdated($.attestationMaxAge, maxAge);
+        $.attestationMaxAge = maxAge;
+    }
+
+    /// @dev KGST's total supply in som [wad] (scaled if KGST does not have 18 decimals).
+    function _supply() private view returns (uint256) {
+        VaultStorage storage $ = _s();
+        return _toWad(IERC20($.stablecoin).totalSupply(), $.stablecoinDecimals);
+    }
+
+    function _requireCoverage(uint256 supply) private view {
+        if (supply == 0) return;
+        VaultStorage storage $ = _s();
+        (, , uint256 total) = _valuation(address(0), 0);
+        // Invariant: reserve value >= supply x minimum coverage, at the moment of every mint
+        // and after every withdrawal.
+        if (total * _BPS < supply * $.minCoverageBps) revert ReserveVaultCoverageTooLow(total, supply, $.minCoverageBps);
+    }
+
+    function _ratio(uint256 total, uint256 supply) private pure returns (uint256) {
+        return supply == 0 ? type(uint256).max : Math.mulDiv(total, _BPS, supply);
+    }
+
+    function _toWad(uint256 amount, uint8 decimals) private pure returns (uint256) {
+        if (decimals == 18) return amount;
+        return decimals < 18 ? amount * 10 ** (18 - decimals) : amount / 10 ** (decimals - 18);
+    }
+
+    function _rate() private view returns (uint256) {
+        VaultStorage storage $ = _s();
+        if ($.rate == 0) revert ReserveVaultRateNotSet();
+        if (block.timestamp - $.rateUpdatedAt > $.rateMaxAge) revert ReserveVaultRateStale($.rateUpdatedAt, $.rateMaxAge);
+        return $.rate;
+    }
+
+    function _attested() private view returns (uint256) {
+        VaultStorage storage $ = _s();
+        if ($.attestedAsOf == 0) return 0; // never attested: no off-chain reserve counts
+        if (block.timestamp - $.attestedAsOf > $.attestationMaxAge) {
+            revert ReserveVaultAttestationStale($.attestedAsOf, $.attestationMaxAge);
+        }
+        return $.attestedAmount;
+    }
+
+    /**
+     * @dev Reads a feed as Chainlink tells its users to: the call must not revert, the answer must
+     * be positive, the round complete (updatedAt != 0), not from the future, and no older than the
+     * heartbeat (exactly at the heartbeat is still fresh).
+     */
+    function _readFeed(address feed, uint32 heartbeat) private view returns (uint256, uint256, PriceError) {
+        try AggregatorV3Interface(feed).latestRoundData() returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
+            if (answer <= 0) return (0, updatedAt, PriceError.NonPositive);
+            if (updatedAt == 0) return (uint256(answer), 0, PriceError.IncompleteRound);
+            if (updatedAt > block.timestamp) return (uint256(answer), updatedAt, PriceError.FutureTimestamp);
+            if (block.timestamp - updatedAt > heartbeat) return (uint256(answer), updatedAt, PriceError.Stale);
+            return (uint256(answer), updatedAt, PriceError.None);
+        } catch {
+            return (0, 0, PriceError.FeedReverted);
+        }
+    }
+
+    /**
+     * @dev The valuation of the contract's @dev, with `stressAsset`'s price cut by `dropBps`
+     * (none when `stressAsset` is zero). Reverts on any unusable input (fail closed).
+     */
+    function _valuation(
+        address stressAsset,
+        uint256 dropBps
+    ) private view returns (AssetValuation[] memory list, uint256 attested, uint256 total) {
+        VaultStorage storage $ = _s();
+        uint256 kgsPerUsd = _rate();
+        attested = _attested();
+        address[] storage keys = $.assetList;
+        list = new AssetValuation[](keys.length);
+        uint256 gross = attested;
+        for (uint256 i = 0; i < keys.length; ++i) {
+            Asset storage a = $.assets[keys[i]];
+            AssetValuation memory v = list[i];
+            v.asset = keys[i];
+            v.balance = a.balance;
+            v.feedDecimals = a.feedDecimals;
+            if (v.balance == 0) continue; // nothing held: no price needed
+            (uint256 answer, uint256 updatedAt, PriceError err) = _readFeed(a.config.feed, a.config.heartbeat);
+            if (err != PriceError.None) revert ReserveVaultPriceInvalid(keys[i], err);
+            if (keys[i] == stressAsset) answer = Math.mulDiv(answer, _BPS - dropBps, _BPS);
+            v.price = answer;
+            v.updatedAt = updatedAt;
+            // balance [10^tokenDecimals] x answer [10^feedDecimals USD] x rate [wad] -> [wad som]
+            v.grossValue = Math.mulDiv(v.balance * answer, kgsPerUsd, 10 ** (uint256(a.tokenDecimals) + a.feedDecimals));
+            v.weightedValue = Math.mulDiv(v.grossValue, _BPS - a.config.haircutBps, _BPS);
+            gross += v.weightedValue;
+        }
+        total = attested;
+        for (uint256 i = 0; i < list.length; ++i) {
+            AssetValuation memory v = list[i];
+            if (v.weightedValue == 0) continue;
+            // Concentration cap: value above maxShare of the gross reserve does not count.
+            uint256 cap = Math.mulDiv(gross, $.assets[v.asset].config.maxShareBps, _BPS);
+            v.countedValue = v.weightedValue < cap ? v.weightedValue : cap;
+            total += v.countedValue;
+        }
+    }
+}
