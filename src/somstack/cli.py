@@ -1,4 +1,5 @@
-"""The `somstack` command line: deploy, status and demo.
+"""The `somstack` command line: deploy, status, the reserve (status, stress, deposit, attest,
+set-rate) and demo.
 
 User errors print one line on stderr and exit 1; usage errors exit 2; a traceback only with -v.
 """
@@ -7,8 +8,9 @@ from __future__ import annotations
 
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
@@ -116,6 +118,114 @@ def verify_input(network_name: str, out_dir: Path) -> None:
         (path,) = write_inputs(settings, [artifact], out_dir)
         click.echo(f"{name:26s} {record['address']}  {artifact} {compiler_version(settings, artifact)}  {path}")
         click.echo(f"{'':26s} constructor args {record.get('constructorArgs') or '0x'}")
+
+
+# --- The reserve: thin wrappers over somstack.reserve ---
+
+
+@cli.group()
+def reserve() -> None:
+    """The national reserve: status, stress tests, deposits, attestations, the som rate."""
+
+
+def reserve_network_options(func: Any) -> Any:
+    func = click.option(
+        "--rpc",
+        metavar="URL",
+        help="RPC URL instead of the network's (else SOMSTACK_RPC_<NETWORK>, e.g. SOMSTACK_RPC_LOCAL, else brownie-config.yaml).",
+    )(func)
+    func = click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")(func)
+    return func
+
+
+def sending_options(func: Any) -> Any:
+    func = key_options(func)
+    func = click.option("--yes-mainnet", is_flag=True, help="Confirm sending transactions on a mainnet network.")(func)
+    func = click.option(
+        "--from-index",
+        type=click.IntRange(min=0),
+        help="Dev networks: the node account that signs (default: the first holder of the needed role in dev_holders).",
+    )(func)
+    return reserve_network_options(func)
+
+
+@contextmanager
+def _reserve_session(network_name: str, rpc: str | None, keys: KeyOptions | None = None, yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
+    """The session and the deployed Reserve; a session that reads only when ``keys`` is None."""
+    from .reserve import Reserve
+
+    with open_session(network_name, keys or KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=keys is None) as session:
+        if keys is not None:
+            _confirm_mainnet(session.network, yes_mainnet)
+        yield session, Reserve.of_session(session)
+
+
+@reserve.command("status")
+@reserve_network_options
+def reserve_status(network_name: str, rpc: str | None) -> None:
+    """Assets, prices, attested fiat, the som rate, reserve value and coverage (no key needed)."""
+    from .reserve import format_status, read_status
+
+    with _reserve_session(network_name, rpc) as (session, vault):
+        for line in format_status(read_status(vault), session.network.name):
+            click.echo(line)
+
+
+@reserve.command("stress")
+@reserve_network_options
+@click.option("--asset", required=True, help="Symbol (BNB, BTCB, BSC-USD, ...) or address of the shocked asset.")
+@click.option("--drop", default="50", show_default=True, help="Price drop in percent.")
+def reserve_stress(network_name: str, rpc: str | None, asset: str, drop: str) -> None:
+    """Coverage now and after the asset's price falls by --drop percent (and every asset at that drop)."""
+    from .reserve import format_stress, parse_percent_bps, stress
+
+    drop_bps = parse_percent_bps(drop)
+    with _reserve_session(network_name, rpc) as (_session, vault):
+        for line in format_stress(stress(vault, asset, drop_bps)):
+            click.echo(line)
+
+
+@reserve.command("deposit")
+@sending_options
+@click.option("--asset", required=True, help="Symbol or address of a registered asset (BNB is native).")
+@click.option("--amount", required=True, help="Whole tokens, e.g. 1.5 (decimals from the vault's asset record).")
+def reserve_deposit(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                    keystore: Path | None, password_file: Path | None, asset: str, amount: str) -> None:
+    """Deposit into the reserve: BNB with depositNative, a BEP-20 with approve and deposit."""
+    from .reserve import deposit, sender_for
+
+    keys = _keys(key_env, keystore, password_file)
+    with _reserve_session(network_name, rpc, keys, yes_mainnet) as (session, vault):
+        click.echo(str(deposit(vault, sender_for(session, None, from_index, keys), asset, amount, log=_info)))
+
+
+@reserve.command("attest")
+@sending_options
+@click.option("--amount", required=True, help="Fiat som held in banks, in som (e.g. 50000000).")
+@click.option("--as-of", "as_of", required=True, help="Unix time [s] of the bank statement, or 'now' (the chain's time).")
+@click.option("--report-hash", required=True, help="0x-prefixed 32-byte hash of the published report.")
+@click.option("--uri", required=True, help="Where the report is published (ipfs://..., https://...).")
+def reserve_attest(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                   keystore: Path | None, password_file: Path | None, amount: str, as_of: str, report_hash: str, uri: str) -> None:
+    """Post an attestation of fiat som held in banks (role ATTESTOR)."""
+    from .reserve import attest, sender_for
+
+    keys = _keys(key_env, keystore, password_file)
+    with _reserve_session(network_name, rpc, keys, yes_mainnet) as (session, vault):
+        click.echo(str(attest(vault, sender_for(session, "ATTESTOR", from_index, keys), amount, as_of, report_hash, uri, log=_info)))
+
+
+@reserve.command("set-rate")
+@sending_options
+@click.option("--rate", required=True, help="KGS per USD, e.g. 87.45 (up to 18 decimals).")
+def reserve_set_rate(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                     keystore: Path | None, password_file: Path | None, rate: str) -> None:
+    """Publish the official KGS/USD rate (role RATE_SETTER), within the vault's change bound."""
+    from .reserve import sender_for, set_rate
+
+    keys = _keys(key_env, keystore, password_file)
+    with _reserve_session(network_name, rpc, keys, yes_mainnet) as (session, vault):
+        click.echo(str(set_rate(vault, sender_for(session, "RATE_SETTER", from_index, keys), rate, log=_info)))
 
 
 @cli.command()

@@ -1,9 +1,13 @@
 """The demo scenario of `make demo`: a local chain, the whole deployment, and KGST at work.
 
 It deploys through the same plan as operators do, then walks the life of the stablecoin:
-a mint within a minter's allowance (and the same deposit refused twice), a transfer, a permit,
-an EIP-3009 transfer paid by a relayer for a sender who holds no BNB, a blocked address
-refused (by the pre-check and by the chain), and a court-ordered seizure by two officers.
+a reserve valued on chain, a mint within a minter's allowance (and the same deposit refused
+twice), the reserve binding (a lower bank attestation refuses a mint beyond coverage), a stale
+BNB price halting minting but not transfers until the feed updates, a BNB -50% stress test and
+the reserve's status table (both through somstack.reserve, as `somstack reserve` prints them),
+a transfer, a permit, an EIP-3009 transfer paid by a relayer for a sender who holds no BNB, a
+blocked address refused (by the pre-check and by the chain), and a court-ordered seizure by
+two officers. Chain time moves forward a day (anvil evm_increaseTime) for the stale price.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from .config import Network, load_settings
 from .contracts import Artifacts
 from .deploy import DeployContext, deploy_system, resolve_holders
 from .errors import TransactionFailed
+from .reserve import PRICE_ERRORS, Reserve, Sent, attest, format_status, format_stress, read_status, stress
 from .signatures import Domain, random_nonce, sign_authorization, sign_permit
 
 Log = Callable[[str], None]
@@ -65,6 +70,17 @@ class Demo:
             self.log(f"  {actor.name}: {what} -> refused: {exc.error}")
             return str(exc.error)
         raise AssertionError(f"{what} should have been refused")
+
+    def sent(self, actor: Actor, sent: Sent) -> None:
+        receipt = sent.receipt
+        self.gas[sent.what] = receipt["gasUsed"]
+        self.log(f"  {actor.name}: {sent.what}  (gas {receipt['gasUsed']:,}, tx {receipt['transactionHash'].hex()[:18]}…)")
+
+    def advance(self, w3: Web3, seconds: int, why: str) -> None:
+        """Moves the chain's clock forward (anvil) and mines a block at the new time."""
+        w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        self.log(f"  (chain time +{seconds:,} s: {why})")
 
     def run(self) -> dict[str, int]:
         settings = load_settings()
@@ -126,18 +142,54 @@ class Demo:
             self.log(f"  minter allowance left: {kgst(f.minterAllowance(role['MINTER'].address).call())}")
             self.log(f"  coverage now {v.coverageRatio().call() / 100:,.0f}% of supply")
 
-            self.step("4. Transfer")
+            reserve = Reserve.load(w3, artifacts, manifest, decoder)
+            minter = role["MINTER"]
+
+            self.step("4. The reserve binds: a lower bank attestation, and a mint beyond coverage refused")
+            before = v.reserveValue().call()
+            self.advance(w3, 3600, "the bank's next statement")
+            report = "0x" + Web3.keccak(text="bank statement 2025-11-b").hex().removeprefix("0x")
+            self.sent(role["ATTESTOR"], attest(reserve, role["ATTESTOR"].sender, "1000000", "now", report, "ipfs://attestation-2025-11-b", log=lambda _m: None))
+            after = v.reserveValue().call()
+            self.log(f"  reserve value {som(before)} -> {som(after)}; KGST supply {kgst(f.totalSupply().call())}")
+            self.act(role["MINTER_ADMIN"], f.increaseMinterAllowance(minter.address, 200_000_000 * UNIT), "increaseMinterAllowance(minter, +200,000,000 KGST)")
+            self.refused(minter, f.mint(bob.address, 120_000_000 * UNIT, Web3.keccak(text="ORDER-3")), "mint 120,000,000 KGST (within allowance, beyond the reserve)")
+            self.log(f"  the vault would need {som(f.totalSupply().call() + 120_000_000 * UNIT)} at 100% coverage; it holds {som(after)}")
+
+            self.step("5. A stale BNB price halts minting, not transfers")
+            bnb_feed = artifacts.get("MockAggregatorV3").contract(w3, manifest.address("Feed:BNB"))
+            usd_feed = artifacts.get("MockAggregatorV3").contract(w3, manifest.address("Feed:BSC-USD"))
+            self.advance(w3, 86_401, "no BNB/USD update for longer than its 1-day heartbeat")
+            self.act(treasury, usd_feed.functions.updateAnswer(10**8), "the BSC-USD/USD feed updates (1.00 USD)")
+            _answer, updated_at, error = v.price(assets["BNB"]).call()
+            now = w3.eth.get_block("latest")["timestamp"]
+            _rate, rate_at, rate_max_age, _bound = v.rate().call()
+            self.log(
+                f"  BNB/USD: last update {now - updated_at:,} s ago -> {PRICE_ERRORS[error]} (PriceError {error}); "
+                f"som rate {now - rate_at:,} s old (max {rate_max_age:,} s): still fresh"
+            )
+            order = Web3.keccak(text="NBKR-PAYMENT-ORDER-2025-000002")
+            self.refused(minter, f.mint(bob.address, 1_000 * UNIT, order), "mint 1,000 KGST to bob")
+            self.act(bob, f.transfer(carol.address, 1_000 * UNIT), "transfer 1,000 KGST bob -> carol (transfers never ask the vault)")
+            self.act(treasury, bnb_feed.functions.updateAnswer(600 * 10**8), "the BNB/USD feed updates (600.00 USD)")
+            self.act(minter, f.mint(bob.address, 1_000 * UNIT, order), "mint 1,000 KGST to bob, the same payment order")
+
+            self.step("6. Stress test: BNB -50%, and the reserve's status")
+            for line in [*format_stress(stress(reserve, "BNB", 5_000)), "", *format_status(read_status(reserve), "local")]:
+                self.log(f"  {line}" if line else "")
+
+            self.step("7. Transfer")
             self.act(bob, f.transfer(alice.address, 25_000 * UNIT), "transfer 25,000 KGST bob -> alice")
             self.act(bob, f.transfer(mallory.address, 5_000 * UNIT), "transfer 5,000 KGST bob -> mallory")
 
-            self.step("5. Permit: alice (no BNB) signs an approval; bob submits it and spends")
+            self.step("8. Permit: alice (no BNB) signs an approval; bob submits it and spends")
             domain = Domain.of(token)
             deadline = w3.eth.get_block("latest")["timestamp"] + 3600
             sig = sign_permit(domain, people["alice"].key, alice.address, bob.address, 5_000 * UNIT, f.nonces(alice.address).call(), deadline)
             self.act(bob, f.permit(alice.address, bob.address, 5_000 * UNIT, deadline, sig.v, sig.r, sig.s), "permit(alice -> bob, 5,000 KGST)")
             self.act(bob, f.transferFrom(alice.address, carol.address, 5_000 * UNIT), "transferFrom alice -> carol 5,000 KGST")
 
-            self.step("6. EIP-3009: alice signs a transfer, the relayer pays the BNB")
+            self.step("9. EIP-3009: alice signs a transfer, the relayer pays the BNB")
             now = w3.eth.get_block("latest")["timestamp"]
             nonce = random_nonce()
             sig = sign_authorization(domain, people["alice"].key, alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce)
@@ -148,14 +200,14 @@ class Demo:
             )
             self.log(f"  alice still holds {w3.eth.get_balance(alice.address)} BNB; authorization used: {f.authorizationState(alice.address, nonce).call()}")
 
-            self.step("7. Sanctions: mallory is blocked and cannot move KGST")
+            self.step("10. Sanctions: mallory is blocked and cannot move KGST")
             self.act(role["COMPLIANCE"], f.blockAccount(mallory.address, Web3.keccak(text="UN-SANCTIONS-LIST-ENTRY-42")), "blockAccount(mallory)")
             code = f.detectTransferRestriction(mallory.address, bob.address, 1_000 * UNIT).call()
             self.log(f"  pre-check: {f.messageForTransferRestriction(code).call()} (code {code})")
             self.refused(mallory, f.transfer(bob.address, 1_000 * UNIT), "mallory transfers 1,000 KGST to bob")
             self.refused(bob, f.transfer(mallory.address, 1_000 * UNIT), "bob transfers 1,000 KGST to mallory")
 
-            self.step("8. Seizure by court order: one officer proposes, another approves")
+            self.step("11. Seizure by court order: one officer proposes, another approves")
             recovery = role["BURNER"].address
             balance = f.balanceOf(mallory.address).call()
             case = Web3.keccak(text="BISHKEK-COURT-CASE-2025-117")

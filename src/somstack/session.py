@@ -1,12 +1,20 @@
 """Opening a named network for a command: settings, connection (or a chain of our own on
-`local`), the signer and a Sender. Shared by the CLI, `brownie run` scripts and the demo."""
+`local`), the signer and a Sender. Shared by the CLI, `brownie run` scripts and the demo.
+
+The RPC of a network comes from brownie-config.yaml; ``SOMSTACK_RPC_<NETWORK>`` (the network
+name upper-cased, ``-`` as ``_``: ``SOMSTACK_RPC_LOCAL``, ``SOMSTACK_RPC_BSC_TEST``) or an
+explicit ``rpc=`` (the CLI's ``--rpc``) overrides it, e.g. to reach an anvil on another port.
+The chain id is checked against the network's all the same.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
 
 from web3 import Web3
@@ -42,6 +50,16 @@ class Session:
         return Artifacts(self.settings.root)
 
 
+@dataclass(frozen=True)
+class ReadOnlySigner:
+    """The signer of a read-only session (status pages need no key): it sends nothing."""
+
+    address: str = "0x0000000000000000000000000000000000000000"
+
+    def send(self, w3: Web3, tx: dict[str, Any]) -> bytes:
+        raise ConfigError("this command only reads: it has no key to send with")
+
+
 def load_signer(network: Network, w3: Web3, keys: KeyOptions) -> Signer:
     if keys.keystore is not None:
         if keys.password is None:
@@ -52,21 +70,43 @@ def load_signer(network: Network, w3: Web3, keys: KeyOptions) -> Signer:
     return NodeSigner(w3.eth.accounts[0])  # dev chain: the node's first unlocked account
 
 
+def rpc_override_variable(network_name: str) -> str:
+    """The environment variable that overrides the RPC of ``network_name``."""
+    return "SOMSTACK_RPC_" + re.sub(r"[^A-Z0-9]", "_", network_name.upper())
+
+
+def resolve_network(settings: Settings, network_name: str, rpc: str | None = None) -> Network:
+    """The named network, with its RPC replaced by ``rpc`` or by ``SOMSTACK_RPC_<NETWORK>``."""
+    network = settings.network(network_name)
+    variable = rpc_override_variable(network_name)
+    if rpc:
+        return replace(network, rpc=rpc, rpc_source="--rpc")
+    if os.environ.get(variable, "").strip():
+        return replace(network, rpc=os.environ[variable].strip(), rpc_source=f"${variable}")
+    return network
+
+
 @contextmanager
 def open_session(
     network_name: str,
     keys: KeyOptions = KeyOptions(),
     log: Log = print,
     settings: Settings | None = None,
+    rpc: str | None = None,
+    start_node: bool = True,
+    read_only: bool = False,
 ) -> Iterator[Session]:
-    """Connects to ``network_name``; on a dev network nobody serves, runs a chain of our own."""
+    """Connects to ``network_name`` (at ``rpc`` if given, see the module's note on overrides);
+    on a dev network nobody serves, runs a chain of our own unless ``start_node`` is false
+    (commands that read an existing deployment have nothing to read on a fresh chain). A
+    ``read_only`` session loads no key: its sender refuses to send."""
     settings = settings or load_settings()
-    network = settings.network(network_name)
+    network = resolve_network(settings, network_name, rpc)
     node = None
     try:
         w3 = connect(network)
     except RpcUnavailableError:
-        if not network.dev:
+        if not network.dev or not start_node:
             raise
         port = urlparse(network.rpc or "").port or 8545
         log(f"no chain answers at {network.rpc}: starting a local anvil for this command (it stops with it)")
@@ -74,7 +114,7 @@ def open_session(
         w3 = Web3(Web3.HTTPProvider(node.url))
         check_chain(w3, network)
     try:
-        signer = load_signer(network, w3, keys)
+        signer = ReadOnlySigner() if read_only else load_signer(network, w3, keys)
         sender = Sender(w3, signer, Artifacts(settings.root).decoder)
         yield Session(settings, network, w3, sender, node)
     finally:
