@@ -118,7 +118,8 @@ def test_raising_min_coverage_refuses_a_previously_allowed_mint(vault, kgst, res
     attest(3_000 * SOM)
     vault.checkMint(SUPPLY + 1_000 * UNIT)  # allowed at 100%
     vault.setMinCoverage(15_000, {"from": reserve_admin})
-    with reverts("ReserveVaultCoverageTooLow", reserveValue=3_000 * SOM, supply=SUPPLY + 1_000 * UNIT, minCoverageBps=15_000):
+    refused = {"reserveValue": 3_000 * SOM, "supply": SUPPLY + 1_000 * UNIT, "minCoverageBps": 15_000}
+    with reverts("ReserveVaultCoverageTooLow", **refused):
         mint(1_000 * UNIT)
     with reverts("ReserveVaultCoverageTooLow", reserveValue=3_000 * SOM, supply=SUPPLY + 1, minCoverageBps=15_000):
         mint(1)  # 3,000 som cover exactly 2,000 KGST at 150%

@@ -5,7 +5,7 @@ vault's initialization."""
 import pytest
 from brownie import MockAggregatorV3, MockReserveToken, ReserveVault
 
-from vaultlib import NATIVE, UNIT, USD, ZERO_ADDRESS
+from vaultlib import NATIVE, UNIT, ZERO_ADDRESS
 
 SOM = UNIT
 
@@ -169,7 +169,9 @@ def test_implementation_cannot_be_initialized(manager, kgst, stranger, reverts):
 
 def test_fresh_vault_takes_its_policy_from_initialize(fresh_vault, feeds, admin, stranger, reverts):
     config = (feeds["BNB"].address, 3_600, 1_000, 5_000, 7 * UNIT)
-    vault = fresh_vault(assets=[NATIVE], configs=[config], min_coverage=12_000, rate_max_age=600, rate_max_change=50, attestation_max_age=900)
+    vault = fresh_vault(
+        assets=[NATIVE], configs=[config], min_coverage=12_000, rate_max_age=600, rate_max_change=50, attestation_max_age=900
+    )
     assert vault.assets() == [NATIVE]
     assert vault.asset(NATIVE) == (config, 18, 8, True, 0, 0, 0)
     assert vault.minCoverage() == 12_000

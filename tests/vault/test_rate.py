@@ -47,7 +47,9 @@ def test_zero_rate_refused(vault, rate_setter, reverts):
         vault.setRate(0, {"from": rate_setter})
 
 
-@pytest.mark.parametrize("age, fresh", [(RATE_MAX_AGE, True), (RATE_MAX_AGE + 1, False)], ids=["at-max-age", "one-second-past"])
+@pytest.mark.parametrize(
+    "age, fresh", [(RATE_MAX_AGE, True), (RATE_MAX_AGE + 1, False)], ids=["at-max-age", "one-second-past"]
+)
 def test_rate_max_age_edge(vault, kgst, mint, reverts, age, fresh):
     published_at = vault.rate()[1]
     pin_next_block(published_at + age)

@@ -95,9 +95,11 @@ def test_coverage_ratio_without_supply_is_max(vault, kgst, burner, alice, bob, a
 
 
 @pytest.mark.parametrize("symbol, drop", [("BNB", 5_000), ("BTCB", 3_333), ("BSC-USD", 1)])
-def test_stressed_coverage_equals_coverage_after_the_feed_moves(vault, feeds, stranger, mixed_reserve, symbol, drop):
+def test_stressed_coverage_equals_coverage_after_the_feed_moves(
+    vault, feeds, reserve_assets, stranger, mixed_reserve, symbol, drop
+):
     before = vault.coverageRatio()
-    stressed = vault.stressedCoverage(vault.assets()[list(feeds).index(symbol)], drop)
+    stressed = vault.stressedCoverage(reserve_assets[symbol], drop)
     answer = feeds[symbol].latestRoundData()[1]
     feeds[symbol].updateAnswer(answer * (BPS - drop) // BPS, {"from": stranger})
     assert vault.coverageRatio() == stressed
@@ -106,7 +108,7 @@ def test_stressed_coverage_equals_coverage_after_the_feed_moves(vault, feeds, st
 
 def test_stressed_coverage_of_a_total_loss_counts_nothing_of_the_asset(vault, reserve_assets, positions, mixed_reserve):
     held = positions()
-    btcb = [a for a in vault.assets()].index(reserve_assets["BTCB"])
+    btcb = list(vault.assets()).index(reserve_assets["BTCB"])
     held[btcb].answer = 0
     expected = ratio(reserve_value(held, RATE, 1_000_000 * SOM), 2_000 * UNIT)
     assert vault.stressedCoverage(reserve_assets["BTCB"], BPS) == expected

@@ -22,15 +22,16 @@ def test_withdraw_sends_the_asset(vault, tokens, reserve_assets, deposit, withdr
 
 
 @pytest.mark.parametrize("who", ["reserve_manager-direct", "stranger", "admin", "before-delay"])
-def test_withdraw_needs_the_role_and_its_delay(vault, manager, reserve_assets, deposit, reverts, request, who):
+def test_withdraw_needs_the_role_and_its_delay(
+    vault, manager, reserve_assets, reserve_manager, deposit, bob, reverts, request, who
+):
     deposit("BTCB", 5 * UNIT)
     btcb = reserve_assets["BTCB"]
-    data = vault.withdraw.encode_input(btcb, request.getfixturevalue("bob"), 1 * UNIT)
-    if who == "reserve_manager-direct":
+    data = vault.withdraw.encode_input(btcb, bob, 1 * UNIT)
+    if who == "reserve_manager-direct":  # holds the role, but behind a delay: must schedule
         with reverts("AccessManagerNotScheduled"):
-            vault.withdraw(btcb, request.getfixturevalue("bob"), 1 * UNIT, {"from": request.getfixturevalue("reserve_manager")})
+            vault.withdraw(btcb, bob, 1 * UNIT, {"from": reserve_manager})
     elif who == "before-delay":
-        reserve_manager = request.getfixturevalue("reserve_manager")
         manager.schedule(vault, data, 0, {"from": reserve_manager})
         chain.sleep(30)
         chain.mine()
@@ -98,7 +99,11 @@ def test_withdraw_more_than_the_balance_reverts(vault, reserve_assets, deposit, 
 
 @pytest.mark.parametrize(
     "case, error",
-    [("zero-recipient", "ReserveVaultZeroAddress"), ("zero-amount", "ReserveVaultZeroAmount"), ("unregistered", "ReserveVaultAssetNotRegistered")],
+    [
+        ("zero-recipient", "ReserveVaultZeroAddress"),
+        ("zero-amount", "ReserveVaultZeroAmount"),
+        ("unregistered", "ReserveVaultAssetNotRegistered"),
+    ],
 )
 def test_withdraw_bad_arguments_revert(vault, kgst, reserve_assets, deposit, withdraw, bob, reverts, case, error):
     deposit("BTCB", 2 * UNIT)
