@@ -8,7 +8,7 @@ import pytest
 from eth_account import Account
 
 from somstack.chain import free_port
-from somstack.cli import main
+from clihelp import assert_one_line_error, run
 
 
 @pytest.fixture
@@ -17,22 +17,6 @@ def testnet(node_factory, monkeypatch):
     node = node_factory(chain_id=97)
     monkeypatch.setenv("BSC_TESTNET_RPC_URL", node.url)
     return node
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *fragments):
-    assert code == 1
-    lines = [line for line in err.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error: ")]
-    assert len(errors) == 1 and lines[-1] == errors[0], err  # progress lines may come first
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in errors[0]
 
 
 def test_cli_deploy_without_key_fails_in_one_line(capsys, testnet, deployments_dir, monkeypatch):

@@ -13,28 +13,12 @@ import pytest
 from web3 import Web3
 
 from somstack import reserve
-from somstack.cli import main
+from clihelp import assert_one_line_error, run
 from somstack.contracts import Artifacts
 
 UNIT = 10**18
 REPORT = "0x" + "ab" * 32
 SUPPLY = 1_000_000  # KGST minted by the `ready` fixture
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *fragments):
-    assert code == 1
-    lines = [line for line in err.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error: ")]
-    assert len(errors) == 1 and lines[-1] == errors[0], err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 def line_of(out, prefix):
