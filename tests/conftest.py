@@ -78,71 +78,30 @@ def admin():
     return accounts[0]
 
 
-@pytest.fixture(scope="session")
-def minter(deployment):
-    return _holder(deployment, "MINTER")
+def _role_fixture(role, index=0, doc=None):
+    """A session fixture for the `index`-th holder of `role`."""
+
+    @pytest.fixture(scope="session")
+    def holder(deployment):
+        return _holder(deployment, role, index)
+
+    holder.__doc__ = doc or f"Holds {role} (brownie-config.yaml dev_holders)."
+    return holder
 
 
-@pytest.fixture(scope="session")
-def minter_admin(deployment):
-    return _holder(deployment, "MINTER_ADMIN")
-
-
-@pytest.fixture(scope="session")
-def burner(deployment):
-    return _holder(deployment, "BURNER")
-
-
-@pytest.fixture(scope="session")
-def pauser(deployment):
-    """The operations desk: PAUSER and UNPAUSER."""
-    return _holder(deployment, "PAUSER", 0)
-
-
-@pytest.fixture(scope="session")
-def guardian(deployment):
-    """PAUSER only: may pause, may not unpause."""
-    return _holder(deployment, "PAUSER", 1)
-
-
-@pytest.fixture(scope="session")
-def compliance(deployment):
-    return _holder(deployment, "COMPLIANCE")
-
-
-@pytest.fixture(scope="session")
-def seize_approver(deployment):
-    return _holder(deployment, "SEIZE_APPROVER")
-
-
-@pytest.fixture(scope="session")
-def rescuer(deployment):
-    return _holder(deployment, "RESCUER")
-
-
-@pytest.fixture(scope="session")
-def upgrader(deployment):
-    return _holder(deployment, "UPGRADER")
-
-
-@pytest.fixture(scope="session")
-def reserve_admin(deployment):
-    return _holder(deployment, "RESERVE_ADMIN")
-
-
-@pytest.fixture(scope="session")
-def rate_setter(deployment):
-    return _holder(deployment, "RATE_SETTER")
-
-
-@pytest.fixture(scope="session")
-def attestor(deployment):
-    return _holder(deployment, "ATTESTOR")
-
-
-@pytest.fixture(scope="session")
-def reserve_manager(deployment):
-    return _holder(deployment, "RESERVE_MANAGER")
+minter = _role_fixture("MINTER")
+minter_admin = _role_fixture("MINTER_ADMIN")
+burner = _role_fixture("BURNER")
+pauser = _role_fixture("PAUSER", 0, "The operations desk: PAUSER and UNPAUSER.")
+guardian = _role_fixture("PAUSER", 1, "PAUSER only: may pause, may not unpause.")
+compliance = _role_fixture("COMPLIANCE")
+seize_approver = _role_fixture("SEIZE_APPROVER")
+rescuer = _role_fixture("RESCUER")
+upgrader = _role_fixture("UPGRADER")
+reserve_admin = _role_fixture("RESERVE_ADMIN")
+rate_setter = _role_fixture("RATE_SETTER")
+attestor = _role_fixture("ATTESTOR")
+reserve_manager = _role_fixture("RESERVE_MANAGER")
 
 
 @pytest.fixture(scope="session")
@@ -157,15 +116,26 @@ def reserve_assets(deployment):
     return dict(deployment.manifest.contracts["ReserveVault"]["assets"])
 
 
+def _mocks(deployment, artifacts, prefix, artifact):
+    """Symbol -> the mock the deploy plan recorded as `<prefix>:<symbol>`."""
+    abi = artifacts.get(artifact).abi
+    return {
+        key.split(":", 1)[1]: Contract.from_abi(artifact, record["address"], abi)
+        for key, record in deployment.manifest.contracts.items()
+        if key.startswith(f"{prefix}:")
+    }
+
+
 @pytest.fixture(scope="session")
 def feeds(deployment, artifacts):
     """Symbol -> the mock AggregatorV3 of that asset."""
-    abi = artifacts.get("MockAggregatorV3").abi
-    return {
-        key.split(":", 1)[1]: Contract.from_abi("MockAggregatorV3", record["address"], abi)
-        for key, record in deployment.manifest.contracts.items()
-        if key.startswith("Feed:")
-    }
+    return _mocks(deployment, artifacts, "Feed", "MockAggregatorV3")
+
+
+@pytest.fixture(scope="session")
+def tokens(deployment, artifacts):
+    """Symbol -> the mock BEP-20 of that reserve asset ("BTCB", "BSC-USD"; 18 decimals)."""
+    return _mocks(deployment, artifacts, "Token", "MockReserveToken")
 
 
 SOM_PER_USD = 87_45 * 10**16  # 87.45 KGS per USD [wad]
@@ -235,10 +205,8 @@ def funded(kgst, minter, minter_admin, users):
 
 
 @pytest.fixture(autouse=True)
-def isolation(request):
+def isolation():
     """Each test starts from the state left by the session fixtures, and leaves no trace."""
-    if "deployment" in request.fixturenames:
-        request.getfixturevalue("funded") if "funded" in request.fixturenames else None
     chain.snapshot()
     yield
     chain.revert()

@@ -240,7 +240,8 @@ def demo() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the group, turning every error into one line and an exit code."""
-    verbose = "-v" in (argv if argv is not None else sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "-v" in args or "--verbose" in args
     try:
         cli.main(args=argv, prog_name="somstack", standalone_mode=False)
     except click.exceptions.Abort:

@@ -228,11 +228,10 @@ def _deploy_reserve(run: _Run, manager_address: str, token_address: str) -> str:
     return vault
 
 
-def _pending_or_current(manager: Any, getter: str, key: Any) -> int:
-    """The delay a setter has set, even while AccessManager's setback keeps the old one in force."""
-    # The getters answer with the delay in force; the storage is not readable otherwise, so a
-    # step recorded as done in the manifest is what usually skips these. On a fresh chain the
-    # current value (0) differs from the wanted one and the step is sent.
+def _delay_in_force(manager: Any, getter: str, key: Any) -> int:
+    """The delay AccessManager applies now. A raised delay only applies after its setback, and
+    no getter shows a pending one, so it is the manifest's "done" record that skips a delay step
+    on a re-run; this check only skips it on a chain where the delay is already in force."""
     return int(getattr(manager.functions, getter)(key).call())
 
 
@@ -348,7 +347,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
             manager_address,
             manager.encode_abi("setGrantDelay", [rid, role_delay]),
             f"grant delay of {role}: {role_delay} s",
-            holds=lambda r=rid, d=role_delay: _pending_or_current(manager, "getRoleGrantDelay", r) == d,
+            holds=lambda r=rid, d=role_delay: _delay_in_force(manager, "getRoleGrantDelay", r) == d,
         )
     delay = params.upgrade_delay
     for contract, (address, _abi) in targets.items():
@@ -357,7 +356,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
             manager_address,
             manager.encode_abi("setTargetAdminDelay", [address, delay]),
             f"admin delay of {contract}: {delay} s",
-            holds=lambda a=address: _pending_or_current(manager, "getTargetAdminDelay", a) == delay,
+            holds=lambda a=address: _delay_in_force(manager, "getTargetAdminDelay", a) == delay,
         )
 
     manifest.data["complete"] = True

@@ -33,7 +33,6 @@ With -s, a tally of every action's outcomes over all examples is printed at the 
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import requests
@@ -41,6 +40,7 @@ from brownie import web3
 from brownie.exceptions import VirtualMachineError
 from eth_utils import keccak, to_checksum_address
 from hypothesis import strategies as st
+from stateful import stateful_settings
 
 from somstack.signatures import Domain, random_nonce, sign_authorization, sign_cancel, sign_permit
 
@@ -48,14 +48,7 @@ UNIT = 10**18
 MAX_UINT = 2**256 - 1
 PAUSE_TRANSFERS, PAUSE_MINT, PAUSE_REDEEM = 1, 2, 4
 
-SETTINGS = {
-    "max_examples": int(os.environ.get("SOMSTACK_STATEFUL_EXAMPLES", "25")),
-    "stateful_step_count": int(os.environ.get("SOMSTACK_STATEFUL_STEPS", "20")),
-    "deadline": None,  # a step is a chain transaction: no per-example time limit
-    "derandomize": True,  # the same examples on every run (CI reproducibility)
-    "database": None,  # no replay of examples saved by earlier runs on this machine
-    "report_multiple_bugs": False,
-}
+SETTINGS = stateful_settings(default_examples=25)
 
 SIGNERS = ("alice", "bob", "carol", "mallory", "relayer")  # users with private keys
 SENDERS = SIGNERS + ("burner",)  # can send transactions

@@ -24,17 +24,6 @@ def operating_reserve(funded, reserve_ready):
     return reserve_ready
 
 
-@pytest.fixture(scope="session")
-def tokens(deployment, artifacts):
-    """Symbol -> the mock BEP-20 of that reserve asset ("BTCB", "BSC-USD"; 18 decimals)."""
-    abi = artifacts.get("MockReserveToken").abi
-    return {
-        key.split(":", 1)[1]: Contract.from_abi("MockReserveToken", record["address"], abi)
-        for key, record in deployment.manifest.contracts.items()
-        if key.startswith("Token:")
-    }
-
-
 @pytest.fixture
 def deposit(vault, tokens, carol):
     """deposit(symbol, amount, sender=carol): mints the mock token to the sender, approves and

@@ -30,7 +30,6 @@ With -s, a tally of every action's outcomes over all examples is printed at the 
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 
@@ -39,17 +38,11 @@ from brownie.exceptions import TransactionError, VirtualMachineError
 from brownie.network.transaction import TransactionReceipt
 from eth_utils import keccak
 from hypothesis import strategies as st
+from stateful import stateful_settings
 
 from vaultlib import BPS, DAY, UNIT, Position, fresh_ref, latest_time, pin_next_block, valuation
 
-SETTINGS = {
-    "max_examples": int(os.environ.get("SOMSTACK_STATEFUL_EXAMPLES", "12")),
-    "stateful_step_count": int(os.environ.get("SOMSTACK_STATEFUL_STEPS", "20")),
-    "deadline": None,  # a step is a chain transaction: no per-example time limit
-    "derandomize": True,  # the same examples on every run (CI reproducibility)
-    "database": None,  # no replay of examples saved by earlier runs on this machine
-    "report_multiple_bugs": False,
-}
+SETTINGS = stateful_settings(default_examples=12)
 
 ASSETS = ("BNB", "BTCB", "BSC-USD")
 # A deposit is 1 to 5,000 lots: up to 5 BNB, 20 BTCB, 500,000 BSC-USD.
