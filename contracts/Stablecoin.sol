@@ -9,11 +9,10 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {IReserveVault} from "./interfaces/IReserveVault.sol";
 import {IStablecoin} from "./interfaces/IStablecoin.sol";
+import {SignatureAuth} from "./libraries/SignatureAuth.sol";
 import {TransferRestrictions} from "./libraries/TransferRestrictions.sol";
 
 /**
@@ -654,11 +653,7 @@ contract Stablecoin is
         return _hashTypedDataV4(keccak256(abi.encode(typehash, from, to, value, validAfter, validBefore, nonce)));
     }
 
-    /**
-     * @dev Accepts an ECDSA signature by `signer` (low-s only), given as (v, r, s) or packed in
-     * `signature`, or else an ERC-1271 signature if `signer` has code. ECDSA is tried first, so
-     * an EOA signer pays no EXTCODESIZE.
-     */
+    /// @dev Reverts unless `signer` signed `digest` (the rule of {SignatureAuth}).
     function _requireSignature(
         address signer,
         bytes32 digest,
@@ -667,16 +662,7 @@ contract Stablecoin is
         bytes32 s,
         bytes memory signature
     ) private view {
-        bool packed = signature.length != 0;
-        (address recovered, ECDSA.RecoverError err, ) = packed
-            ? ECDSA.tryRecover(digest, signature)
-            : ECDSA.tryRecover(digest, v, r, s);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
-        if (signer.code.length != 0) {
-            if (!packed) signature = abi.encodePacked(r, s, v);
-            if (SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) return;
-        }
-        revert StablecoinInvalidSignature(signer);
+        if (!SignatureAuth.isValid(signer, digest, v, r, s, signature)) revert StablecoinInvalidSignature(signer);
     }
 
     function _setMinterAllowance(address minter, uint256 allowance) private {

@@ -102,6 +102,9 @@ reserve_admin = _role_fixture("RESERVE_ADMIN")
 rate_setter = _role_fixture("RATE_SETTER")
 attestor = _role_fixture("ATTESTOR")
 reserve_manager = _role_fixture("RESERVE_MANAGER")
+issuer = _role_fixture("ISSUER", 0, "The central bank's issuance desk (ISSUER), registered in the government tier.")
+treasury = _role_fixture("TREASURY", 0, "The government treasury (TREASURY), registered in the government tier.")
+kyc_officer = _role_fixture("KYC_OFFICER")
 
 
 @pytest.fixture(scope="session")
@@ -202,6 +205,50 @@ def funded(kgst, minter, minter_admin, users):
     for i, user in enumerate((users.alice, users.bob)):
         kgst.mint(user, 1_000 * UNIT, keccak(text=f"genesis-deposit-{i}"), {"from": minter})
     return kgst
+
+
+# --- The digital som ---
+
+TYIYN = 100  # token units per som (decimals 2)
+GOVERNMENT_TIER, BANK_TIER = 10, 11
+TREASURY_FLOAT = 10**9 * TYIYN  # 1 billion som issued to the treasury
+
+
+def identity_of(name):
+    """The identity hash of a test person or body (a salted national-ID hash in real life)."""
+    return keccak(text=f"identity:{name}")
+
+
+def kyc_record(name):
+    return keccak(text=f"kyc-file:{name}")
+
+
+@pytest.fixture(scope="session")
+def cbdc(deployment, artifacts):
+    """The digital som through its proxy, bare: tiers set by the plan, no wallet registered."""
+    return Contract.from_abi("DigitalCurrency", deployment.manifest.address("DigitalCurrency"), artifacts.get("DigitalCurrency").abi)
+
+
+@pytest.fixture(scope="session")
+def tiers(deployment):
+    """Tier id -> the TierParams the plan set (brownie-config.yaml digital_currency.tiers)."""
+    return {t.id: t for t in deployment.ctx.params.digital_currency.tiers}
+
+
+@pytest.fixture(scope="session")
+def bank_wallet():
+    """A commercial bank's wallet (the overflow wallet of its customers)."""
+    return accounts[23]
+
+
+@pytest.fixture(scope="session")
+def cbdc_ready(cbdc, kyc_officer, issuer, treasury, bank_wallet):
+    """Issuer and treasury registered in the government tier, a bank in the bank tier, and
+    1 billion som issued to the treasury."""
+    for name, wallet, tier in (("issuer", issuer, GOVERNMENT_TIER), ("treasury", treasury, GOVERNMENT_TIER), ("bank", bank_wallet, BANK_TIER)):
+        cbdc.registerWallet(wallet, tier, identity_of(name), kyc_record(name), {"from": kyc_officer})
+    cbdc.mint(treasury, TREASURY_FLOAT, keccak(text="issuance-genesis"), {"from": issuer})
+    return cbdc
 
 
 @pytest.fixture(autouse=True)

@@ -38,4 +38,10 @@ library Roles {
     uint64 internal constant ATTESTOR = 12;
     /// @dev Withdraws reserve assets, behind an execution delay and within daily caps.
     uint64 internal constant RESERVE_MANAGER = 13;
+    /// @dev The central bank's issuer: mints and retires the digital som.
+    uint64 internal constant ISSUER = 14;
+    /// @dev The government treasury: pays digital som out in once-only batches.
+    uint64 internal constant TREASURY = 15;
+    /// @dev Registers digital som wallets, changes their tiers, de-registers them.
+    uint64 internal constant KYC_OFFICER = 16;
 }

@@ -17,6 +17,12 @@ library TransferRestrictions {
     uint8 internal constant INVALID_RECIPIENT = 6;
     uint8 internal constant SPENDER_BLOCKED = 7;
     uint8 internal constant INSUFFICIENT_ALLOWANCE = 8;
+    // Wallet tiers of the digital som (DigitalCurrency); KGST never returns these.
+    uint8 internal constant SENDER_NOT_REGISTERED = 9;
+    uint8 internal constant RECIPIENT_NOT_REGISTERED = 10;
+    uint8 internal constant HOLDING_CAP_EXCEEDED = 11;
+    uint8 internal constant TRANSFER_LIMIT_EXCEEDED = 12;
+    uint8 internal constant DAILY_LIMIT_EXCEEDED = 13;
 
     /// @dev The human-readable text of `code`, for ERC-1404 `messageForTransferRestriction`.
     function message(uint8 code) internal pure returns (string memory) {
@@ -29,6 +35,11 @@ library TransferRestrictions {
         if (code == INVALID_RECIPIENT) return "INVALID_RECIPIENT: the recipient is the zero address";
         if (code == SPENDER_BLOCKED) return "SPENDER_BLOCKED: the spender is on the blocklist";
         if (code == INSUFFICIENT_ALLOWANCE) return "INSUFFICIENT_ALLOWANCE: the spender's allowance is too low";
+        if (code == SENDER_NOT_REGISTERED) return "SENDER_NOT_REGISTERED: the sender has no wallet tier";
+        if (code == RECIPIENT_NOT_REGISTERED) return "RECIPIENT_NOT_REGISTERED: the recipient has no wallet tier";
+        if (code == HOLDING_CAP_EXCEEDED) return "HOLDING_CAP_EXCEEDED: the recipient would hold more than its tier allows";
+        if (code == TRANSFER_LIMIT_EXCEEDED) return "TRANSFER_LIMIT_EXCEEDED: the amount is over the sender's per-transfer limit";
+        if (code == DAILY_LIMIT_EXCEEDED) return "DAILY_LIMIT_EXCEEDED: the sender's outflow today would pass its daily limit";
         return "UNKNOWN";
     }
 }

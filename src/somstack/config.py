@@ -82,11 +82,78 @@ class StablecoinParams:
     decimals: int
 
 
+UNLIMITED = 2**128 - 1  # DigitalCurrency.UNLIMITED: a tier limit that does not bind
+
+
+@dataclass(frozen=True)
+class TierParams:
+    """A wallet tier of the digital som; limits in token units (UNLIMITED: none)."""
+
+    id: int
+    name: str
+    holding_cap: int
+    transfer_limit: int
+    daily_limit: int
+
+    @property
+    def capped(self) -> bool:
+        return self.holding_cap != UNLIMITED
+
+    def as_tuple(self) -> tuple[int, int, int, bool]:
+        """The on-chain ``Tier`` struct."""
+        return (self.holding_cap, self.transfer_limit, self.daily_limit, True)
+
+
+@dataclass(frozen=True)
+class DigitalCurrencyParams:
+    name: str
+    symbol: str
+    decimals: int
+    tiers: tuple[TierParams, ...] = ()
+
+    def tier(self, tier_id: int) -> TierParams | None:
+        return next((t for t in self.tiers if t.id == tier_id), None)
+
+
+def _limit(value: Any, decimals: int, what: str) -> int:
+    """A tier limit from the config: whole som (a number) or ``unlimited``."""
+    if isinstance(value, str) and value.strip().lower() == "unlimited":
+        return UNLIMITED
+    try:
+        amount = int(value) * 10**decimals
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a whole number of som or 'unlimited', not {value!r}") from None
+    if not 0 <= amount < UNLIMITED:
+        raise ConfigError(f"{what} is out of range: {value!r}")
+    return amount
+
+
+def _digital_currency(section: dict[str, Any]) -> DigitalCurrencyParams:
+    decimals = int(section.get("decimals", 2))
+    tiers = []
+    for key, spec in (section.get("tiers") or {}).items():
+        tier_id = int(key)
+        if not 1 <= tier_id <= 127:
+            raise ConfigError(f"digital_currency.tiers: tier ids run from 1 to 127, not {tier_id}")
+        where = f"digital_currency.tiers.{tier_id}"
+        tiers.append(
+            TierParams(
+                id=tier_id,
+                name=str(spec.get("name", f"tier {tier_id}")),
+                holding_cap=_limit(spec["holding_cap"], decimals, f"{where}.holding_cap"),
+                transfer_limit=_limit(spec["transfer_limit"], decimals, f"{where}.transfer_limit"),
+                daily_limit=_limit(spec["daily_limit"], decimals, f"{where}.daily_limit"),
+            )
+        )
+    return DigitalCurrencyParams(str(section["name"]), str(section["symbol"]), decimals, tuple(sorted(tiers, key=lambda t: t.id)))
+
+
 @dataclass(frozen=True)
 class DeploymentParams:
     """What the deploy plan needs besides the chain: token metadata, delays, role holders."""
 
     stablecoin: StablecoinParams
+    digital_currency: DigitalCurrencyParams
     upgrade_delay: int  # [s]
     withdrawal_delay: int  # [s]
     reserve: dict[str, Any] = field(default_factory=dict)
@@ -163,6 +230,7 @@ class Settings:
                 stablecoin=StablecoinParams(
                     name=str(token["name"]), symbol=str(token["symbol"]), decimals=int(token.get("decimals", 18))
                 ),
+                digital_currency=_digital_currency(dict(merged.get("digital_currency") or {})),
                 upgrade_delay=int(merged["upgrade_delay"]),
                 withdrawal_delay=int(merged["withdrawal_delay"]),
                 reserve=dict(merged.get("reserve") or {}),

@@ -4,6 +4,7 @@ everything here reads those artifacts, so there is one compiler path."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,8 +23,24 @@ class Artifact:
     bytecode: str
     deployed_bytecode: str
 
+    def linked(self, libraries: dict[str, str]) -> "Artifact":
+        """This artifact with the addresses of its linked libraries put into its bytecode."""
+        bytecode, deployed = self.bytecode, self.deployed_bytecode
+        for name, address in libraries.items():
+            placeholder = f"__{name}".ljust(40, "_")[:40]
+            value = Web3.to_checksum_address(address)[2:].lower()
+            bytecode, deployed = bytecode.replace(placeholder, value), deployed.replace(placeholder, value)
+        return Artifact(self.name, self.abi, bytecode, deployed)
+
+    @property
+    def unlinked(self) -> list[str]:
+        """The libraries whose addresses the bytecode still waits for."""
+        return sorted({m.rstrip("_") for m in re.findall(r"__([A-Za-z0-9_]{1,38})", self.bytecode)})
+
     def contract(self, w3: Web3, address: str | None = None) -> Contract | type[Contract]:
         if address is None:
+            if self.unlinked:
+                raise ArtifactError(f"{self.name} needs the addresses of its libraries: {', '.join(self.unlinked)}")
             return w3.eth.contract(abi=self.abi, bytecode=self.bytecode)
         return w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.abi)
 

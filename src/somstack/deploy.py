@@ -1,8 +1,9 @@
 """The one deployment plan of SomStack, idempotent and resumable.
 
-The plan: the AccessManager, the Stablecoin implementation and its ERC-1967 proxy (initialized
-in the proxy's constructor, so nobody can front-run the initializer), role labels, the
-function-to-role table of :mod:`somstack.roles`, and the role grants with their delays.
+The plan: the AccessManager; the Stablecoin, the ReserveVault and the DigitalCurrency, each an
+implementation behind an ERC-1967 proxy initialized in the proxy's constructor (so nobody can
+front-run the initializer); the digital som's tiers; role labels, the function-to-role table of
+:mod:`somstack.roles`, and the role grants with their delays.
 
 Every step is recorded in ``deployments/<chain-id>.json`` as soon as its transaction is sent
 (``pending``, with its hash) and again when it is mined (``done``). A re-run skips what is done
@@ -123,7 +124,7 @@ class _Run:
         self.sent += 1
         return sender.wait(tx_hash, what)
 
-    def contract(self, key: str, artifact_name: str, args: list[Any]) -> str:
+    def contract(self, key: str, artifact_name: str, args: list[Any], libraries: dict[str, str] | None = None) -> str:
         contracts = self.manifest.contracts
         record = contracts.get(key, {})
         if record.get("status") == "done" and self._code_at(record["address"]):
@@ -132,7 +133,7 @@ class _Run:
         if record.get("status") == "done":
             raise ManifestError(f"{self.manifest.path.name} puts {key} at {record['address']}, but there is no code there")
         contracts[key] = record
-        artifact = self.ctx.artifacts.get(artifact_name)
+        artifact = self.ctx.artifacts.get(artifact_name).linked(libraries or {})
         factory = artifact.contract(self.ctx.w3)
         data = factory.constructor(*args).data_in_transaction  # type: ignore[union-attr]
         receipt = self._send(record, {"data": data}, f"deploy {key}")
@@ -146,6 +147,8 @@ class _Run:
             block=receipt["blockNumber"],
             gasUsed=receipt["gasUsed"],
         )
+        if libraries:
+            record["libraries"] = dict(libraries)
         self.manifest.save()
         self.ctx.log(f"  {key}: deployed at {address} (gas {receipt['gasUsed']:,})")
         return address
@@ -228,6 +231,20 @@ def _deploy_reserve(run: _Run, manager_address: str, token_address: str) -> str:
     return vault
 
 
+def _deploy_digital_currency(run: _Run, manager_address: str) -> str:
+    """The digital som behind its proxy (its cold paths in the linked DigitalCurrencyLogic)."""
+    ctx = run.ctx
+    params = ctx.params.digital_currency
+    logic = run.contract("DigitalCurrencyLogic", "DigitalCurrencyLogic", [])
+    libraries = {"DigitalCurrencyLogic": logic}
+    implementation = run.contract("DigitalCurrencyImplementation", "DigitalCurrency", [], libraries=libraries)
+    impl = ctx.w3.eth.contract(abi=ctx.artifacts.get("DigitalCurrency").abi)
+    init = impl.encode_abi("initialize", [params.name, params.symbol, params.decimals, manager_address])
+    address = run.contract("DigitalCurrency", "SomProxy", [implementation, init])
+    run.manifest.contracts["DigitalCurrency"]["implementation"] = implementation
+    return address
+
+
 def _delay_in_force(manager: Any, getter: str, key: Any) -> int:
     """The delay AccessManager applies now. A raised delay only applies after its setback, and
     no getter shows a pending one, so it is the manifest's "done" record that skips a delay step
@@ -270,6 +287,12 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
         gitCommit=git_commit(ctx.settings.root),
         parameters={
             "stablecoin": vars(params.stablecoin),
+            "digitalCurrency": {
+                "name": params.digital_currency.name,
+                "symbol": params.digital_currency.symbol,
+                "decimals": params.digital_currency.decimals,
+                "tiers": {str(t.id): {**vars(t)} for t in params.digital_currency.tiers},
+            },
             "upgradeDelay": params.upgrade_delay,
         },
     )
@@ -288,10 +311,17 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
 
     vault_address = _deploy_reserve(run, manager_address, token_address)
     vault_abi = ctx.artifacts.get("ReserveVault").abi
+    cbdc_address = _deploy_digital_currency(run, manager_address)
+    cbdc_abi = ctx.artifacts.get("DigitalCurrency").abi
+    cbdc = w3.eth.contract(address=cbdc_address, abi=cbdc_abi)
 
     manager = ctx.artifacts.get("SomAccessManager").contract(w3, manager_address)
     token = w3.eth.contract(address=token_address, abi=token_abi)
-    targets = {"Stablecoin": (token_address, token_abi), "ReserveVault": (vault_address, vault_abi)}
+    targets = {
+        "Stablecoin": (token_address, token_abi),
+        "ReserveVault": (vault_address, vault_abi),
+        "DigitalCurrency": (cbdc_address, cbdc_abi),
+    }
 
     run.call(
         "connect:Stablecoin:ReserveVault",
@@ -300,6 +330,15 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
         "KGST minting gated on the reserve vault",
         holds=lambda: token.functions.reserveVault().call() == vault_address,
     )
+
+    for tier in params.digital_currency.tiers:
+        run.call(
+            f"tier:DigitalCurrency:{tier.id}",
+            cbdc_address,
+            cbdc.encode_abi("setTier", [tier.id, tier.as_tuple()]),
+            f"digital som tier {tier.id} ({tier.name})",
+            holds=lambda t=tier: tuple(cbdc.functions.tier(t.id).call()) == t.as_tuple(),
+        )
 
     for role in ROLES.values():
         if role.id == 0:

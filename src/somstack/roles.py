@@ -34,6 +34,9 @@ ROLES: dict[str, Role] = {
         Role(11, "RATE_SETTER", "publishes the official KGS/USD rate"),
         Role(12, "ATTESTOR", "posts attestations of fiat som held in banks"),
         Role(13, "RESERVE_MANAGER", "withdraws reserve assets, after the execution delay, within daily caps"),
+        Role(14, "ISSUER", "mints and retires the digital som (the central bank)"),
+        Role(15, "TREASURY", "pays digital som out in once-only batches (the government treasury)"),
+        Role(16, "KYC_OFFICER", "registers digital som wallets in tiers, changes tiers, de-registers"),
     )
 }
 
@@ -57,10 +60,21 @@ FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "RESERVE_MANAGER": ("withdraw",),
         "UPGRADER": ("upgradeToAndCall",),
     },
+    "DigitalCurrency": {
+        "ISSUER": ("mint", "burn"),
+        "TREASURY": ("disburse",),
+        "KYC_OFFICER": ("registerWallet", "changeTier", "deregisterWallet"),
+        "PAUSER": ("pause",),
+        "UNPAUSER": ("unpause",),
+        "COMPLIANCE": ("blockAccount", "unblockAccount", "proposeSeizure"),
+        "SEIZE_APPROVER": ("executeSeizure", "rejectSeizure"),
+        "RESCUER": ("rescueERC20",),
+        "UPGRADER": ("upgradeToAndCall",),
+    },
 }
 
 # Restricted functions left to ADMIN (AccessManager's default for an unmapped selector).
-ADMIN_FUNCTIONS: dict[str, tuple[str, ...]] = {"Stablecoin": ("setReserveVault",)}
+ADMIN_FUNCTIONS: dict[str, tuple[str, ...]] = {"Stablecoin": ("setReserveVault",), "DigitalCurrency": ("setTier",)}
 
 # Roles whose holders act only after an execution delay: role -> deployment setting [s].
 DELAYED_ROLES = {"UPGRADER": "upgrade_delay", "RESERVE_MANAGER": "withdrawal_delay"}
