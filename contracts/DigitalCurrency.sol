@@ -160,6 +160,16 @@ contract DigitalCurrency is
     }
 
     /// @inheritdoc IDigitalCurrency
+    function registerWallets(
+        address[] calldata wallets,
+        uint8 tierId,
+        bytes32[] calldata identities,
+        bytes32[] calldata kycRecords
+    ) external restricted {
+        DigitalCurrencyLogic.registerWallets(wallets, tierId, identities, kycRecords);
+    }
+
+    /// @inheritdoc IDigitalCurrency
     function changeTier(address wallet, uint8 newTier, bytes32 kycRecord) external restricted {
         DigitalCurrencyLogic.changeTier(wallet, newTier, kycRecord);
     }

@@ -10,6 +10,7 @@ from brownie import Contract, accounts, chain, history, web3
 from brownie.exceptions import VirtualMachineError
 from eth_utils import keccak
 
+from cbdclib import BANK_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, identity_of, kyc_record
 from somstack.chain import NodeSigner, Sender
 from somstack.config import Network, load_settings
 from somstack.contracts import Artifacts
@@ -209,20 +210,6 @@ def funded(kgst, minter, minter_admin, users):
 
 # --- The digital som ---
 
-TYIYN = 100  # token units per som (decimals 2)
-GOVERNMENT_TIER, BANK_TIER = 10, 11
-TREASURY_FLOAT = 10**9 * TYIYN  # 1 billion som issued to the treasury
-
-
-def identity_of(name):
-    """The identity hash of a test person or body (a salted national-ID hash in real life)."""
-    return keccak(text=f"identity:{name}")
-
-
-def kyc_record(name):
-    return keccak(text=f"kyc-file:{name}")
-
-
 @pytest.fixture(scope="session")
 def cbdc(deployment, artifacts):
     """The digital som through its proxy, bare: tiers set by the plan, no wallet registered."""
@@ -249,6 +236,14 @@ def cbdc_ready(cbdc, kyc_officer, issuer, treasury, bank_wallet):
         cbdc.registerWallet(wallet, tier, identity_of(name), kyc_record(name), {"from": kyc_officer})
     cbdc.mint(treasury, TREASURY_FLOAT, keccak(text="issuance-genesis"), {"from": issuer})
     return cbdc
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report):
+    """brownie's reporter knows no "rerun" outcome (pytest-rerunfailures) and crashes on it."""
+    if report.outcome == "rerun":
+        return "rerun", "R", ("RERUN", {"yellow": True})
+    return None
 
 
 @pytest.fixture(autouse=True)

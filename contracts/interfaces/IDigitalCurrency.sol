@@ -86,7 +86,7 @@ interface IDigitalCurrency {
     error DigitalCurrencyInvalidTierLimits(uint8 tier);
     /// @dev The batch `batchId` was paid already: a batch pays once.
     error DigitalCurrencyBatchAlreadyPaid(bytes32 batchId);
-    /// @dev A batch needs as many amounts as recipients, and at least one of each.
+    /// @dev A batch needs as many amounts (or identities and records) as recipients (or wallets), and one at least.
     error DigitalCurrencyInvalidBatch(uint256 recipients, uint256 amounts);
     /// @dev The blocklist already has `account` in the requested state.
     error DigitalCurrencyBlockStatusUnchanged(address account, bool blocked);
@@ -181,6 +181,19 @@ interface IDigitalCurrency {
      * a capped tier, holds no other capped wallet. Emits {WalletRegistered}.
      */
     function registerWallet(address wallet, uint8 tierId, bytes32 identity, bytes32 kycRecord) external;
+
+    /**
+     * @notice Registers `wallets[i]` in `tierId` for `identities[i]` with `kycRecords[i]`, for
+     * onboarding in bulk (a pension roll). Role: KYC_OFFICER.
+     * @dev Each wallet as {registerWallet}; one refusal reverts the whole call. Emits a
+     * {WalletRegistered} per wallet.
+     */
+    function registerWallets(
+        address[] calldata wallets,
+        uint8 tierId,
+        bytes32[] calldata identities,
+        bytes32[] calldata kycRecords
+    ) external;
 
     /**
      * @notice Moves `wallet` to `newTier`. Role: KYC_OFFICER.

@@ -166,17 +166,27 @@ library DigitalCurrencyLogic {
     }
 
     function registerWallet(address wallet, uint8 tierId, bytes32 identity, bytes32 kycRecord) external {
-        if (wallet == address(0)) revert IDigitalCurrency.DigitalCurrencyZeroAddress();
-        if (identity == bytes32(0) || kycRecord == bytes32(0)) revert IDigitalCurrency.DigitalCurrencyZeroReference();
         Layout storage $ = store();
-        uint256 packed = $.balances[wallet];
-        if (tierOf(packed) != 0) revert IDigitalCurrency.DigitalCurrencyAlreadyRegistered(wallet);
         _requireEnabled($, tierId);
-        // Invariant: a capped tier holds at most one wallet per identity.
-        if (_capped($, tierId)) _claimIdentity($, identity, wallet);
-        $.wallets[wallet].identity = identity;
-        $.balances[wallet] = packed | (uint256(tierId) << TIER_SHIFT);
-        emit IDigitalCurrency.WalletRegistered(wallet, tierId, identity, kycRecord);
+        _register($, wallet, tierId, _capped($, tierId), identity, kycRecord);
+    }
+
+    function registerWallets(
+        address[] calldata wallets,
+        uint8 tierId,
+        bytes32[] calldata identities,
+        bytes32[] calldata kycRecords
+    ) external {
+        uint256 n = wallets.length;
+        if (n == 0 || identities.length != n || kycRecords.length != n) {
+            revert IDigitalCurrency.DigitalCurrencyInvalidBatch(n, identities.length);
+        }
+        Layout storage $ = store();
+        _requireEnabled($, tierId);
+        bool capped = _capped($, tierId);
+        for (uint256 i; i < n; ++i) {
+            _register($, wallets[i], tierId, capped, identities[i], kycRecords[i]);
+        }
     }
 
     function changeTier(address wallet, uint8 newTier, bytes32 kycRecord) external {
@@ -464,6 +474,18 @@ library DigitalCurrencyLogic {
         if (tierId == 0 || tierId > MAX_TIER || !$.tiers[tierId].enabled) {
             revert IDigitalCurrency.DigitalCurrencyInvalidTier(tierId);
         }
+    }
+
+    function _register(Layout storage $, address wallet, uint8 tierId, bool capped, bytes32 identity, bytes32 kycRecord) private {
+        if (wallet == address(0)) revert IDigitalCurrency.DigitalCurrencyZeroAddress();
+        if (identity == bytes32(0) || kycRecord == bytes32(0)) revert IDigitalCurrency.DigitalCurrencyZeroReference();
+        uint256 packed = $.balances[wallet];
+        if (tierOf(packed) != 0) revert IDigitalCurrency.DigitalCurrencyAlreadyRegistered(wallet);
+        // Invariant: a capped tier holds at most one wallet per identity.
+        if (capped) _claimIdentity($, identity, wallet);
+        $.wallets[wallet].identity = identity;
+        $.balances[wallet] = packed | (uint256(tierId) << TIER_SHIFT);
+        emit IDigitalCurrency.WalletRegistered(wallet, tierId, identity, kycRecord);
     }
 
     function _claimIdentity(Layout storage $, bytes32 identity, address wallet) private {

@@ -1,5 +1,5 @@
 """The `somstack` command line: deploy, status, the reserve (status, stress, deposit, attest,
-set-rate) and demo.
+set-rate), the digital som (tiers, register, disburse), sanctions across tokens, and demo.
 
 User errors print one line on stderr and exit 1; usage errors exit 2; a traceback only with -v.
 """
@@ -226,6 +226,123 @@ def reserve_set_rate(network_name: str, rpc: str | None, from_index: int | None,
     keys = _keys(key_env, keystore, password_file)
     with _reserve_session(network_name, rpc, keys, yes_mainnet) as (session, vault):
         click.echo(str(set_rate(vault, sender_for(session, "RATE_SETTER", from_index, keys), rate, log=_info)))
+
+
+# --- The digital som: thin wrappers over somstack.cbdc ---
+
+
+@cli.group()
+def cbdc() -> None:
+    """The digital som: wallet tiers, registration, payroll disbursement."""
+
+
+@contextmanager
+def _cbdc_session(network_name: str, rpc: str | None, keys: KeyOptions | None = None, yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
+    """The session and the deployed digital som; a session that reads only when ``keys`` is None."""
+    from .cbdc import Cbdc
+
+    with open_session(network_name, keys or KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=keys is None) as session:
+        if keys is not None:
+            _confirm_mainnet(session.network, yes_mainnet)
+        yield session, Cbdc.of_session(session)
+
+
+@cbdc.command("tiers")
+@reserve_network_options
+def cbdc_tiers(network_name: str, rpc: str | None) -> None:
+    """The wallet tiers on chain: holding cap, per-transfer and daily limits (no key needed)."""
+    from .cbdc import format_tiers, read_tiers
+
+    with _cbdc_session(network_name, rpc) as (_session, token):
+        for line in format_tiers(read_tiers(token), token.decimals):
+            click.echo(line)
+
+
+@cbdc.command("register")
+@sending_options
+@click.argument("address")
+@click.option("--tier", type=int, required=True, help="Tier id (see `somstack cbdc tiers`).")
+@click.option("--kyc-hash", required=True, help="0x-prefixed bytes32 hash of the off-chain KYC file (never personal data).")
+@click.option("--identity", required=True, help="0x-prefixed bytes32 salted hash of the holder's national ID (one capped wallet per identity).")
+def cbdc_register(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, address: str, tier: int, kyc_hash: str, identity: str) -> None:
+    """Register a wallet in a tier (role KYC_OFFICER)."""
+    from .cbdc import register
+    from .reserve import sender_for
+
+    keys = _keys(key_env, keystore, password_file)
+    with _cbdc_session(network_name, rpc, keys, yes_mainnet) as (session, token):
+        click.echo(str(register(token, sender_for(session, "KYC_OFFICER", from_index, keys), address, tier, kyc_hash, identity, log=_info)))
+
+
+@cbdc.command("disburse")
+@sending_options
+@click.argument("payroll", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True, help="Payments per transaction.")
+@click.option("--skip-ineligible", is_flag=True, help="Skip (and report) a wallet that turned ineligible after the check, instead of reverting its batch.")
+def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, payroll: Path, batch_size: int, skip_ineligible: bool) -> None:
+    """Pay a payroll CSV (address,amount in som) from the treasury (role TREASURY), in once-only
+    batches; a rerun pays only the batches not yet paid."""
+    from .cbdc import PayrollRejectedError, disburse, prepare_payroll
+    from .reserve import sender_for
+
+    keys = _keys(key_env, keystore, password_file)
+    with _cbdc_session(network_name, rpc, keys, yes_mainnet) as (session, token):
+        sender = sender_for(session, "TREASURY", from_index, keys)
+        try:
+            batches, rows = prepare_payroll(token, sender.signer.address, payroll, batch_size)
+        except PayrollRejectedError as exc:
+            for problem in exc.problems:
+                click.echo(f"{payroll.name}: {problem}", err=True)
+            raise
+        _info(f"{payroll.name}: {rows:,} rows valid, {len(batches)} batch(es) of at most {batch_size}")
+        with click.progressbar(length=rows, label="disbursing", file=sys.stderr) as bar:
+            result = disburse(token, sender, batches, rows, skip_ineligible, log=lambda m: None, progress=bar.update)
+        for line in result.lines(token.decimals):
+            click.echo(line)
+
+
+# --- Sanctions across every token: somstack.compliance ---
+
+
+@cli.group()
+def compliance() -> None:
+    """Sanctions applied to every SomStack token at once (KGST and the digital som)."""
+
+
+def _sanction(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, keys: KeyOptions,
+              address: str, block: bool, reason: str) -> None:
+    from .compliance import apply_sanction
+    from .reserve import sender_for
+
+    with open_session(network_name, keys, log=_info, rpc=rpc, start_node=False) as session:
+        _confirm_mainnet(session.network, yes_mainnet)
+        outcomes = apply_sanction(session, sender_for(session, "COMPLIANCE", from_index, keys), address, block, reason, log=_info)
+    for outcome in outcomes:
+        click.echo(str(outcome))
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise SomstackError(f"{len(failed)} of {len(outcomes)} token(s) not updated (see above); run the command again once fixed")
+
+
+@compliance.command("block")
+@sending_options
+@click.argument("address")
+@click.option("--reason", required=True, help="The sanctions record: a 0x bytes32 hash, or a reference text (hashed).")
+def compliance_block(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                     keystore: Path | None, password_file: Path | None, address: str, reason: str) -> None:
+    """Block an address on every token (role COMPLIANCE), reporting each."""
+    _sanction(network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), address, True, reason)
+
+
+@compliance.command("unblock")
+@sending_options
+@click.argument("address")
+def compliance_unblock(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                       keystore: Path | None, password_file: Path | None, address: str) -> None:
+    """Unblock an address on every token (role COMPLIANCE), reporting each."""
+    _sanction(network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), address, False, "")
 
 
 @cli.command()

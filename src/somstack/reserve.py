@@ -14,22 +14,22 @@ som values and the rate as [wad], ratios in [bps]. User input is parsed with Dec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation, localcontext
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from eth_utils import is_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from .chain import NodeSigner, Sender
+from .chain import Sender
 from .contracts import Artifacts
-from .deploy import NATIVE, selectors
-from .errors import ConfigError, DecodedError, ErrorDecoder, InsufficientFundsError, ManifestError, SomstackError
+from .deploy import NATIVE
+from .errors import DecodedError, ErrorDecoder, InsufficientFundsError, ManifestError, SomstackError
 from .manifest import Manifest
-from .roles import role_name, role_of
-from .session import KeyOptions, Session
+from .ops import MissingRoleError, Sent, sender_for, table, units, utc  # noqa: F401 (re-exported for the CLI)
+from .ops import require_role as ops_require_role
+from .session import Session
 
 Log = Callable[[str], None]
 
@@ -58,10 +58,6 @@ class RateRejectedError(SomstackError):
 
 class AttestationRejectedError(SomstackError):
     """The vault would refuse this attestation, or could not value it (out of order, stale)."""
-
-
-class MissingRoleError(SomstackError):
-    """The signer lacks the AccessManager role that the function needs."""
 
 
 # --- Parsing and formatting ---
@@ -103,16 +99,6 @@ def parse_hash(text: str) -> bytes:
     return value
 
 
-def units(amount: int, decimals: int, places: int | None = None) -> str:
-    """``amount`` of ``decimals`` in whole units, grouped: ``1,234.5``; ``places`` fixes the decimals."""
-    with localcontext() as ctx:
-        ctx.prec = 100
-        value = Decimal(amount).scaleb(-decimals)
-        if places is not None:
-            return f"{value.quantize(Decimal(1).scaleb(-places)):,f}"
-        return f"{value.normalize():,f}" if value else "0"
-
-
 def som(amount: int) -> str:
     return f"{units(amount, 18, 2)} som"
 
@@ -127,23 +113,6 @@ def coverage_text(bps: int | None, short: bool = False) -> str:
     if bps == UINT256_MAX:
         return "n/a" if short else "n/a (no KGST in circulation)"
     return percent(bps)
-
-
-def utc(ts: int) -> str:
-    try:
-        return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
-    except (OverflowError, OSError, ValueError):  # beyond the calendar: show the number
-        return f"unix {ts}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
-    """Rows under headers, columns as wide as their widest cell; numbers right-aligned."""
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
-
-    return [line(headers), *(line(r) for r in rows)]
 
 
 # --- The vault as the operator sees it ---
@@ -498,58 +467,9 @@ def format_stress(report: StressReport) -> list[str]:
 # --- Sending ---
 
 
-def sender_for(session: Session, role: str | None, from_index: int | None = None, keys: KeyOptions = KeyOptions()) -> Sender:
-    """Who sends for ``role``: on a dev network without key options, the node's account at
-    ``from_index``, by default the first dev holder of ``role`` (brownie-config.yaml
-    ``somstack.deployment.dev_holders``; account 0 for a public function); else the session's
-    signer (the key options of ``deploy``)."""
-    keyed = keys.key_env is not None or keys.keystore is not None
-    if not session.network.dev or keyed:
-        if from_index is not None:
-            raise ConfigError("--from-index picks a dev chain's unlocked account; with a key, the key signs")
-        return session.sender
-    if from_index is None:
-        holders = session.settings.deployment(session.network.name).dev_holders.get(role or "", [])
-        from_index = holders[0] if holders else 0
-    accounts = session.w3.eth.accounts
-    if not 0 <= from_index < len(accounts):
-        raise ConfigError(f"--from-index {from_index}: the node has accounts 0 to {len(accounts) - 1}")
-    return Sender(session.w3, NodeSigner(to_checksum_address(accounts[from_index])), session.sender.decoder)
-
-
 def require_role(reserve: Reserve, caller: str, function: str) -> None:
-    """Raises :class:`MissingRoleError`, naming the role, unless ``caller`` may call
-    ``ReserveVault.function`` now (AccessManager ``canCall``)."""
-    (selector,) = selectors(reserve.vault.abi, (function,))
-    manager, target = reserve.manager.functions, reserve.vault.address
-    immediate, delay = manager.canCall(caller, target, selector).call()
-    if immediate:
-        return
-    if manager.isTargetClosed(target).call():
-        raise MissingRoleError(f"the ReserveVault is closed in the AccessManager: nobody may call {function}")
-    role = role_name(manager.getTargetFunctionRole(target, selector).call())
-    planned = role_of("ReserveVault", function)
-    if planned and planned != role:
-        role = f"{role} (somstack.roles plans {planned})"
-    if delay:
-        raise MissingRoleError(
-            f"{caller} holds {role} with an execution delay of {delay:,} s: schedule ReserveVault.{function} "
-            "through the AccessManager, then execute it"
-        )
-    raise MissingRoleError(f"{caller} lacks the {role} role needed for ReserveVault.{function}")
-
-
-@dataclass(frozen=True)
-class Sent:
-    """A mined transaction of a reserve command: what it did, and its receipt."""
-
-    what: str
-    receipt: Any
-
-    def __str__(self) -> str:
-        tx = self.receipt["transactionHash"].hex()
-        tx = tx if tx.startswith("0x") else "0x" + tx
-        return f"{self.what}: mined in block {self.receipt['blockNumber']} (gas {self.receipt['gasUsed']:,}, tx {tx})"
+    """Raises :class:`MissingRoleError` unless ``caller`` may call ``ReserveVault.function`` now."""
+    ops_require_role(reserve.manager, reserve.vault, "ReserveVault", caller, function)
 
 
 def _send(reserve: Reserve, sender: Sender, data: str, what: str, log: Log, value: int = 0) -> Sent:

@@ -31,6 +31,9 @@ HOLDINGS = {
     "rate_setter": {"RATE_SETTER"},
     "attestor": {"ATTESTOR"},
     "reserve_manager": {"RESERVE_MANAGER"},
+    "issuer": {"ISSUER"},
+    "treasury": {"TREASURY"},
+    "kyc_officer": {"KYC_OFFICER"},
     "stranger": set(),
 }
 # brownie-config.yaml: deployment.overrides.local.upgrade_delay / withdrawal_delay
@@ -44,7 +47,11 @@ RESTRICTED_ALL = [
 ]
 ADMIN_ONLY = [(contract, function, "ADMIN") for contract, functions in ADMIN_FUNCTIONS.items() for function in functions]
 RESTRICTED = [(function, role) for contract, function, role in RESTRICTED_ALL if contract == "Stablecoin"]
-SOURCES = {"Stablecoin": "contracts/Stablecoin.sol", "ReserveVault": "contracts/ReserveVault.sol"}
+SOURCES = {
+    "Stablecoin": "contracts/Stablecoin.sol",
+    "ReserveVault": "contracts/ReserveVault.sol",
+    "DigitalCurrency": "contracts/DigitalCurrency.sol",
+}
 
 
 def _roles_sol():
@@ -74,10 +81,24 @@ VAULT_ARGS = {
 }
 
 
+CBDC_ARGS = {
+    "setTier": lambda a: (1, (1, 1, 1, True)),
+    "registerWallet": lambda a: (a, 1, REF, REF),
+    "registerWallets": lambda a: ([a], 1, [REF], [REF]),
+    "changeTier": lambda a: (a, 2, REF),
+    "deregisterWallet": lambda a: (a, REF),
+    "mint": lambda a: (a, 100, REF),
+    "burn": lambda a: (100, REF),
+    "disburse": lambda a: (REF, [a], [100], False),
+}
+
+
 def _args(function, kgst, alice, mallory, contract="Stablecoin"):
     """Valid-looking arguments for each restricted function."""
     if contract == "ReserveVault":
         return VAULT_ARGS[function](alice.address)
+    if contract == "DigitalCurrency" and function in CBDC_ARGS:
+        return CBDC_ARGS[function](alice.address)
     if function == "setReserveVault":
         return (alice,)
     return {
@@ -125,8 +146,8 @@ def _selectors(abi, name):
 
 
 @pytest.mark.parametrize("contract, function, role", RESTRICTED_ALL + ADMIN_ONLY, ids=[f"{c}.{f}" for c, f, _ in RESTRICTED_ALL + ADMIN_ONLY])
-def test_function_role_on_chain_matches_table(kgst, vault, manager, contract, function, role):
-    target = {"Stablecoin": kgst, "ReserveVault": vault}[contract]
+def test_function_role_on_chain_matches_table(kgst, vault, cbdc, manager, contract, function, role):
+    target = {"Stablecoin": kgst, "ReserveVault": vault, "DigitalCurrency": cbdc}[contract]
     selectors = _selectors(target.abi, function)
     assert selectors and all(manager.getTargetFunctionRole(target, s) == role_id(role) for s in selectors)
 
@@ -169,9 +190,9 @@ def _outsiders(role):
 
 
 @pytest.mark.parametrize("contract, function, role", RESTRICTED_ALL + ADMIN_ONLY, ids=[f"{c}.{f}" for c, f, _ in RESTRICTED_ALL + ADMIN_ONLY])
-def test_restricted_function_without_role_reverts(kgst, vault, request, alice, mallory, reverts, contract, function, role):
+def test_restricted_function_without_role_reverts(kgst, vault, cbdc, request, alice, mallory, reverts, contract, function, role):
     """One transaction from each outsider; each must revert with AccessManagedUnauthorized(caller)."""
-    target = {"Stablecoin": kgst, "ReserveVault": vault}[contract]
+    target = {"Stablecoin": kgst, "ReserveVault": vault, "DigitalCurrency": cbdc}[contract]
     failures = []
     for account in _outsiders(role):
         caller = request.getfixturevalue(account)
