@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import brownie.test.managers.utils as _brownie_outcomes
 import pytest
 from brownie import Contract, accounts, chain, history, web3
 from brownie.exceptions import VirtualMachineError
@@ -15,6 +16,11 @@ from somstack.chain import NodeSigner, Sender
 from somstack.config import Network, load_settings
 from somstack.contracts import Artifacts
 from somstack.deploy import DeployContext, deploy_system, resolve_holders
+
+# brownie's test runner knows no "rerun" outcome (pytest-rerunfailures, see pytest.ini) and
+# stops the session with StopIteration when a test is rerun: teach it the outcome.
+if not any("rerun" in pair for pair in _brownie_outcomes.OUTCOMES):
+    _brownie_outcomes.OUTCOMES = (*_brownie_outcomes.OUTCOMES, ("R", "rerun"))
 
 UNIT = 10**18
 MINTER_ALLOWANCE = 10**12 * UNIT
@@ -236,14 +242,6 @@ def cbdc_ready(cbdc, kyc_officer, issuer, treasury, bank_wallet):
         cbdc.registerWallet(wallet, tier, identity_of(name), kyc_record(name), {"from": kyc_officer})
     cbdc.mint(treasury, TREASURY_FLOAT, keccak(text="issuance-genesis"), {"from": issuer})
     return cbdc
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_report_teststatus(report):
-    """brownie's reporter knows no "rerun" outcome (pytest-rerunfailures) and crashes on it."""
-    if report.outcome == "rerun":
-        return "rerun", "R", ("RERUN", {"yellow": True})
-    return None
 
 
 @pytest.fixture(autouse=True)

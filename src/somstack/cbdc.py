@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 from .chain import Sender
 from .config import UNLIMITED, DigitalCurrencyParams
@@ -420,7 +421,7 @@ def disburse(
                     progress(len(b.payments))
                 continue
             raise
-        (paid,) = event.process_receipt(receipt)
+        (paid,) = event.process_receipt(receipt, errors=DISCARD)  # the Transfer logs are not this event
         args = paid["args"]
         for index, code in zip(args["skipped"], args["reasons"]):
             p = b.payments[index]

@@ -7,7 +7,11 @@ BNB price halting minting but not transfers until the feed updates, a BNB -50% s
 the reserve's status table (both through somstack.reserve, as `somstack reserve` prints them),
 a transfer, a permit, an EIP-3009 transfer paid by a relayer for a sender who holds no BNB, a
 blocked address refused (by the pre-check and by the chain), and a court-ordered seizure by
-two officers. Chain time moves forward a day (anvil evm_increaseTime) for the stale price.
+two officers. Then the digital som: its tiers, 1,003 wallets registered, a 1,000-row payroll
+paid from a CSV in once-only batches, a holding cap refusing a payment and the waterfall
+taking the excess to the holder's bank, the same payroll run again paying nothing twice, and
+one sanction applied to both tokens. Chain time moves forward a day (anvil evm_increaseTime)
+for the stale price.
 """
 
 from __future__ import annotations
@@ -25,10 +29,14 @@ from .contracts import Artifacts
 from .deploy import DeployContext, deploy_system, resolve_holders
 from .errors import TransactionFailed
 from .reserve import PRICE_ERRORS, Reserve, Sent, attest, format_status, format_stress, read_status, stress
+from .cbdc import Cbdc, disburse, format_tiers, prepare_payroll, read_tiers, register_many, som_text, write_payroll
+from .compliance import apply_sanction
+from .session import Session
 from .signatures import Domain, random_nonce, sign_authorization, sign_permit
 
 Log = Callable[[str], None]
 UNIT = 10**18
+TYIYN = 100  # digital som units per som
 
 
 def kgst(amount: int) -> str:
@@ -220,12 +228,96 @@ class Demo:
             self.act(role["SEIZE_APPROVER"], f.executeSeizure(seizure_id), f"executeSeizure({seizure_id})")
             self.act(role["BURNER"], f.burn(balance, Web3.keccak(text="SEIZED-FUNDS-RETURNED-117")), f"burn {kgst(balance)} (redemption ref)")
 
+            self.digital_som(w3, settings, network, manifest, artifacts, role, decoder, deployer)
+
             self.step("Balances")
             for person in (alice, bob, carol, mallory):
                 self.log(f"  {person.name:8s} {kgst(f.balanceOf(person.address).call()):>22s}")
             self.log(f"  total supply {kgst(f.totalSupply().call()):>18s}")
             self.log(f"\ndemo finished in {time.monotonic() - started:.1f} s")
         return self.gas
+
+
+    def digital_som(self, w3: Web3, settings: Any, network: Network, manifest: Any, artifacts: Artifacts,
+                    role: dict[str, Actor], decoder: Any, deployer: Actor) -> None:
+        """The digital som: tiers, a 1,000-row payroll, a cap refusal, the waterfall, a rerun
+        that pays nothing twice, and one sanction reaching both tokens."""
+        cbdc = Cbdc(w3, artifacts.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency")),  # type: ignore[arg-type]
+                    artifacts.get("SomAccessManager").contract(w3, manifest.address("AccessManager")),  # type: ignore[arg-type]
+                    settings.deployment("local").digital_currency)
+        d = cbdc.token.functions
+        quiet: Log = lambda _m: None  # noqa: E731
+
+        self.step("12. The digital som: wallet tiers set by governance")
+        for line in format_tiers(read_tiers(cbdc), 2):
+            self.log(f"  {line}")
+
+        self.step("13. KYC: the issuer, the treasury and a bank; 1,000 citizens in two tiers")
+        kyc, issuer, treasury = role["KYC_OFFICER"], role["ISSUER"], role["TREASURY"]
+        bank = Actor("bank", Sender(w3, NodeSigner(w3.eth.accounts[23]), decoder))
+        institutions = [issuer.address, treasury.address]
+        register_many(cbdc, kyc.sender, institutions, 10, [Web3.keccak(text=f"body:{a}") for a in institutions],
+                      [Web3.keccak(text="kyc:institution")] * 2, log=quiet)
+        register_many(cbdc, kyc.sender, [bank.address], 11, [Web3.keccak(text="body:bank")], [Web3.keccak(text="kyc:bank")], log=quiet)
+        citizen = Account.create()  # a citizen with a key, to act below
+        w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": citizen.address, "value": UNIT})
+        wallets = [citizen.address] + [Account.create().address for _ in range(999)]
+        started = time.monotonic()
+        for tier, part in ((1, wallets[:500]), (2, wallets[500:])):
+            sent = register_many(cbdc, kyc.sender, part, tier, [Web3.keccak(text=f"national-id:{w}") for w in part],
+                                 [Web3.keccak(text=f"kyc-file:{w}") for w in part], log=quiet)
+            gas = sum(x.receipt["gasUsed"] for x in sent)
+            self.log(f"  kyc officer: registerWallets {len(part)} wallets in tier {tier} ({len(sent)} tx, {gas // len(part):,} gas per wallet)")
+        self.log(f"  registered 1,003 wallets in {time.monotonic() - started:.1f} s; one identity holds one capped wallet")
+        self.act(issuer, d.mint(treasury.address, 100_000_000 * TYIYN, Web3.keccak(text="NBKR-ISSUANCE-2025-11")), "mint 100,000,000 digital som to the treasury")
+
+        self.step("14. Payroll: 1,000 salaries from a CSV, in once-only batches of 200")
+        folder = settings.root / "build" / "demo"
+        folder.mkdir(parents=True, exist_ok=True)
+        payroll = folder / "payroll-2025-11.csv"
+        write_payroll(payroll, [(w, f"{12_000 + 37 * i % 9_000}.{i % 100:02d}") for i, w in enumerate(wallets)])
+        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
+        started = time.monotonic()
+        result = disburse(cbdc, treasury.sender, batches, rows, log=quiet)
+        took = time.monotonic() - started
+        for line in result.lines(2):
+            self.log(f"  {line}")
+        self.log(f"  {rows:,} payments in {took:.1f} s; {result.gas_used // rows:,} gas per payment "
+                 f"(a separate transfer to each would cost ~{self._one_transfer_gas(cbdc, treasury, wallets[1]):,})")
+
+        self.step("15. Holding caps: a payment over the cap is refused, unless the wallet links its bank (the waterfall)")
+        cap = d.tier(1).call()[0]
+        held = d.balanceOf(citizen.address).call()
+        over = cap - held + 1_000 * TYIYN
+        self.log(f"  citizen (tier 1, cap {som_text(cap)}) holds {som_text(held)}")
+        code = d.detectTransferRestriction(treasury.address, citizen.address, over).call()
+        self.log(f"  pre-check for {som_text(over)}: {d.messageForTransferRestriction(code).call()} (code {code})")
+        self.refused(treasury, d.transfer(citizen.address, over), f"treasury pays the citizen {som_text(over)}")
+        person = Actor("citizen", Sender(w3, LocalSigner(citizen), decoder))
+        self.act(person, d.setOverflowAccount(bank.address), "setOverflowAccount(the bank's wallet)")
+        bank_before = d.balanceOf(bank.address).call()
+        self.act(treasury, d.transfer(citizen.address, over), f"treasury pays the citizen {som_text(over)}")
+        self.log(f"  citizen now holds {som_text(d.balanceOf(citizen.address).call())} (the cap); the bank received "
+                 f"{som_text(d.balanceOf(bank.address).call() - bank_before)} to credit the citizen's account")
+
+        self.step("16. The same payroll again (a retried job): nothing is paid twice")
+        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
+        for line in disburse(cbdc, treasury.sender, batches, rows, log=quiet).lines(2):
+            self.log(f"  {line}")
+        first = batches[0]
+        self.refused(treasury, d.disburse(first.batch_id, [p.address for p in first.payments], [p.amount for p in first.payments], False),
+                     "disburse batch 1 again, by hand")
+
+        self.step("17. One sanction, every token: KGST and the digital som")
+        session = Session(settings, network, w3, role["COMPLIANCE"].sender)
+        target = wallets[7]
+        for outcome in apply_sanction(session, role["COMPLIANCE"].sender, target, True, "UN-SANCTIONS-LIST-ENTRY-43", log=quiet):
+            self.log(f"  {outcome}")
+        self.log(f"  pre-check on the digital som: {d.messageForTransferRestriction(d.detectTransferRestriction(target, treasury.address, 1).call()).call()}")
+
+    def _one_transfer_gas(self, cbdc: Cbdc, treasury: Actor, wallet: str) -> int:
+        call = cbdc.token.functions.transfer(wallet, 100 * TYIYN)
+        return int(cbdc.w3.eth.estimate_gas({"from": treasury.address, "to": cbdc.token.address, "data": call._encode_transaction_data()}))
 
 
 def run_demo(log: Log = print) -> dict[str, int]:
