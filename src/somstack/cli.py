@@ -118,6 +118,8 @@ def verify_input(network_name: str, out_dir: Path) -> None:
         (path,) = write_inputs(settings, [artifact], out_dir)
         click.echo(f"{name:26s} {record['address']}  {artifact} {compiler_version(settings, artifact)}  {path}")
         click.echo(f"{'':26s} constructor args {record.get('constructorArgs') or '0x'}")
+        for library, address in (record.get("libraries") or {}).items():
+            click.echo(f"{'':26s} linked library {library} at {address} (give it to the explorer with the input)")
 
 
 # --- The reserve: thin wrappers over somstack.reserve ---

@@ -22,20 +22,26 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
+    sources: tuple[str, ...] = ()  # every source file of the compilation unit
 
     def linked(self, libraries: dict[str, str]) -> "Artifact":
         """This artifact with the addresses of its linked libraries put into its bytecode."""
         bytecode, deployed = self.bytecode, self.deployed_bytecode
         for name, address in libraries.items():
-            placeholder = f"__{name}".ljust(40, "_")[:40]
             value = Web3.to_checksum_address(address)[2:].lower()
-            bytecode, deployed = bytecode.replace(placeholder, value), deployed.replace(placeholder, value)
-        return Artifact(self.name, self.abi, bytecode, deployed)
+            # brownie's placeholder (`__Name___...`), and solc's (`__$<keccak of path:Name>$__`)
+            placeholders = [f"__{name}".ljust(40, "_")[:40]]
+            for path in self.sources:
+                if path.endswith(f"/{name}.sol"):
+                    placeholders.append(f"__${Web3.keccak(text=f'{path}:{name}').hex().removeprefix('0x')[:34]}$__")
+            for placeholder in placeholders:
+                bytecode, deployed = bytecode.replace(placeholder, value), deployed.replace(placeholder, value)
+        return Artifact(self.name, self.abi, bytecode, deployed, self.sources)
 
     @property
     def unlinked(self) -> list[str]:
         """The libraries whose addresses the bytecode still waits for."""
-        return sorted({m.rstrip("_") for m in re.findall(r"__([A-Za-z0-9_]{1,38})", self.bytecode)})
+        return sorted({m.rstrip("_") for m in re.findall(r"__([A-Za-z0-9_$]{1,38})", self.bytecode)})
 
     def contract(self, w3: Web3, address: str | None = None) -> Contract | type[Contract]:
         if address is None:
@@ -59,7 +65,8 @@ class Artifacts:
             raise ArtifactError(f"no artifact for {name}: compile first (brownie compile)") from None
         except (OSError, ValueError) as exc:
             raise ArtifactError(f"artifact {path.name} is unreadable: {exc}") from None
-        return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""))
+        sources = tuple(sorted(set((data.get("allSourcePaths") or {}).values())))
+        return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""), sources)
 
     @cached_property
     def decoder(self) -> ErrorDecoder:

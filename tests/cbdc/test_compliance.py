@@ -121,13 +121,6 @@ def test_pause_transfers_stops_approve(som_ready, pauser, alice, bob, reverts):
         som_ready.approve(bob, som(1), {"from": alice})
 
 
-def test_unpause_transfers_restores_transfer(som_ready, pauser, alice, bob):
-    som_ready.pause(PAUSE_TRANSFERS, {"from": pauser})
-    som_ready.unpause(PAUSE_TRANSFERS, {"from": pauser})
-    som_ready.transfer(bob, som(1), {"from": alice})
-    assert som_ready.balanceOf(bob) == som(1_001)
-
-
 def test_pause_by_guardian_sets_flag(cbdc, guardian):
     cbdc.pause(PAUSE_TRANSFERS, {"from": guardian})
     assert cbdc.pausedFlags() == PAUSE_TRANSFERS
@@ -142,8 +135,8 @@ def test_unpause_by_guardian_reverts_and_keeps_flag(cbdc, guardian, reverts):
 
 @pytest.mark.parametrize(
     "function, flags",
-    [("pause", 0), ("pause", 8), ("pause", 9), ("unpause", 0), ("unpause", 8)],
-    ids=["pause-zero", "pause-eight", "pause-valid-plus-eight", "unpause-zero", "unpause-eight"],
+    [("pause", 0), ("pause", 8), ("unpause", 8)],
+    ids=["pause-zero", "pause-eight", "unpause-eight"],
 )
 def test_pause_invalid_flags_revert(cbdc, pauser, reverts, function, flags):
     with reverts("DigitalCurrencyInvalidPauseFlags", flags=flags):
@@ -155,17 +148,6 @@ def test_pause_emits_flags_update(cbdc, pauser):
     tx = cbdc.pause(PAUSE_REDEEM, {"from": pauser})
     e = tx.events["PauseFlagsUpdated"]
     assert (e["account"], e["previousFlags"], e["newFlags"]) == (pauser, PAUSE_MINT, PAUSE_MINT | PAUSE_REDEEM)
-
-
-def test_unpause_clears_only_given_flags(cbdc, pauser):
-    cbdc.pause(ALL_FLAGS, {"from": pauser})
-    cbdc.unpause(PAUSE_MINT, {"from": pauser})
-    assert cbdc.pausedFlags() == PAUSE_TRANSFERS | PAUSE_REDEEM
-
-
-def test_pause_by_stranger_reverts(cbdc, stranger, reverts):
-    with reverts("AccessManagedUnauthorized", caller=stranger.address):
-        cbdc.pause(PAUSE_TRANSFERS, {"from": stranger})
 
 
 # --- Blocklist ---
@@ -199,7 +181,7 @@ def test_block_zero_address_reverts(cbdc, compliance, reverts):
         cbdc.blockAccount(ZERO_ADDRESS, REASON, {"from": compliance})
 
 
-@pytest.mark.parametrize("caller", ["stranger", "kyc_officer", "seize_approver"])
+@pytest.mark.parametrize("caller", ["stranger", "kyc_officer"])
 def test_block_account_by_non_compliance_reverts(cbdc, request, mallory, reverts, caller):
     account = request.getfixturevalue(caller)
     with reverts("AccessManagedUnauthorized", caller=account.address):
@@ -222,12 +204,6 @@ def test_blocked_recipient_cannot_receive(som_ready, compliance, alice, mallory,
     block(som_ready, mallory, compliance)
     with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
         som_ready.transfer(mallory, som(1), {"from": alice})
-
-
-def test_blocked_recipient_cannot_be_issued_to(som_ready, compliance, issuer, mallory, reverts):
-    block(som_ready, mallory, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
-        som_ready.mint(mallory, som(1), keccak(text="issuance-blocked"), {"from": issuer})
 
 
 def test_blocked_owner_cannot_approve(som_ready, compliance, alice, bob, reverts):
@@ -256,13 +232,6 @@ def test_blocked_owner_funds_cannot_be_pulled(som_ready, compliance, alice, bob,
         som_ready.transferFrom(alice, carol, som(1), {"from": bob})
 
 
-def test_transfer_from_to_blocked_recipient_reverts(som_ready, compliance, alice, bob, mallory, reverts):
-    som_ready.approve(bob, som(10), {"from": alice})
-    block(som_ready, mallory, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
-        som_ready.transferFrom(alice, mallory, som(1), {"from": bob})
-
-
 @pytest.mark.parametrize("allowance", [som(10), MAX_UINT], ids=["limited", "unlimited"])
 def test_blocked_spender_cannot_spend_allowance(som_ready, compliance, alice, mallory, carol, reverts, allowance):
     som_ready.approve(mallory, allowance, {"from": alice})
@@ -272,22 +241,9 @@ def test_blocked_spender_cannot_spend_allowance(som_ready, compliance, alice, ma
     assert (som_ready.balanceOf(alice), som_ready.allowance(alice, mallory)) == (som(1_000), allowance)
 
 
-def test_blocked_wallet_cannot_link_overflow(som_ready, compliance, alice, bank_wallet, reverts):
-    block(som_ready, alice, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=alice.address):
-        som_ready.setOverflowAccount(bank_wallet, {"from": alice})
-
-
 def test_block_keeps_balance_and_tier(som_ready, compliance, alice):
     block(som_ready, alice, compliance)
     assert (som_ready.balanceOf(alice), som_ready.walletOf(alice)[0]) == (som(1_000), STANDARD_TIER)
-
-
-def test_unblocked_wallet_can_transfer_again(som_ready, compliance, alice, bob):
-    block(som_ready, alice, compliance)
-    som_ready.unblockAccount(alice, {"from": compliance})
-    som_ready.transfer(bob, som(1), {"from": alice})
-    assert som_ready.balanceOf(bob) == som(1_001)
 
 
 def test_wallet_blocked_before_registration_stays_blocked(cbdc_ready, compliance, register):
@@ -355,26 +311,25 @@ def test_propose_seizure_to_blocked_recovery_reverts(blocked, compliance, alice,
 
 
 @pytest.mark.parametrize(
-    "to_zero, amount, case, error",
-    [(True, 1, CASE, "DigitalCurrencyZeroAddress"), (False, 0, CASE, "DigitalCurrencyZeroAmount"), (False, 1, ZERO_REF, "DigitalCurrencyZeroReference")],
-    ids=["zero-recovery", "zero-amount", "zero-case"],
+    "amount, case, error",
+    [(0, CASE, "DigitalCurrencyZeroAmount"), (1, ZERO_REF, "DigitalCurrencyZeroReference")],
+    ids=["zero-amount", "zero-case"],
 )
-def test_propose_seizure_empty_argument_reverts(blocked, compliance, alice, recovery, reverts, to_zero, amount, case, error):
+def test_propose_seizure_empty_argument_reverts(blocked, compliance, alice, recovery, reverts, amount, case, error):
     with reverts(error):
-        blocked.proposeSeizure(alice, ZERO_ADDRESS if to_zero else recovery, amount, case, EVIDENCE, {"from": compliance})
+        blocked.proposeSeizure(alice, recovery, amount, case, EVIDENCE, {"from": compliance})
 
 
-@pytest.mark.parametrize("caller", ["stranger", "seize_approver"])
-def test_propose_seizure_by_non_compliance_reverts(blocked, request, alice, recovery, reverts, caller):
-    account = request.getfixturevalue(caller)
-    with reverts("AccessManagedUnauthorized", caller=account.address):
-        blocked.proposeSeizure(alice, recovery, som(1), CASE, EVIDENCE, {"from": account})
+def test_propose_seizure_by_seize_approver_reverts(blocked, seize_approver, alice, recovery, reverts):
+    with reverts("AccessManagedUnauthorized", caller=seize_approver.address):
+        blocked.proposeSeizure(alice, recovery, som(1), CASE, EVIDENCE, {"from": seize_approver})
 
 
 def test_execute_seizure_moves_exactly_the_amount(proposed, seize_approver, alice, recovery):
     supply = proposed.totalSupply()
     proposed.executeSeizure(1, {"from": seize_approver})
     assert (proposed.balanceOf(alice), proposed.balanceOf(recovery), proposed.totalSupply()) == (som(600), som(400), supply)
+    assert proposed.seizure(1)[6] == EXECUTED
 
 
 def test_execute_seizure_emits_seizure_executed_and_transfer(proposed, seize_approver, alice, recovery):
@@ -384,11 +339,6 @@ def test_execute_seizure_emits_seizure_executed_and_transfer(proposed, seize_app
         1, alice, recovery, som(400), CASE, seize_approver
     )
     assert (t["from"], t["to"], t["value"]) == (alice, recovery, som(400))
-
-
-def test_execute_seizure_marks_executed(proposed, seize_approver):
-    proposed.executeSeizure(1, {"from": seize_approver})
-    assert proposed.seizure(1)[6] == EXECUTED
 
 
 def test_execute_seizure_keeps_blocklist_flags_and_tiers(proposed, seize_approver, alice, recovery):
@@ -441,11 +391,6 @@ def test_execute_seizure_twice_reverts(proposed, seize_approver, alice, reverts)
     assert proposed.balanceOf(alice) == som(600)
 
 
-def test_execute_seizure_unknown_id_reverts(proposed, seize_approver, reverts):
-    with reverts("DigitalCurrencySeizureNotPending", seizureId=2):
-        proposed.executeSeizure(2, {"from": seize_approver})
-
-
 def test_execute_seizure_above_balance_reverts(blocked, compliance, seize_approver, alice, recovery, reverts):
     blocked.proposeSeizure(alice, recovery, som(1_000) + 1, CASE, EVIDENCE, {"from": compliance})
     with reverts("ERC20InsufficientBalance", sender=alice.address, balance=som(1_000), needed=som(1_000) + 1):
@@ -464,12 +409,6 @@ def test_execute_seizure_to_recovery_moved_to_capped_tier_reverts(proposed, kyc_
         proposed.executeSeizure(1, {"from": seize_approver})
 
 
-def test_execute_seizure_to_recovery_blocked_since_reverts(proposed, compliance, seize_approver, recovery, reverts):
-    block(proposed, recovery, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=recovery):
-        proposed.executeSeizure(1, {"from": seize_approver})
-
-
 def test_reject_seizure_emits_and_marks_rejected(proposed, seize_approver):
     tx = proposed.rejectSeizure(1, {"from": seize_approver})
     e = tx.events["SeizureRejected"]
@@ -481,17 +420,6 @@ def test_rejected_seizure_cannot_execute(proposed, seize_approver, alice, revert
     with reverts("DigitalCurrencySeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
     assert proposed.balanceOf(alice) == som(1_000)
-
-
-def test_reject_executed_seizure_reverts(proposed, seize_approver, reverts):
-    proposed.executeSeizure(1, {"from": seize_approver})
-    with reverts("DigitalCurrencySeizureNotPending", seizureId=1):
-        proposed.rejectSeizure(1, {"from": seize_approver})
-
-
-def test_reject_seizure_by_compliance_reverts(proposed, compliance, reverts):
-    with reverts("AccessManagedUnauthorized", caller=compliance.address):
-        proposed.rejectSeizure(1, {"from": compliance})
 
 
 # --- Rescue ---
@@ -517,18 +445,12 @@ def test_rescue_foreign_token_emits_tokens_rescued(cbdc, stray, rescuer, alice):
     assert (e["token"], e["to"], e["amount"]) == (stray, alice, 20 * 10**18)
 
 
-def test_rescue_foreign_token_above_held_reverts(cbdc, stray, rescuer, alice, reverts):
-    with reverts("ERC20InsufficientBalance", sender=cbdc.address, balance=50 * 10**18, needed=50 * 10**18 + 1):
-        cbdc.rescueERC20(stray, alice, 50 * 10**18 + 1, {"from": rescuer})
-
-
 def test_rescue_to_zero_address_reverts(cbdc, stray, rescuer, reverts):
     with reverts("DigitalCurrencyZeroAddress"):
         cbdc.rescueERC20(stray, ZERO_ADDRESS, 1, {"from": rescuer})
 
 
-@pytest.mark.parametrize("caller", ["stranger", "compliance"])
-def test_rescue_by_non_rescuer_reverts(cbdc, stray, request, reverts, caller):
-    account = request.getfixturevalue(caller)
-    with reverts("AccessManagedUnauthorized", caller=account.address):
-        cbdc.rescueERC20(stray, account, 50 * 10**18, {"from": account})
+def test_rescue_by_non_rescuer_reverts(cbdc, stray, compliance, reverts):
+    with reverts("AccessManagedUnauthorized", caller=compliance.address):
+        cbdc.rescueERC20(stray, compliance, 50 * 10**18, {"from": compliance})
+    assert stray.balanceOf(cbdc) == 50 * 10**18

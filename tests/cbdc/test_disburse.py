@@ -11,8 +11,6 @@ from cbdclib import (
     BASIC_TIER,
     HOLDING_CAP_EXCEEDED,
     INVALID_RECIPIENT,
-    PAUSE_MINT,
-    PAUSE_REDEEM,
     PAUSE_TRANSFERS,
     RECIPIENT_BLOCKED,
     RECIPIENT_NOT_REGISTERED,
@@ -71,7 +69,7 @@ def ineligible(cbdc_ready, register, compliance, basic_cap):
     sanctioned), over its holding cap with no overflow wallet, and the zero address."""
     blocked = register(address_of("sanctioned"))
     cbdc_ready.blockAccount(blocked, SANCTION, {"from": compliance})
-    over_cap = register(address_of("near-cap"))
+    over_cap = register(address_of("over-cap"))
     return {
         "unregistered": (address_of("unregistered"), som(100)),
         "blocked": (blocked, som(100)),
@@ -114,14 +112,9 @@ def test_disburse_pays_each_amount(cbdc_ready, treasury, citizens):
 
 
 def test_disburse_debits_treasury_the_total(cbdc_ready, treasury, citizens):
-    cbdc_ready.disburse(BATCH, citizens, [som(100), som(250), som(7)], False, {"from": treasury})
-    assert cbdc_ready.balanceOf(treasury) == TREASURY_FLOAT - som(357)
-
-
-def test_disburse_keeps_total_supply(cbdc_ready, treasury, citizens):
     supply = cbdc_ready.totalSupply()
     cbdc_ready.disburse(BATCH, citizens, [som(100), som(250), som(7)], False, {"from": treasury})
-    assert cbdc_ready.totalSupply() == supply
+    assert (cbdc_ready.balanceOf(treasury), cbdc_ready.totalSupply()) == (TREASURY_FLOAT - som(357), supply)
 
 
 def test_disburse_returns_paid_and_total(cbdc_ready, treasury, citizens):
@@ -170,30 +163,18 @@ def test_disburse_marks_batch_paid(cbdc_ready, treasury, citizens):
     assert (cbdc_ready.isBatchPaid(BATCH), cbdc_ready.isBatchPaid(OTHER_BATCH)) == (True, False)
 
 
-@pytest.mark.parametrize("skip", [False, True], ids=["strict", "skip"])
-def test_disburse_same_batch_id_reverts(cbdc_ready, treasury, citizens, reverts, skip):
+def test_disburse_same_batch_id_reverts(cbdc_ready, treasury, citizens, reverts):
     cbdc_ready.disburse(BATCH, citizens, [som(1)] * 3, False, {"from": treasury})
     with reverts("DigitalCurrencyBatchAlreadyPaid", batchId=BATCH):
-        cbdc_ready.disburse(BATCH, citizens, [som(1)] * 3, skip, {"from": treasury})
+        cbdc_ready.disburse(BATCH, citizens, [som(1)] * 3, True, {"from": treasury})
+    # the retry paid nobody a second time
+    assert [cbdc_ready.balanceOf(c) for c in citizens] + [cbdc_ready.balanceOf(treasury)] == [som(1)] * 3 + [TREASURY_FLOAT - som(3)]
 
 
 def test_disburse_same_batch_id_with_other_recipients_reverts(cbdc_ready, treasury, citizens, reverts):
     cbdc_ready.disburse(BATCH, citizens[:1], [som(1)], False, {"from": treasury})
     with reverts("DigitalCurrencyBatchAlreadyPaid", batchId=BATCH):
         cbdc_ready.disburse(BATCH, citizens[1:], [som(5), som(6)], False, {"from": treasury})
-
-
-def test_disburse_same_batch_id_again_pays_nothing(cbdc_ready, treasury, citizens, reverts):
-    cbdc_ready.disburse(BATCH, citizens, [som(1)] * 3, False, {"from": treasury})
-    with reverts("DigitalCurrencyBatchAlreadyPaid"):
-        cbdc_ready.disburse(BATCH, citizens, [som(1)] * 3, False, {"from": treasury})
-    assert [cbdc_ready.balanceOf(c) for c in citizens] + [cbdc_ready.balanceOf(treasury)] == [som(1)] * 3 + [TREASURY_FLOAT - som(3)]
-
-
-def test_disburse_other_batch_id_pays_again(cbdc_ready, treasury, citizens):
-    cbdc_ready.disburse(BATCH, citizens[:1], [som(1)], False, {"from": treasury})
-    cbdc_ready.disburse(OTHER_BATCH, citizens[:1], [som(1)], False, {"from": treasury})
-    assert cbdc_ready.balanceOf(citizens[0]) == som(2)
 
 
 def test_disburse_reverted_batch_leaves_id_unused(cbdc_ready, treasury, citizens, ineligible, reverts):
@@ -230,17 +211,9 @@ def test_disburse_invalid_batch_reverts(cbdc_ready, treasury, citizens, reverts,
         cbdc_ready.disburse(BATCH, citizens[:recipients], [som(1)] * amounts, False, {"from": treasury})
 
 
-@pytest.mark.parametrize("skip, index", [(False, 0), (True, 2)], ids=["strict-first", "skip-last"])
-def test_disburse_zero_amount_reverts(cbdc_ready, treasury, citizens, reverts, skip, index):
-    amounts = [som(1)] * 3
-    amounts[index] = 0
+def test_disburse_zero_amount_reverts_even_when_skipping(cbdc_ready, treasury, citizens, reverts):
     with reverts("DigitalCurrencyZeroAmount"):
-        cbdc_ready.disburse(BATCH, citizens, amounts, skip, {"from": treasury})
-
-
-def test_disburse_amount_above_any_balance_reverts(cbdc_ready, treasury, citizens, reverts):
-    with reverts("ERC20InsufficientBalance", sender=treasury.address, balance=TREASURY_FLOAT, needed=2**128):
-        cbdc_ready.disburse(BATCH, citizens[:1], [2**128], True, {"from": treasury})
+        cbdc_ready.disburse(BATCH, citizens, [som(1), som(1), 0], True, {"from": treasury})
 
 
 # --- Strict mode: one ineligible recipient reverts the whole batch ---
@@ -296,10 +269,6 @@ def test_disburse_skip_debits_only_what_was_paid(cbdc_ready, treasury, mixed):
     assert cbdc_ready.balanceOf(treasury) == TREASURY_FLOAT - som(60)
 
 
-def test_disburse_skip_returns_paid_and_total(cbdc_ready, treasury, mixed):
-    assert tuple(cbdc_ready.disburse.call(BATCH, *mixed, True, {"from": treasury})) == (3, som(60))
-
-
 def test_disburse_skip_with_nobody_payable_moves_nothing(cbdc_ready, treasury, ineligible):
     rows = list(ineligible.values())
     tx = cbdc_ready.disburse(BATCH, [r for r, _ in rows], [a for _, a in rows], True, {"from": treasury})
@@ -315,12 +284,6 @@ def test_disburse_skip_overflow_wallet_blocked_skips_recipient(cbdc_ready, treas
 
 
 # --- A recipient listed twice is capped on the sum ---
-
-
-def test_disburse_duplicate_recipient_within_cap_gets_both(cbdc_ready, treasury, citizens, basic_cap):
-    half = basic_cap // 2
-    cbdc_ready.disburse(BATCH, [citizens[0]] * 2, [half, half], False, {"from": treasury})
-    assert cbdc_ready.balanceOf(citizens[0]) == 2 * half
 
 
 def test_disburse_duplicate_recipient_over_cap_on_sum_reverts(cbdc_ready, treasury, citizens, basic_cap, reverts):
@@ -361,16 +324,12 @@ def test_disburse_overflow_pays_cap_and_bank_the_excess(cbdc_ready, treasury, li
     assert (cbdc_ready.balanceOf(linked), cbdc_ready.balanceOf(bank_wallet)) == (basic_cap, som(held + amount) - basic_cap)
 
 
-def test_disburse_overflow_emits_overflowed(cbdc_ready, treasury, linked, bank_wallet, basic_cap):
-    tx = cbdc_ready.disburse(BATCH, [linked], [basic_cap + som(7)], False, {"from": treasury})
-    e = tx.events["Overflowed"]
-    assert (e["wallet"], e["overflow"], e["amount"]) == (linked.address, bank_wallet.address, som(7))
-
-
-def test_disburse_overflow_emits_transfer_to_each(cbdc_ready, treasury, linked, bank_wallet, basic_cap):
+def test_disburse_overflow_emits_transfers_and_overflowed(cbdc_ready, treasury, linked, bank_wallet, basic_cap):
     tx = cbdc_ready.disburse(BATCH, [linked], [basic_cap + som(7)], False, {"from": treasury})
     transfers = [(e["from"], e["to"], e["value"]) for e in tx.events["Transfer"]]
+    overflowed = tx.events["Overflowed"]
     assert transfers == [(treasury.address, linked.address, basic_cap), (treasury.address, bank_wallet.address, som(7))]
+    assert (overflowed["wallet"], overflowed["overflow"], overflowed["amount"]) == (linked.address, bank_wallet.address, som(7))
 
 
 def test_disburse_overflow_counts_whole_amount_as_paid(cbdc_ready, treasury, linked, basic_cap):
@@ -396,11 +355,6 @@ def agency(register):
 def test_disburse_above_treasury_balance_reverts_with_total(cbdc_ready, treasury, agency, bank_wallet, reverts):
     with reverts("ERC20InsufficientBalance", sender=treasury.address, balance=TREASURY_FLOAT, needed=TREASURY_FLOAT + 1):
         cbdc_ready.disburse(BATCH, [agency, bank_wallet], [TREASURY_FLOAT, 1], False, {"from": treasury})
-
-
-def test_disburse_whole_treasury_balance_pays(cbdc_ready, treasury, agency, bank_wallet):
-    cbdc_ready.disburse(BATCH, [agency, bank_wallet], [TREASURY_FLOAT - 1, 1], False, {"from": treasury})
-    assert (cbdc_ready.balanceOf(treasury), cbdc_ready.balanceOf(agency)) == (0, TREASURY_FLOAT - 1)
 
 
 @pytest.fixture
@@ -433,11 +387,6 @@ def test_disburse_treasury_daily_limit_counts_earlier_batches(cbdc_ready, capped
     cbdc_ready.disburse(OTHER_BATCH, [agency, agency], [daily // 2, daily // 2 - som(1)], False, {"from": capped_treasury})
     with reverts("DigitalCurrencyDailyLimitExceeded", spentAfter=daily + som(1)):
         cbdc_ready.disburse(BATCH, [agency], [som(2)], False, {"from": capped_treasury})
-
-
-def test_disburse_records_treasury_outflow_of_batch_total(cbdc_ready, capped_treasury, agency, citizens):
-    cbdc_ready.disburse(BATCH, [agency] + citizens, [som(4)] * 4, False, {"from": capped_treasury})
-    assert cbdc_ready.outflowToday(capped_treasury) == som(16)
 
 
 def test_disburse_skip_counts_only_paid_against_daily_limit(cbdc_ready, capped_treasury, agency, ineligible):

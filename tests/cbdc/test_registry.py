@@ -45,7 +45,7 @@ def _wallet_of(som, wallet):
 # --- registerWallet ---
 
 
-@pytest.mark.parametrize("tier", [BASIC_TIER, STANDARD_TIER, FULL_TIER, GOVERNMENT_TIER, BANK_TIER])
+@pytest.mark.parametrize("tier", [BASIC_TIER, BANK_TIER])
 def test_register_wallet_records_tier_and_identity(som, register, alice, tier):
     register(alice, tier)
     assert _wallet_of(som, alice) == (tier, identity_of("alice"), ZERO_ADDRESS)
@@ -73,7 +73,7 @@ def test_wallet_of_unregistered_is_empty(som, stranger):
     assert _wallet_of(som, stranger) == (0, ZERO_REF, ZERO_ADDRESS)
 
 
-@pytest.mark.parametrize("caller", ["stranger", "treasury", "issuer", "admin"])
+@pytest.mark.parametrize("caller", ["stranger", "admin"])
 def test_register_wallet_by_non_kyc_officer_reverts(som, alice, reverts, request, caller):
     account = request.getfixturevalue(caller)
     with reverts("AccessManagedUnauthorized", caller=account.address):
@@ -96,7 +96,7 @@ def test_register_wallet_empty_argument_reverts(som, kyc_officer, alice, reverts
     assert som.walletOf(alice)[0] == 0
 
 
-@pytest.mark.parametrize("tier", [0, 4, 127, 128, 255], ids=["tier0", "unset4", "unset127", "above-max128", "255"])
+@pytest.mark.parametrize("tier", [0, 4, 128], ids=["tier0", "unset4", "above-max128"])
 def test_register_wallet_invalid_tier_reverts(som, register, alice, reverts, tier):
     with reverts("DigitalCurrencyInvalidTier", tier=tier):
         register(alice, tier)
@@ -109,15 +109,14 @@ def test_register_wallet_in_disabled_tier_reverts(som, register, admin, tiers, a
         register(alice, STANDARD_TIER)
 
 
-@pytest.mark.parametrize("second_tier", [BASIC_TIER, GOVERNMENT_TIER])
-def test_register_wallet_twice_reverts(som, register, alice, reverts, second_tier):
+def test_register_wallet_twice_reverts(som, register, alice, reverts):
     register(alice, BASIC_TIER)
     with reverts("DigitalCurrencyAlreadyRegistered", account=alice.address):
-        register(alice, second_tier, "someone-else")
+        register(alice, GOVERNMENT_TIER, "someone-else")
     assert som.walletOf(alice)[0] == BASIC_TIER
 
 
-@pytest.mark.parametrize("first, second", [(BASIC_TIER, BASIC_TIER), (BASIC_TIER, FULL_TIER), (FULL_TIER, STANDARD_TIER)])
+@pytest.mark.parametrize("first, second", [(BASIC_TIER, BASIC_TIER), (FULL_TIER, STANDARD_TIER)])
 def test_register_second_capped_wallet_of_identity_reverts(som, register, alice, bob, reverts, first, second):
     register(alice, first)
     with reverts("DigitalCurrencyIdentityHasCappedWallet", identity=identity_of("alice"), wallet=alice.address):
@@ -165,10 +164,9 @@ def test_change_tier_capped_to_capped_keeps_identity_claim(som, register, kyc_of
         register(bob, BASIC_TIER, "alice")
 
 
-@pytest.mark.parametrize("uncapped", [GOVERNMENT_TIER, BANK_TIER])
-def test_change_tier_capped_to_uncapped_frees_identity(som, register, kyc_officer, alice, bob, uncapped):
+def test_change_tier_capped_to_uncapped_frees_identity(som, register, kyc_officer, alice, bob):
     register(alice, BASIC_TIER)
-    som.changeTier(alice, uncapped, kyc_record("alice-bank"), {"from": kyc_officer})
+    som.changeTier(alice, BANK_TIER, kyc_record("alice-bank"), {"from": kyc_officer})
     assert som.cappedWalletOf(identity_of("alice")) == ZERO_ADDRESS
     register(bob, BASIC_TIER, "alice")
     assert som.cappedWalletOf(identity_of("alice")) == bob
@@ -199,7 +197,7 @@ def test_change_tier_of_unregistered_reverts(som, kyc_officer, alice, reverts):
         som.changeTier(alice, STANDARD_TIER, kyc_record("alice"), {"from": kyc_officer})
 
 
-@pytest.mark.parametrize("tier", [0, 4, 128])
+@pytest.mark.parametrize("tier", [0, 4])
 def test_change_tier_to_invalid_tier_reverts(som, register, kyc_officer, alice, reverts, tier):
     register(alice, BASIC_TIER)
     with reverts("DigitalCurrencyInvalidTier", tier=tier):
@@ -213,12 +211,13 @@ def test_change_tier_zero_record_reverts(som, register, kyc_officer, alice, reve
         som.changeTier(alice, STANDARD_TIER, ZERO_REF, {"from": kyc_officer})
 
 
-@pytest.mark.parametrize("caller", ["stranger", "admin"])
-def test_change_tier_by_non_kyc_officer_reverts(som, register, alice, reverts, request, caller):
+@pytest.mark.parametrize("call", ["changeTier", "deregisterWallet"])
+def test_tier_change_and_deregistration_by_stranger_revert(som, register, stranger, alice, reverts, call):
     register(alice, BASIC_TIER)
-    account = request.getfixturevalue(caller)
-    with reverts("AccessManagedUnauthorized", caller=account.address):
-        som.changeTier(alice, FULL_TIER, kyc_record("alice"), {"from": account})
+    args = (alice, FULL_TIER, kyc_record("alice")) if call == "changeTier" else (alice, kyc_record("alice"))
+    with reverts("AccessManagedUnauthorized", caller=stranger.address):
+        getattr(som, call)(*args, {"from": stranger})
+    assert som.walletOf(alice)[0] == BASIC_TIER
 
 
 # --- deregisterWallet ---
@@ -300,12 +299,6 @@ def test_deregister_wallet_zero_record_reverts(som, register, kyc_officer, alice
         som.deregisterWallet(alice, ZERO_REF, {"from": kyc_officer})
 
 
-def test_deregister_wallet_by_stranger_reverts(som, register, stranger, alice, reverts):
-    register(alice, BASIC_TIER)
-    with reverts("AccessManagedUnauthorized", caller=stranger.address):
-        som.deregisterWallet(alice, kyc_record("alice-exit"), {"from": stranger})
-
-
 # --- Tier 0: neither hold nor send ---
 
 
@@ -315,10 +308,9 @@ def test_unregistered_wallet_cannot_receive(som, treasury, stranger, reverts):
     assert som.balanceOf(stranger) == 0
 
 
-@pytest.mark.parametrize("amount", [0, 1])
-def test_unregistered_wallet_cannot_send(som, treasury, stranger, reverts, amount):
+def test_unregistered_wallet_cannot_send(som, treasury, stranger, reverts):
     with reverts("DigitalCurrencyNotRegistered", account=stranger.address):
-        som.transfer(treasury, amount, {"from": stranger})
+        som.transfer(treasury, 0, {"from": stranger})
 
 
 def test_deregistered_wallet_cannot_receive(som, register, kyc_officer, treasury, alice, reverts):
@@ -344,13 +336,7 @@ def test_set_tier_emits_tier_configured(som, admin):
     }
 
 
-def test_set_tier_enables_registration(som, admin, register, alice):
-    som.setTier(4, (7_000 * TYIYN, 1_000 * TYIYN, 2_000 * TYIYN, True), {"from": admin})
-    register(alice, 4)
-    assert som.walletOf(alice)[0] == 4
-
-
-@pytest.mark.parametrize("caller", ["stranger", "kyc_officer", "issuer"])
+@pytest.mark.parametrize("caller", ["stranger", "kyc_officer"])
 def test_set_tier_by_non_admin_reverts(som, reverts, request, caller):
     account = request.getfixturevalue(caller)
     with reverts("AccessManagedUnauthorized", caller=account.address):

@@ -13,6 +13,8 @@ CONTRACTS = [
     ("Stablecoin", "contracts/Stablecoin.sol"),
     ("SomAccessManager", "contracts/governance/SomAccessManager.sol"),
     ("SomProxy", "contracts/proxy/SomProxy.sol"),
+    ("DigitalCurrencyLogic", "contracts/libraries/DigitalCurrencyLogic.sol"),
+    ("DigitalCurrency", "contracts/DigitalCurrency.sol"),
 ]
 
 
@@ -23,6 +25,19 @@ def test_verify_input_compiles_to_the_artifact_bytecode(settings, name, unit, mo
     compiled = out["contracts"][unit][name]["evm"]["deployedBytecode"]["object"]
     artifact = json.loads((settings.root / "build" / "contracts" / f"{name}.json").read_text())
     assert compiled == artifact["deployedBytecode"]
+
+
+def test_linked_contract_on_chain_calls_the_recorded_library(deployment, artifacts):
+    """The input of DigitalCurrency compiles to its artifact, placeholders included (above);
+    explorers link the library address given with it, as the deploy plan did."""
+    from brownie import web3
+
+    record = deployment.manifest.contracts["DigitalCurrencyImplementation"]
+    library = record["libraries"]["DigitalCurrencyLogic"]
+    linked = artifacts.get("DigitalCurrency").linked(record["libraries"]).deployed_bytecode
+    on_chain = web3.eth.get_code(record["address"]).hex().removeprefix("0x")
+    assert "__" not in linked and len(linked.removeprefix("0x")) == len(on_chain)
+    assert library[2:].lower() in on_chain
 
 
 def test_verify_input_uses_brownie_config_settings(settings):

@@ -1,0 +1,598 @@
+"""`somstack cbdc tiers|register|disburse` against a chain of the module's own: the tier table,
+registration with its one-line refusals, and payrolls from CSV files: paid in full with a
+reconciliation, rejected whole (10,000 rows with planted bad rows) without sending anything,
+and resumed after an interruption without paying any wallet twice.
+
+One anvil per module, deployed with `somstack deploy --network local` (the `local` network
+pointed at it through SOMSTACK_RPC_LOCAL); the issuer and the treasury are registered in the
+government tier, 1 billion som issued to the treasury, and 10,000 payees registered in the
+basic tier. Each test runs between an anvil snapshot and its revert."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+
+from cbdclib import BASIC_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, TYIYN, UNLIMITED, identity_of, kyc_record
+from clihelp import assert_one_line_error, run
+from somstack import cbdc as cbdc_ops
+from somstack.cbdc import Cbdc, disburse, prepare_payroll, register_many
+from somstack.chain import LocalNode, NodeSigner, Sender
+from somstack.cli import main
+from somstack.contracts import Artifacts
+from somstack.manifest import Manifest
+
+PAYEES = 10_000  # registered in the basic tier by the module fixture
+ISSUER, TREASURY, KYC_OFFICER, COMPLIANCE, STRANGER = 20, 21, 22, 6, 19
+CHAIN_ID = 31337
+
+
+# --- Helpers ---
+
+
+def payee(i):
+    """The i-th registered payee: a deterministic address with no key."""
+    return to_checksum_address(keccak(text=f"somstack-payee:{i}")[-20:])
+
+
+def outsider(name):
+    """An address that nobody registered."""
+    return to_checksum_address(keccak(text=f"somstack-outsider:{name}")[-20:])
+
+
+def amount_of(i):
+    """The payroll amount of payee i [tyiyn]: 100.00 to 199.99 som."""
+    return 100 * TYIYN + (i * 37) % (100 * TYIYN)
+
+
+def som(amount):
+    """Token units as the CSV writes them: 123.45."""
+    return f"{amount // TYIYN}.{amount % TYIYN:02d}"
+
+
+def som_grouped(amount):
+    """Token units as the reconciliation prints them: 1,234.56."""
+    return f"{amount // TYIYN:,}.{amount % TYIYN:02d}"
+
+
+def write_rows(path, rows, header=True):
+    """Writes raw CSV lines (each a string, bad ones included as they are)."""
+    path.write_text(("address,amount\n" if header else "") + "".join(f"{row}\n" for row in rows))
+    return path
+
+
+def payroll_of(path, indexes, amount=amount_of):
+    """A valid payroll of the payees `indexes`; returns the path and {address: amount}."""
+    expected = {payee(i): amount(i) for i in indexes}
+    write_rows(path, [f"{address},{som(value)}" for address, value in expected.items()])
+    return path, expected
+
+
+def balances(token, addresses):
+    out = []
+    for start in range(0, len(addresses), 500):
+        with token.w3.batch_requests() as batch:
+            for address in addresses[start : start + 500]:
+                batch.add(token.functions.balanceOf(address))
+            out += batch.execute()
+    return dict(zip(addresses, out))
+
+
+def line_of(out, prefix):
+    (line,) = [line for line in out.splitlines() if line.startswith(prefix)]
+    return line
+
+
+def reconciliation(out):
+    """The three summary lines of `cbdc disburse`, gas blanked out."""
+    lines = [line_of(out, "rows "), line_of(out, "paid now "), line_of(out, "skipped ")]
+    return [re.sub(r"\(gas [\d,]+\)", "(gas N)", line) for line in lines]
+
+
+class Interrupt(Exception):
+    """Stands for a crash, a Ctrl-C or a lost connection in the middle of a payroll."""
+
+
+class FlakySender(Sender):
+    """A Sender that is interrupted on its n-th transaction: before sending it, or after
+    sending it but before its receipt is awaited."""
+
+    def __init__(self, *args, fail_at, after_send, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fail_at, self.after_send, self.count = fail_at, after_send, 0
+
+    def submit(self, tx, what):
+        self.count += 1
+        if self.count == self.fail_at and not self.after_send:
+            raise Interrupt(what)
+        tx_hash = super().submit(tx, what)
+        if self.count == self.fail_at:
+            raise Interrupt(what)
+        return tx_hash
+
+
+class EagerRivalSender(Sender):
+    """Before its `at`-th transaction, an earlier transaction of the same batch is mined (a
+    transaction of an interrupted run that was mined after all): sent here, by hand."""
+
+    def __init__(self, *args, at, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.at, self.count = at, 0
+
+    def submit(self, tx, what):
+        self.count += 1
+        if self.count == self.at:
+            self.w3.eth.send_transaction({"from": self.signer.address, "to": tx["to"], "data": tx["data"]})
+        return super().submit(tx, what)
+
+
+# --- The chain of this module ---
+
+
+def register_payees(w3, token, officer, chunk=200):
+    """Registers the PAYEES in the basic tier, `chunk` per registerWallets transaction, sent
+    at once with a fixed gas limit (register_many estimates each one: 4 times slower)."""
+    hashes = []
+    for start in range(0, PAYEES, chunk):
+        part = range(start, min(start + chunk, PAYEES))
+        data = token.encode_abi("registerWallets", [[payee(i) for i in part], BASIC_TIER,
+                                                    [identity_of(f"payee-{i}") for i in part], [kyc_record(f"payee-{i}") for i in part]])
+        hashes.append(w3.eth.send_transaction({"from": officer, "to": token.address, "data": data, "gas": 16_000_000}))
+    for tx_hash in hashes:
+        assert w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
+    assert token.functions.walletOf(payee(PAYEES - 1)).call()[0] == BASIC_TIER
+
+
+@pytest.fixture(scope="module")
+def world(settings, tmp_path_factory):
+    """A fresh anvil as network `local`, deployed by the CLI, with the treasury funded and
+    10,000 payees registered in the basic tier."""
+    node = LocalNode(settings, CHAIN_ID).start()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            deployments = tmp_path_factory.mktemp("deployments")
+            mp.setenv("SOMSTACK_RPC_LOCAL", node.url)
+            mp.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(deployments))
+            assert main(["deploy", "--network", "local"]) == 0
+            w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
+            accounts = w3.eth.accounts
+            artifacts = Artifacts(settings.root)
+            manifest = Manifest.load(deployments / f"{CHAIN_ID}.json", CHAIN_ID)
+            token = artifacts.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency"))
+            kgst = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
+            manager = artifacts.get("SomAccessManager").contract(w3, manifest.address("AccessManager"))
+            cbdc = Cbdc(w3, token, manager, settings.deployment("local").digital_currency)
+
+            def sender(index):
+                return Sender(w3, NodeSigner(to_checksum_address(accounts[index])), artifacts.decoder)
+
+            quiet = lambda _message: None  # noqa: E731
+            officials = [to_checksum_address(accounts[ISSUER]), to_checksum_address(accounts[TREASURY])]
+            register_many(cbdc, sender(KYC_OFFICER), officials, GOVERNMENT_TIER,
+                          [identity_of("issuer"), identity_of("treasury")], [kyc_record("issuer"), kyc_record("treasury")], log=quiet)
+            token.functions.mint(officials[1], TREASURY_FLOAT, keccak(text="issuance-genesis")).transact({"from": officials[0]})
+            register_payees(w3, token, accounts[KYC_OFFICER])
+            yield SimpleNamespace(w3=w3, token=token, kgst=kgst, cbdc=cbdc, sender=sender, accounts=accounts,
+                                  issuer=officials[0], treasury=officials[1])
+    finally:
+        node.stop()
+
+
+@pytest.fixture(autouse=True)
+def isolated(world):
+    """Each test starts from the module's state and leaves no trace (anvil snapshot/revert)."""
+    snapshot = world.w3.provider.make_request("evm_snapshot", [])["result"]
+    yield
+    assert world.w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+
+
+def treasury_balance(world):
+    return world.token.functions.balanceOf(world.treasury).call()
+
+
+# --- tiers ---
+
+
+def test_tiers_prints_every_configured_tier_with_its_limits(capsys, world):
+    code, out, err = run(capsys, "cbdc", "tiers")
+    assert code == 0, err
+    rows = [" ".join(line.split()) for line in out.splitlines()[1:6]]
+    assert rows == [
+        "1 basic (phone KYC) 50,000 10,000 25,000 yes",
+        "2 standard (ID KYC) 300,000 100,000 200,000 yes",
+        "3 full (in-person KYC) 1,500,000 500,000 1,000,000 yes",
+        "10 government unlimited unlimited unlimited yes",
+        "11 bank unlimited unlimited unlimited yes",
+    ]
+    assert out.splitlines()[0].split()[:2] == ["tier", "name"]
+
+
+def test_tiers_flags_a_tier_that_differs_from_the_settings(capsys, world):
+    admin = world.accounts[0]  # ADMIN: setTier is left to it
+    world.token.functions.setTier(2, (300_000 * TYIYN, 100_000 * TYIYN, 200_000 * TYIYN, False)).transact({"from": admin})
+    code, out, err = run(capsys, "cbdc", "tiers")
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if line.split()[:1] == ["2"]]
+    assert " ".join(row.split()) == "2 standard (ID KYC) 300,000 100,000 200,000 no differs from brownie-config.yaml"
+
+
+# --- register ---
+
+KYC = "0x" + "11" * 32
+IDENTITY = "0x" + "22" * 32
+
+
+def test_register_puts_the_wallet_in_its_tier_on_chain(capsys, world):
+    wallet = outsider("new-citizen")
+    code, out, err = run(capsys, "cbdc", "register", wallet.lower(), "--tier", "2", "--kyc-hash", KYC, "--identity", IDENTITY)
+    assert code == 0, err
+    assert out.startswith(f"registerWallet({wallet}, tier 2): mined in block ")
+    assert list(world.token.functions.walletOf(wallet).call()) == [2, bytes.fromhex("22" * 32), "0x" + "00" * 20]
+    assert world.token.functions.cappedWalletOf(bytes.fromhex("22" * 32)).call() == wallet
+
+
+def test_register_in_an_uncapped_tier_lets_an_identity_hold_a_second_wallet(capsys, world):
+    wallet = outsider("ministry-account")
+    identity = "0x" + identity_of("payee-7").hex().removeprefix("0x")  # holds the capped wallet payee(7)
+    code, _out, err = run(capsys, "cbdc", "register", wallet, "--tier", "10", "--kyc-hash", KYC, "--identity", identity)
+    assert code == 0, err
+    assert world.token.functions.walletOf(wallet).call()[0] == GOVERNMENT_TIER
+
+
+@pytest.mark.parametrize(
+    "address, fragment",
+    [
+        ("0x1234", "wallet: '0x1234' is not an address"),
+        ("0x52908400098527886e0F7030069857D2E4169EE7", "has a wrong checksum"),
+        ("0x" + "00" * 20, "the zero address cannot hold the digital som"),
+    ],
+    ids=["malformed", "wrong-checksum", "zero"],
+)
+def test_register_bad_address_fails_in_one_line(capsys, world, address, fragment):
+    block = world.w3.eth.block_number
+    code, _out, err = run(capsys, "cbdc", "register", address, "--tier", "1", "--kyc-hash", KYC, "--identity", IDENTITY)
+    assert_one_line_error(code, err, "(CbdcInputError)", fragment)
+    assert world.w3.eth.block_number == block
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--kyc-hash", "0x1234"),
+        ("--kyc-hash", "0x" + "00" * 32),
+        ("--identity", "11" * 32),
+        ("--identity", "0x" + "zz" * 32),
+    ],
+    ids=["short", "zero", "no-0x", "not-hex"],
+)
+def test_register_bad_hash_fails_in_one_line(capsys, world, option, value):
+    hashes = {"--kyc-hash": KYC, "--identity": IDENTITY, option: value}
+    code, _out, err = run(capsys, "cbdc", "register", outsider("x"), "--tier", "1", *[x for kv in hashes.items() for x in kv])
+    assert_one_line_error(code, err, "(CbdcInputError)", f"{option} must be 0x and 64 hex digits, not zero", f"got '{value}'")
+    assert world.token.functions.walletOf(outsider("x")).call()[0] == 0
+
+
+@pytest.mark.parametrize("tier", ["0", "5", "127", "200"])
+def test_register_in_an_unknown_tier_fails_listing_the_enabled_ones(capsys, world, tier):
+    code, _out, err = run(capsys, "cbdc", "register", outsider("x"), "--tier", tier, "--kyc-hash", KYC, "--identity", IDENTITY)
+    assert_one_line_error(code, err, "(WalletRefusedError)", f"tier {tier} is not an enabled tier (enabled: 1, 2, 3, 10, 11)")
+
+
+def test_register_in_a_disabled_tier_fails_listing_the_enabled_ones(capsys, world):
+    world.token.functions.setTier(2, (300_000 * TYIYN, 100_000 * TYIYN, 200_000 * TYIYN, False)).transact({"from": world.accounts[0]})
+    code, _out, err = run(capsys, "cbdc", "register", outsider("x"), "--tier", "2", "--kyc-hash", KYC, "--identity", IDENTITY)
+    assert_one_line_error(code, err, "(WalletRefusedError)", "tier 2 is not an enabled tier (enabled: 1, 3, 10, 11)")
+
+
+def test_register_of_a_registered_wallet_fails_naming_its_tier(capsys, world):
+    code, _out, err = run(capsys, "cbdc", "register", payee(3), "--tier", "2", "--kyc-hash", KYC, "--identity", IDENTITY)
+    assert_one_line_error(code, err, "(WalletRefusedError)", f"{payee(3)} is registered already, in tier 1")
+
+
+def test_register_of_an_identity_with_a_capped_wallet_fails_naming_it(capsys, world):
+    identity = "0x" + identity_of("payee-7").hex().removeprefix("0x")
+    block = world.w3.eth.block_number
+    code, _out, err = run(capsys, "cbdc", "register", outsider("x"), "--tier", "3", "--kyc-hash", KYC, "--identity", identity)
+    assert_one_line_error(code, err, "(WalletRefusedError)", f"identity {identity} already holds the capped wallet {payee(7)}")
+    assert world.w3.eth.block_number == block
+
+
+def test_register_by_a_stranger_fails_naming_the_role(capsys, world):
+    stranger = world.accounts[STRANGER]
+    code, _out, err = run(capsys, "cbdc", "register", outsider("x"), "--tier", "1", "--kyc-hash", KYC, "--identity", IDENTITY,
+                          "--from-index", str(STRANGER))
+    assert_one_line_error(code, err, "(MissingRoleError)", stranger, "lacks the KYC_OFFICER role needed for DigitalCurrency.registerWallet")
+    assert world.token.functions.walletOf(outsider("x")).call()[0] == 0
+
+
+# --- disburse: a valid file ---
+
+
+def test_disburse_pays_every_row_exactly(capsys, world, tmp_path):
+    path, expected = payroll_of(tmp_path / "payroll.csv", range(450))
+    total = sum(expected.values())
+    code, out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 0, err
+    assert balances(world.token, list(expected)) == expected
+    assert treasury_balance(world) == TREASURY_FLOAT - total
+
+
+def test_disburse_prints_the_reconciliation(capsys, world, tmp_path):
+    path, expected = payroll_of(tmp_path / "payroll.csv", range(450))
+    code, out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 0, err
+    assert "payroll.csv: 450 rows valid, 3 batch(es) of at most 200" in err
+    assert reconciliation(out) == [
+        "rows 450 in 3 batch(es): 3 paid now, 0 paid before (not paid again)",
+        f"paid now 450 rows, {som_grouped(sum(expected.values()))} som (gas N); paid before 0.00 som",
+        "skipped 0 rows",
+    ]
+
+
+def test_disburse_with_a_batch_size_cuts_the_file_in_that_many_batches(capsys, world, tmp_path):
+    path, expected = payroll_of(tmp_path / "payroll.csv", range(450))
+    code, out, err = run(capsys, "cbdc", "disburse", str(path), "--batch-size", "100")
+    assert code == 0, err
+    assert reconciliation(out)[0] == "rows 450 in 5 batch(es): 5 paid now, 0 paid before (not paid again)"
+    assert balances(world.token, list(expected)) == expected
+
+
+def test_disburse_rerun_of_a_paid_file_pays_nothing(capsys, world, tmp_path):
+    path, expected = payroll_of(tmp_path / "payroll.csv", range(450))
+    total = sum(expected.values())
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 0, err
+    block = world.w3.eth.block_number
+    code, out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 0, err
+    assert reconciliation(out) == [
+        "rows 450 in 3 batch(es): 0 paid now, 3 paid before (not paid again)",
+        f"paid now 0 rows, 0.00 som (gas N); paid before {som_grouped(total)} som",
+        "skipped 0 rows",
+    ]
+    assert world.w3.eth.block_number == block
+    assert balances(world.token, list(expected)) == expected
+    assert treasury_balance(world) == TREASURY_FLOAT - total
+
+
+def test_disburse_batch_ids_of_the_same_file_are_the_same(world, tmp_path):
+    first, _ = payroll_of(tmp_path / "a.csv", range(450))
+    second, _ = payroll_of(tmp_path / "b.csv", range(450))
+    ids = [b.batch_id for b in prepare_payroll(world.cbdc, world.treasury, first)[0]]
+    assert len(set(ids)) == 3
+    assert [b.batch_id for b in prepare_payroll(world.cbdc, world.treasury, second)[0]] == ids
+    assert [b.batch_id for b in prepare_payroll(world.cbdc, world.treasury, first)[0]] == ids
+
+
+def test_disburse_batch_ids_change_with_one_amount(world, tmp_path):
+    first, _ = payroll_of(tmp_path / "a.csv", range(450))
+    second, _ = payroll_of(tmp_path / "b.csv", range(450), lambda i: amount_of(i) + (1 if i == 449 else 0))
+    ids = {b.batch_id for b in prepare_payroll(world.cbdc, world.treasury, first)[0]}
+    changed = {b.batch_id for b in prepare_payroll(world.cbdc, world.treasury, second)[0]}
+    assert len(changed) == 3 and not ids & changed
+
+
+def test_disburse_batch_ids_of_the_cli_are_those_found_paid_on_chain(capsys, world, tmp_path):
+    path, _ = payroll_of(tmp_path / "payroll.csv", range(450))
+    batches, _rows = prepare_payroll(world.cbdc, world.treasury, path)
+    assert [world.token.functions.isBatchPaid(b.batch_id).call() for b in batches] == [False] * 3
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 0, err
+    assert [world.token.functions.isBatchPaid(b.batch_id).call() for b in batches] == [True] * 3
+
+
+def test_disburse_treasury_short_of_funds_sends_nothing(capsys, world, tmp_path):
+    path, expected = payroll_of(tmp_path / "payroll.csv", range(450))
+    total = sum(expected.values())
+    keep = total - 1
+    world.token.functions.transfer(world.issuer, TREASURY_FLOAT - keep).transact({"from": world.treasury})
+    block = world.w3.eth.block_number
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert_one_line_error(code, err, "(WalletRefusedError)", f"holds {som_grouped(keep)} som", f"need {som_grouped(total)} som",
+                          "nothing was sent")
+    assert world.w3.eth.block_number == block
+
+
+# --- disburse: a 10,000-row file with planted bad rows ---
+
+WRONG_CHECKSUM = "0x52908400098527886e0F7030069857D2E4169EE7"  # one letter lower-cased
+
+
+@pytest.fixture
+def planted(world, tmp_path):
+    """A 10,000-row payroll (rows 2 to 10,001 after the header) with a bad row planted at
+    each row number below; the rest pay the registered payees. Returns the path and
+    {row: what its error line says}."""
+    bad = {
+        101: (f"0x1234,{som(amount_of(99))}", "address: '0x1234' is not an address"),
+        1_502: (f"{WRONG_CHECKSUM},100", f"address: '{WRONG_CHECKSUM}' has a wrong checksum (mixed case that does not match)"),
+        2_003: (f"{payee(2001)},100.125", "amount: 100.125 has more than 2 decimals (the tyiyn is the smallest unit)"),
+        3_004: (f"{payee(3002)},0", "amount: '0' must be a positive amount of som"),
+        3_505: (f"{payee(3503)},-5", "amount: '-5' must be a positive amount of som"),
+        4_006: (f"{payee(4004)},lots", "amount: 'lots' is not an amount of som"),
+        5_007: (f"{payee(0)},100", f"{payee(0)} is listed already on row 2: one payment per wallet per file"),
+        6_008: (f"{outsider('nobody')},100", f"{outsider('nobody')}: the wallet is not registered (tier 0)"),
+        7_009: (f"{payee(7007)},50000.01", f"{payee(7007)}: the payment would take the wallet over its holding cap, and it has no overflow wallet"),
+        8_010: (f"{payee(8008)},100", f"{payee(8008)}: the wallet is blocked"),
+        9_011: (f"{payee(9009)},100,extra", "expected 2 columns (address,amount), found 3"),
+    }
+    world.token.functions.blockAccount(payee(8008), keccak(text="sanction-1")).transact({"from": world.accounts[COMPLIANCE]})
+    rows = [bad[i + 2][0] if i + 2 in bad else f"{payee(i)},{som(amount_of(i))}" for i in range(PAYEES)]
+    return write_rows(tmp_path / "payroll.csv", rows), {row: text for row, (_line, text) in bad.items()}
+
+
+def test_disburse_of_planted_bad_rows_reports_each_with_its_row(capsys, world, planted):
+    path, bad = planted
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 1
+    reported = [line for line in err.splitlines() if line.startswith("payroll.csv: row ")]
+    assert reported == [f"payroll.csv: row {row}: {text}" for row, text in sorted(bad.items())]
+
+
+def test_disburse_of_planted_bad_rows_ends_in_one_error_line(capsys, world, planted):
+    path, _bad = planted
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert_one_line_error(code, err)
+    assert err.splitlines()[-1] == "Error: (PayrollRejectedError) 11 of 10000 rows refused (listed above); nothing was sent"
+
+
+def test_disburse_of_planted_bad_rows_sends_nothing(capsys, world, planted):
+    path, _bad = planted
+    block = world.w3.eth.block_number
+    code, _out, _err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 1
+    assert world.w3.eth.block_number == block
+    assert treasury_balance(world) == TREASURY_FLOAT
+    assert world.token.functions.balanceOf(payee(0)).call() == 0
+
+
+def test_disburse_of_planted_bad_rows_pays_no_batch(capsys, world, planted):
+    path, _bad = planted
+    code, _out, _err = run(capsys, "cbdc", "disburse", str(path))
+    assert code == 1
+    # the ids any run of this file would use: none is paid
+    payments, _problems = cbdc_ops.read_payroll(path, 2)
+    ids = [b.batch_id for b in cbdc_ops.batches_of(payments, cbdc_ops.DEFAULT_BATCH_SIZE)]
+    assert len(payments) == 9_992 and len(ids) == 50
+    assert not any(world.token.functions.isBatchPaid(i).call() for i in ids)
+
+
+# --- disburse: interrupted, then resumed ---
+
+RESUME_ROWS, RESUME_BATCH = 1_000, 100  # 10 batches
+
+
+@pytest.fixture
+def resumable(world, tmp_path):
+    """A 1,000-row payroll in batches of 100, and its batches as the CLI cuts them."""
+    path, expected = payroll_of(tmp_path / "payroll.csv", range(RESUME_ROWS))
+    batches, rows = prepare_payroll(world.cbdc, world.treasury, path, RESUME_BATCH)
+    assert len(batches) == 10 and rows == RESUME_ROWS
+    return SimpleNamespace(path=path, expected=expected, total=sum(expected.values()), batches=batches)
+
+
+def interrupted_run(world, payroll, fail_at, after_send):
+    treasury = world.sender(TREASURY)
+    flaky = FlakySender(treasury.w3, treasury.signer, treasury.decoder, fail_at=fail_at, after_send=after_send)
+    with pytest.raises(Interrupt):
+        disburse(world.cbdc, flaky, payroll.batches, RESUME_ROWS, log=lambda _m: None)
+
+
+def paid_flags(world, batches):
+    return [world.token.functions.isBatchPaid(b.batch_id).call() for b in batches]
+
+
+@pytest.mark.parametrize("after_send, paid_before", [(False, 4), (True, 5)], ids=["before-send", "sent-not-awaited"])
+def test_disburse_interrupted_leaves_the_mined_batches_paid(world, resumable, after_send, paid_before):
+    interrupted_run(world, resumable, fail_at=5, after_send=after_send)
+    assert paid_flags(world, resumable.batches) == [True] * paid_before + [False] * (10 - paid_before)
+
+
+@pytest.mark.parametrize("after_send, paid_before", [(False, 4), (True, 5)], ids=["before-send", "sent-not-awaited"])
+def test_disburse_rerun_after_an_interruption_pays_only_the_rest(capsys, world, resumable, after_send, paid_before):
+    interrupted_run(world, resumable, fail_at=5, after_send=after_send)
+    before = sum(b.total for b in resumable.batches[:paid_before])
+    code, out, err = run(capsys, "cbdc", "disburse", str(resumable.path), "--batch-size", str(RESUME_BATCH))
+    assert code == 0, err
+    assert reconciliation(out) == [
+        f"rows 1,000 in 10 batch(es): {10 - paid_before} paid now, {paid_before} paid before (not paid again)",
+        f"paid now {100 * (10 - paid_before)} rows, {som_grouped(resumable.total - before)} som (gas N); "
+        f"paid before {som_grouped(before)} som",
+        "skipped 0 rows",
+    ]
+
+
+@pytest.mark.parametrize("after_send", [False, True], ids=["before-send", "sent-not-awaited"])
+def test_disburse_rerun_after_an_interruption_pays_every_wallet_once(capsys, world, resumable, after_send):
+    interrupted_run(world, resumable, fail_at=5, after_send=after_send)
+    code, _out, err = run(capsys, "cbdc", "disburse", str(resumable.path), "--batch-size", str(RESUME_BATCH))
+    assert code == 0, err
+    assert balances(world.token, list(resumable.expected)) == resumable.expected
+    assert treasury_balance(world) == TREASURY_FLOAT - resumable.total
+    assert paid_flags(world, resumable.batches) == [True] * 10
+
+
+def test_disburse_rerun_after_a_batch_sent_by_hand_does_not_pay_it_twice(capsys, world, resumable):
+    interrupted_run(world, resumable, fail_at=5, after_send=False)  # batches 1-4 mined
+    fifth = resumable.batches[4]
+    world.w3.eth.send_transaction({  # batch 5 sent, its receipt never awaited
+        "from": world.treasury,
+        "to": world.token.address,
+        "data": world.token.encode_abi("disburse", [fifth.batch_id, [p.address for p in fifth.payments],
+                                                    [p.amount for p in fifth.payments], False]),
+    })
+    code, out, err = run(capsys, "cbdc", "disburse", str(resumable.path), "--batch-size", str(RESUME_BATCH))
+    assert code == 0, err
+    assert reconciliation(out)[0] == "rows 1,000 in 10 batch(es): 5 paid now, 5 paid before (not paid again)"
+    assert balances(world.token, list(resumable.expected)) == resumable.expected
+    assert treasury_balance(world) == TREASURY_FLOAT - resumable.total
+
+
+def test_disburse_batch_mined_meanwhile_is_counted_paid_not_paid_twice(world, resumable):
+    treasury = world.sender(TREASURY)
+    rival = EagerRivalSender(treasury.w3, treasury.signer, treasury.decoder, at=3)
+    logged = []
+    result = disburse(world.cbdc, rival, resumable.batches, RESUME_ROWS, log=logged.append)
+    assert (result.batches_sent, result.batches_paid_before) == (9, 1)
+    assert result.paid_rows == 900
+    assert result.total_paid + result.previously_paid_total == resumable.total
+    assert "  batch 3 was paid meanwhile (an earlier transaction was mined): not paid again" in logged
+    assert balances(world.token, list(resumable.expected)) == resumable.expected
+    assert treasury_balance(world) == TREASURY_FLOAT - resumable.total
+
+
+@pytest.mark.parametrize("first, second", [(200, 100), (100, 200)], ids=["200-then-100", "100-then-200"])
+def test_disburse_rerun_with_another_batch_size_pays_every_wallet_exactly_once(capsys, world, tmp_path, first, second):
+    path, expected = payroll_of(tmp_path / "payroll.csv", range(RESUME_ROWS))
+    total = sum(expected.values())
+    batches, _rows = prepare_payroll(world.cbdc, world.treasury, path, first)
+    treasury = world.sender(TREASURY)
+    flaky = FlakySender(treasury.w3, treasury.signer, treasury.decoder, fail_at=3, after_send=False)
+    with pytest.raises(Interrupt):
+        disburse(world.cbdc, flaky, batches, RESUME_ROWS, log=lambda _m: None)  # 2 batches mined
+    code, _out, _err = run(capsys, "cbdc", "disburse", str(path), "--batch-size", str(second))
+    if code == 0:  # a rerun that goes ahead must pay every wallet its amount, once
+        assert balances(world.token, list(expected)) == expected
+        assert treasury_balance(world) == TREASURY_FLOAT - total
+    else:  # or it refuses, having sent nothing more than the interrupted run
+        assert treasury_balance(world) == TREASURY_FLOAT - sum(b.total for b in batches[:2])
+
+
+# --- bad input ---
+
+
+def test_disburse_of_a_missing_file_fails_in_one_line(capsys, world, tmp_path):
+    path = tmp_path / "nowhere.csv"
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert_one_line_error(code, err, "(CbdcInputError)", f"cannot read {path}: No such file or directory")
+
+
+@pytest.mark.parametrize("text", ["", "address,amount\n", "\n\n"], ids=["empty", "header-only", "blank-lines"])
+def test_disburse_of_a_file_without_rows_fails_in_one_line(capsys, world, tmp_path, text):
+    path = tmp_path / "payroll.csv"
+    path.write_text(text)
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert_one_line_error(code, err, "(CbdcInputError)", f"{path} has no payment rows")
+
+
+def test_disburse_of_a_binary_file_fails_in_one_line(capsys, world, tmp_path):
+    path = tmp_path / "payroll.csv"
+    path.write_bytes(b"\xff\xfe\x00\x81payroll")
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    assert_one_line_error(code, err, "(CbdcInputError)", f"{path} is not a UTF-8 text file")
+
+
+def test_disburse_of_a_directory_fails_as_a_usage_error(capsys, world, tmp_path):
+    code, _out, err = run(capsys, "cbdc", "disburse", str(tmp_path))
+    assert code == 2 and "Traceback" not in err
+
+
+def test_disburse_by_a_stranger_fails_naming_the_role(capsys, world, tmp_path):
+    path, _expected = payroll_of(tmp_path / "payroll.csv", range(10))
+    stranger = world.accounts[STRANGER]
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path), "--from-index", str(STRANGER))
+    assert_one_line_error(code, err, "(MissingRoleError)", stranger, "lacks the TREASURY role needed for DigitalCurrency.disburse")
