@@ -1,0 +1,20 @@
+"""`brownie run scripts/disburse.py main payroll.csv [--network N]`: pays a payroll CSV from the
+treasury on the network brownie is connected to, exactly as `somstack cbdc disburse` does. All
+logic lives in somstack.cbdc."""
+
+from pathlib import Path
+
+from somstack.cbdc import Cbdc, disburse, prepare_payroll
+from somstack.ops import sender_for
+from somstack.session import brownie_session
+
+
+def main(payroll, batch_size="200"):
+    session = brownie_session()
+    cbdc = Cbdc.of_session(session)
+    sender = sender_for(session, "TREASURY")
+    batches, rows = prepare_payroll(cbdc, sender.signer.address, Path(payroll), int(batch_size))
+    result = disburse(cbdc, sender, batches, rows)
+    for line in result.lines(cbdc.decimals):
+        print(line)
+    return result
