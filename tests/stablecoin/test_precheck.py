@@ -194,6 +194,6 @@ def test_message_for_transfer_restriction_names_code(kgst, code, text):
     assert kgst.messageForTransferRestriction(code) == text
 
 
-@pytest.mark.parametrize("code", [9, 255])
+@pytest.mark.parametrize("code", [14, 255])
 def test_message_for_unknown_code_is_unknown(kgst, code):
     assert kgst.messageForTransferRestriction(code) == "UNKNOWN"
