@@ -163,9 +163,12 @@ interface IDigitalCurrency {
     // --- Tiers and the wallet registry ---
 
     /**
-     * @notice Sets tier `tier` (1 to 127). Role: ADMIN (governance, behind the admin delay).
+     * @notice Sets tier `tier` (1 to 127). Role: ADMIN (governance: the AccessManager's admin,
+     * whose own execution delay, or the timelock holding it, is what delays this call).
      * @dev A limit of type(uint128).max does not bind. Lowering a cap does not touch existing
      * balances: a wallet above its new cap can spend but receives nothing until it is under it.
+     * Turning an uncapped tier capped does not claim the identities of its wallets: move them
+     * with {changeTier} to apply the one-capped-wallet rule to them.
      * Requirements: the per-transfer limit is not above the daily limit. Emits {TierConfigured}.
      */
     function setTier(uint8 tierId, Tier calldata config) external;
@@ -225,7 +228,8 @@ interface IDigitalCurrency {
     /// @notice The capped wallet of `identity`, or zero.
     function cappedWalletOf(bytes32 identity) external view returns (address);
 
-    /// @notice What `wallet` has sent today (UTC day of the chain's time) [token units].
+    /// @notice What `wallet` has sent today (UTC day of the chain's time) [token units], as counted
+    /// against its tier's daily limit: a wallet in a tier without one (UNLIMITED) is not counted (0).
     function outflowToday(address wallet) external view returns (uint256);
 
     // --- Issuance and payouts ---

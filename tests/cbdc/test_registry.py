@@ -45,28 +45,12 @@ def _wallet_of(som, wallet):
 # --- registerWallet ---
 
 
-@pytest.mark.parametrize("tier", [BASIC_TIER, BANK_TIER])
-def test_register_wallet_records_tier_and_identity(som, register, alice, tier):
+@pytest.mark.parametrize("tier, capped_wallet", [(BASIC_TIER, "alice"), (BANK_TIER, None)], ids=["capped", "uncapped"])
+def test_register_wallet_records_tier_and_identity(som, register, alice, tier, capped_wallet):
+    """A capped registration also claims the identity's one capped wallet; an uncapped one does not."""
     register(alice, tier)
     assert _wallet_of(som, alice) == (tier, identity_of("alice"), ZERO_ADDRESS)
-
-
-def test_register_wallet_emits_wallet_registered(register, alice):
-    tx = register(alice, STANDARD_TIER)
-    e = tx.events["WalletRegistered"]
-    assert (e["wallet"], e["tier"], bytes(e["identity"]), bytes(e["kycRecord"])) == (
-        alice, STANDARD_TIER, identity_of("alice"), kyc_record("alice")
-    )
-
-
-def test_register_capped_wallet_claims_identity(som, register, alice):
-    register(alice, BASIC_TIER)
-    assert som.cappedWalletOf(identity_of("alice")) == alice
-
-
-def test_register_uncapped_wallet_claims_no_identity(som, register, alice):
-    register(alice, GOVERNMENT_TIER)
-    assert som.cappedWalletOf(identity_of("alice")) == ZERO_ADDRESS
+    assert som.cappedWalletOf(identity_of("alice")) == (alice if capped_wallet else ZERO_ADDRESS)
 
 
 def test_wallet_of_unregistered_is_empty(som, stranger):
@@ -311,13 +295,6 @@ def test_unregistered_wallet_cannot_receive(som, treasury, stranger, reverts):
 def test_unregistered_wallet_cannot_send(som, treasury, stranger, reverts):
     with reverts("DigitalCurrencyNotRegistered", account=stranger.address):
         som.transfer(treasury, 0, {"from": stranger})
-
-
-def test_deregistered_wallet_cannot_receive(som, register, kyc_officer, treasury, alice, reverts):
-    register(alice, BASIC_TIER)
-    som.deregisterWallet(alice, kyc_record("alice-exit"), {"from": kyc_officer})
-    with reverts("DigitalCurrencyNotRegistered", account=alice.address):
-        som.transfer(alice, 1, {"from": treasury})
 
 
 # --- setTier (ADMIN) ---

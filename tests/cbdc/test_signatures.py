@@ -201,12 +201,6 @@ def test_transfer_with_authorization_high_s_signature_reverts(holders, domain, w
         _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
 
 
-def test_transfer_with_authorization_to_other_recipient_than_signed_reverts(holders, domain, window, nonce, alice, bob, carol, relayer, reverts):
-    sig = _auth(domain, alice, carol, som(300), window, nonce)
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
-        _submit(holders, alice, bob, som(300), window, nonce, sig, relayer)
-
-
 # --- The tier rules bind authorized transfers ---
 
 
@@ -313,12 +307,6 @@ def test_cancel_authorization_signed_by_wrong_key_reverts(holders, domain, nonce
 
 
 # --- No replay between KGST and the digital som ---
-
-
-def test_kgst_authorization_refused_by_digital_som(holders, funded, window, nonce, alice, carol, relayer, reverts):
-    sig = _auth(Domain.of(funded), alice, carol, som(300), window, nonce)
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
-        _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
 
 
 def test_kgst_authorization_used_on_kgst_replayed_on_digital_som_reverts(holders, funded, window, nonce, alice, carol, relayer, reverts):

@@ -172,12 +172,6 @@ def test_wallet_above_cap_sends_whole_payment_to_overflow(som, register, kyc_off
     assert dict(tx.events["Overflowed"]) == {"wallet": alice, "overflow": bank_wallet, "amount": 70 * TYIYN}
 
 
-def test_wallet_at_cap_sends_whole_payment_to_overflow(som, linked, treasury, bank_wallet, cap):
-    som.transfer(linked, 100 * TYIYN, {"from": treasury})
-    tx = som.transfer(linked, 30 * TYIYN, {"from": treasury})
-    assert (som.balanceOf(linked), _transfers(tx)) == (cap, [(treasury, bank_wallet, 30 * TYIYN)])
-
-
 # --- The overflow wallet's state at payment time ---
 
 
