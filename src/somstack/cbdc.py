@@ -5,10 +5,11 @@ A payroll file (``address,amount`` per row, amounts in som with up to 2 decimals
 is validated whole before anything is sent: malformed addresses and amounts, duplicate
 addresses, and every wallet the chain would refuse (unregistered, blocked, over its holding cap
 without an overflow wallet), each reported with its row number. It is then cut into batches
-whose ids derive from the file's content and the batch's index, so a rerun of the same file
-meets the same ids: the contract pays a batch id once (``isBatchPaid``), and a rerun after an
-interruption pays only the batches not yet paid. The chain is the journal; nothing local can
-disagree with it.
+whose ids derive from the file's content, the batch size and the batch's index, so a rerun of
+the same file meets the same ids: the contract pays a batch id once (``isBatchPaid``), and a
+rerun after an interruption pays only the batches not yet paid. A rerun cut into batches of
+another size is refused (the first batch of every cut is looked up on chain). The chain is the
+journal; nothing local can disagree with it.
 
 Units: token units (tyiyn, decimals 2) inside; som in what users type and read.
 """
@@ -23,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from eth_abi import encode as abi_encode
 from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -59,6 +61,10 @@ DEFAULT_BATCH_SIZE = 200  # 200 payments use ~1.9 M gas: well under BSC's 16.7 M
 
 class CbdcInputError(SomstackError):
     """A tier, an address, a hash or an amount given to a digital som command is malformed."""
+
+
+class PayrollCutError(SomstackError):
+    """The payroll was first paid cut into batches of another size."""
 
 
 class WalletRefusedError(SomstackError):
@@ -279,6 +285,8 @@ class Batch:
     index: int
     batch_id: bytes
     payments: tuple[Payment, ...]
+    size: int  # the batch size the payroll was cut with (part of the id)
+    digest: bytes  # sha256 of the payroll's normalized rows
 
     @property
     def total(self) -> int:
@@ -322,29 +330,56 @@ def read_payroll(path: Path, decimals: int) -> tuple[list[Payment], list[RowProb
 
 
 def batches_of(payments: Sequence[Payment], batch_size: int) -> list[Batch]:
-    """The payroll in batches of ``batch_size``, each id = keccak(domain, file digest, index):
-    the same rows in the same order give the same ids, so a rerun finds what was paid."""
+    """The payroll in batches of ``batch_size``, each id = keccak(domain, file digest, batch
+    size, index): the same rows in the same order, cut the same way, give the same ids, so a
+    rerun finds what was paid. A payroll is rerun with the batch size it was first paid with:
+    :func:`disburse` finds that size on chain (:func:`paid_cut`) and refuses another."""
     if batch_size < 1:
         raise CbdcInputError("the batch size must be at least 1")
     digest = hashlib.sha256("\n".join(f"{p.address.lower()},{p.amount}" for p in payments).encode()).digest()
     out = []
     for index, start in enumerate(range(0, len(payments), batch_size)):
-        batch_id = keccak(BATCH_ID_DOMAIN + digest + index.to_bytes(32, "big"))
-        out.append(Batch(index, batch_id, tuple(payments[start : start + batch_size])))
+        out.append(Batch(index, batch_id(digest, batch_size, index), tuple(payments[start : start + batch_size]), batch_size, digest))
     return out
+
+
+MAX_BATCH_SIZE = 1_000  # the largest cut `paid_cut` looks for (the CLI allows 1 to 1,000)
+
+
+def batch_id(digest: bytes, batch_size: int, index: int) -> bytes:
+    return keccak(BATCH_ID_DOMAIN + digest + batch_size.to_bytes(32, "big") + index.to_bytes(32, "big"))
+
+
+def paid_cut(cbdc: Cbdc, digest: bytes, chunk: int = 100) -> int | None:
+    """The batch size this payroll was paid with before, if any: batches are paid in order, so a
+    cut that paid anything paid its first batch, whose id names the cut."""
+    ids = [batch_id(digest, size, 0) for size in range(1, MAX_BATCH_SIZE + 1)]
+    functions = cbdc.token.functions
+    for start in range(0, len(ids), chunk):
+        with cbdc.w3.batch_requests() as batch:
+            for value in ids[start : start + chunk]:
+                batch.add(functions.isBatchPaid(value))
+            answers = batch.execute()
+        for offset, paid in enumerate(answers):
+            if paid:
+                return start + offset + 1
+    return None
 
 
 def check_payroll(cbdc: Cbdc, treasury: str, payments: Sequence[Payment], chunk: int = 500) -> list[RowProblem]:
     """What the chain would refuse, row by row: the token's own pre-check
     (``detectTransferRestriction(treasury, wallet, amount)``), asked in JSON-RPC batches."""
     problems = []
-    functions = cbdc.token.functions
+    selector = bytes(Web3.keccak(text="detectTransferRestriction(address,address,uint256)")[:4])
+    token = cbdc.token.address
     for start in range(0, len(payments), chunk):
         part = payments[start : start + chunk]
         with cbdc.w3.batch_requests() as batch:
             for p in part:
-                batch.add(functions.detectTransferRestriction(treasury, p.address, p.amount))
-            codes = batch.execute()
+                data = selector + abi_encode(["address", "address", "uint256"], [treasury, p.address, p.amount])
+                batch.add(cbdc.w3.eth.call({"to": token, "data": Web3.to_hex(data)}))
+            answers = batch.execute()
+        codes = [int.from_bytes(bytes(a)[-32:], "big") for a in answers]
         for p, code in zip(part, codes):
             if code:
                 problems.append(RowProblem(p.row, f"{p.address}: {RESTRICTIONS.get(code, f'refused (code {code})')}"))
@@ -391,6 +426,14 @@ def disburse(
     treasury = sender.signer.address
     cbdc.require_role(treasury, "disburse")
     result = Reconciliation(rows=rows, batches=len(batches))
+    if not batches:
+        return result
+    cut = paid_cut(cbdc, batches[0].digest)
+    if cut is not None and cut != batches[0].size:
+        raise PayrollCutError(
+            f"this payroll was first paid in batches of {cut}; rerun it with --batch-size {cut} "
+            "(another cut would pay the rows of its paid batches again); nothing was sent"
+        )
     pending = [b for b in batches if not functions.isBatchPaid(b.batch_id).call()]
     for b in batches:
         if b not in pending:
@@ -413,7 +456,9 @@ def disburse(
         try:
             receipt = sender.transact({"to": cbdc.token.address, "data": data}, what)
         except TransactionFailed as exc:
-            if exc.error is not None and exc.error.name == "DigitalCurrencyBatchAlreadyPaid":
+            # Paid meanwhile: an earlier run's transaction, mined before (or in the block of)
+            # this one, whose revert replays as unknown one block back.
+            if (exc.error is not None and exc.error.name == "DigitalCurrencyBatchAlreadyPaid") or functions.isBatchPaid(b.batch_id).call():
                 log(f"  batch {b.index + 1} was paid meanwhile (an earlier transaction was mined): not paid again")
                 result.batches_paid_before += 1
                 result.previously_paid_total += b.total
@@ -442,6 +487,7 @@ def prepare_payroll(
 ) -> tuple[list[Batch], int]:
     """Reads, validates (form, then chain) and batches a payroll file. Raises
     :class:`PayrollRejectedError` listing every bad row; the batches and row count otherwise."""
+    cbdc.require_role(treasury, "disburse")
     decimals = cbdc.decimals
     payments, problems = read_payroll(path, decimals)
     batches = batches_of(payments, batch_size) if payments else []

@@ -280,7 +280,8 @@ def cbdc_register(network_name: str, rpc: str | None, from_index: int | None, ye
 @cbdc.command("disburse")
 @sending_options
 @click.argument("payroll", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True, help="Payments per transaction.")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True,
+              help="Payments per transaction; part of the batch ids, so a payroll is rerun with the size it was first paid with.")
 @click.option("--skip-ineligible", is_flag=True, help="Skip (and report) a wallet that turned ineligible after the check, instead of reverting its batch.")
 def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
                   keystore: Path | None, password_file: Path | None, payroll: Path, batch_size: int, skip_ineligible: bool) -> None:

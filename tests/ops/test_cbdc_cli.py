@@ -27,6 +27,7 @@ from somstack.cbdc import Cbdc, disburse, prepare_payroll, register_many
 from somstack.chain import LocalNode, NodeSigner, Sender
 from somstack.cli import main
 from somstack.contracts import Artifacts
+from somstack.errors import SomstackError
 from somstack.manifest import Manifest
 
 PAYEES = 10_000  # registered in the basic tier by the module fixture
@@ -181,7 +182,6 @@ def world(settings, tmp_path_factory):
             artifacts = Artifacts(settings.root)
             manifest = Manifest.load(deployments / f"{CHAIN_ID}.json", CHAIN_ID)
             token = artifacts.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency"))
-            kgst = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
             manager = artifacts.get("SomAccessManager").contract(w3, manifest.address("AccessManager"))
             cbdc = Cbdc(w3, token, manager, settings.deployment("local").digital_currency)
 
@@ -194,7 +194,7 @@ def world(settings, tmp_path_factory):
                           [identity_of("issuer"), identity_of("treasury")], [kyc_record("issuer"), kyc_record("treasury")], log=quiet)
             mined(w3, token.functions.mint(officials[1], TREASURY_FLOAT, keccak(text="issuance-genesis")).transact({"from": officials[0]}))
             register_payees(w3, token, accounts[KYC_OFFICER])
-            yield SimpleNamespace(w3=w3, token=token, kgst=kgst, cbdc=cbdc, sender=sender, accounts=accounts,
+            yield SimpleNamespace(w3=w3, token=token, cbdc=cbdc, sender=sender, accounts=accounts,
                                   issuer=officials[0], treasury=officials[1])
     finally:
         node.stop()
@@ -589,6 +589,60 @@ def test_disburse_batch_mined_meanwhile_is_counted_paid_not_paid_twice(world, re
     assert "  batch 3 was paid meanwhile (an earlier transaction was mined): not paid again" in logged
     assert balances(world.token, list(resumable.expected)) == resumable.expected
     assert treasury_balance(world) == TREASURY_FLOAT - resumable.total
+
+
+class MiningSender(Sender):
+    """With anvil's automine off: mines one block (whatever is pending) before awaiting each receipt."""
+
+    def wait(self, tx_hash, what):
+        self.w3.provider.make_request("evm_mine", [])
+        return super().wait(tx_hash, what)
+
+
+def rerun_with_a_batch_pending(world, resumable):
+    """Batches 1-4 mined by an interrupted run, batch 5's transaction still in the mempool
+    (sent, not yet mined) when somstack.cbdc.disburse runs again; its result, or the error."""
+    interrupted_run(world, resumable.batches)
+    fifth = resumable.batches[4]
+    data = world.token.encode_abi("disburse", [fifth.batch_id, [p.address for p in fifth.payments], [p.amount for p in fifth.payments], False])
+    make = world.w3.provider.make_request
+    make("evm_setAutomine", [False])
+    try:
+        world.w3.eth.send_transaction({"from": world.treasury, "to": world.token.address, "data": data})
+        treasury = world.sender(TREASURY)
+        try:
+            return disburse(world.cbdc, MiningSender(treasury.w3, treasury.signer, treasury.decoder), resumable.batches,
+                            RESUME_ROWS, log=lambda _m: None)
+        except SomstackError as exc:
+            return exc
+    finally:
+        make("evm_mine", [])
+        make("evm_setAutomine", [True])
+
+
+def test_disburse_batch_still_pending_from_an_earlier_run_is_not_paid_twice(world, resumable):
+    rerun_with_a_batch_pending(world, resumable)
+    fifth = resumable.batches[4]
+    assert balances(world.token, [p.address for p in fifth.payments]) == {p.address: p.amount for p in fifth.payments}
+    assert world.token.functions.isBatchPaid(fifth.batch_id).call()
+
+
+def test_disburse_batch_still_pending_from_an_earlier_run_is_counted_paid_and_the_run_completes(world, resumable):
+    result = rerun_with_a_batch_pending(world, resumable)
+    assert not isinstance(result, SomstackError), result
+    assert (result.batches_sent, result.batches_paid_before, result.paid_rows) == (5, 5, 50)
+    assert balances(world.token, list(resumable.expected)) == resumable.expected
+    assert treasury_balance(world) == TREASURY_FLOAT - resumable.total
+
+
+def test_disburse_skipping_ineligible_wallets_reports_each_skipped_row(world, resumable):
+    blocked = resumable.batches[1].payments[3]  # row 15 (the header is row 1)
+    mined(world.w3, world.token.functions.blockAccount(blocked.address, keccak(text="sanction-2")).transact({"from": world.accounts[COMPLIANCE]}))
+    result = disburse(world.cbdc, world.sender(TREASURY), resumable.batches, RESUME_ROWS, skip_ineligible=True, log=lambda _m: None)
+    assert [str(p) for p in result.skipped] == [f"row 15: {blocked.address}: skipped, the wallet is blocked"]
+    assert (result.batches_sent, result.paid_rows, result.total_paid) == (10, 99, resumable.total - blocked.amount)
+    assert result.lines(2)[2] == "skipped 1 rows"
+    assert treasury_balance(world) == TREASURY_FLOAT - resumable.total + blocked.amount
 
 
 @pytest.mark.parametrize("first, second", [(20, 10), (10, 20)], ids=["20-then-10", "10-then-20"])
