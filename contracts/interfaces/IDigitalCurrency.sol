@@ -256,7 +256,8 @@ interface IDigitalCurrency {
      * holding cap, the waterfall); the caller's limits apply to each amount (per transfer) and
      * to the batch total (daily). A recipient who cannot be paid makes the whole batch revert,
      * or, with `skipIneligible`, is skipped and listed in the event with its reason code. A
-     * batch that reverts leaves its id unused.
+     * batch that reverts leaves its id unused; a batch that goes through spends its id, even when
+     * every recipient was skipped (pay the skipped rows under a new id once they are fixed).
      * Emits {BatchDisbursed} and an {IERC20-Transfer} per payment.
      * @return paid the number of recipients paid
      * @return total the sum paid [token units]

@@ -206,6 +206,12 @@ def test_blocked_recipient_cannot_receive(som_ready, compliance, alice, mallory,
         som_ready.transfer(mallory, som(1), {"from": alice})
 
 
+def test_blocked_recipient_cannot_be_issued_to(som_ready, compliance, issuer, mallory, reverts):
+    block(som_ready, mallory, compliance)
+    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
+        som_ready.mint(mallory, som(1), keccak(text="issuance-blocked"), {"from": issuer})
+
+
 def test_blocked_owner_cannot_approve(som_ready, compliance, alice, bob, reverts):
     block(som_ready, alice, compliance)
     with reverts("DigitalCurrencyAccountBlocked", account=alice.address):
@@ -232,6 +238,13 @@ def test_blocked_owner_funds_cannot_be_pulled(som_ready, compliance, alice, bob,
         som_ready.transferFrom(alice, carol, som(1), {"from": bob})
 
 
+def test_transfer_from_to_blocked_recipient_reverts(som_ready, compliance, alice, bob, mallory, reverts):
+    som_ready.approve(bob, som(10), {"from": alice})
+    block(som_ready, mallory, compliance)
+    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
+        som_ready.transferFrom(alice, mallory, som(1), {"from": bob})
+
+
 @pytest.mark.parametrize("allowance", [som(10), MAX_UINT], ids=["limited", "unlimited"])
 def test_blocked_spender_cannot_spend_allowance(som_ready, compliance, alice, mallory, carol, reverts, allowance):
     som_ready.approve(mallory, allowance, {"from": alice})
@@ -244,6 +257,13 @@ def test_blocked_spender_cannot_spend_allowance(som_ready, compliance, alice, ma
 def test_block_keeps_balance_and_tier(som_ready, compliance, alice):
     block(som_ready, alice, compliance)
     assert (som_ready.balanceOf(alice), som_ready.walletOf(alice)[0]) == (som(1_000), STANDARD_TIER)
+
+
+def test_unblocked_wallet_can_transfer_again(som_ready, compliance, alice, bob):
+    block(som_ready, alice, compliance)
+    som_ready.unblockAccount(alice, {"from": compliance})
+    som_ready.transfer(bob, som(1), {"from": alice})
+    assert som_ready.balanceOf(bob) == som(1_001)
 
 
 def test_wallet_blocked_before_registration_stays_blocked(cbdc_ready, compliance, register):
@@ -311,13 +331,13 @@ def test_propose_seizure_to_blocked_recovery_reverts(blocked, compliance, alice,
 
 
 @pytest.mark.parametrize(
-    "amount, case, error",
-    [(0, CASE, "DigitalCurrencyZeroAmount"), (1, ZERO_REF, "DigitalCurrencyZeroReference")],
-    ids=["zero-amount", "zero-case"],
+    "to_zero, amount, case, error",
+    [(True, 1, CASE, "DigitalCurrencyZeroAddress"), (False, 0, CASE, "DigitalCurrencyZeroAmount"), (False, 1, ZERO_REF, "DigitalCurrencyZeroReference")],
+    ids=["zero-recovery", "zero-amount", "zero-case"],
 )
-def test_propose_seizure_empty_argument_reverts(blocked, compliance, alice, recovery, reverts, amount, case, error):
+def test_propose_seizure_empty_argument_reverts(blocked, compliance, alice, recovery, reverts, to_zero, amount, case, error):
     with reverts(error):
-        blocked.proposeSeizure(alice, recovery, amount, case, EVIDENCE, {"from": compliance})
+        blocked.proposeSeizure(alice, ZERO_ADDRESS if to_zero else recovery, amount, case, EVIDENCE, {"from": compliance})
 
 
 def test_propose_seizure_by_seize_approver_reverts(blocked, seize_approver, alice, recovery, reverts):
@@ -409,6 +429,12 @@ def test_execute_seizure_to_recovery_moved_to_capped_tier_reverts(proposed, kyc_
         proposed.executeSeizure(1, {"from": seize_approver})
 
 
+def test_execute_seizure_to_recovery_blocked_since_reverts(proposed, compliance, seize_approver, recovery, reverts):
+    block(proposed, recovery, compliance)
+    with reverts("DigitalCurrencyAccountBlocked", account=recovery):
+        proposed.executeSeizure(1, {"from": seize_approver})
+
+
 def test_reject_seizure_emits_and_marks_rejected(proposed, seize_approver):
     tx = proposed.rejectSeizure(1, {"from": seize_approver})
     e = tx.events["SeizureRejected"]
@@ -420,6 +446,12 @@ def test_rejected_seizure_cannot_execute(proposed, seize_approver, alice, revert
     with reverts("DigitalCurrencySeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
     assert proposed.balanceOf(alice) == som(1_000)
+
+
+def test_reject_executed_seizure_reverts(proposed, seize_approver, reverts):
+    proposed.executeSeizure(1, {"from": seize_approver})
+    with reverts("DigitalCurrencySeizureNotPending", seizureId=1):
+        proposed.rejectSeizure(1, {"from": seize_approver})
 
 
 # --- Rescue ---
@@ -443,6 +475,11 @@ def test_rescue_foreign_token_emits_tokens_rescued(cbdc, stray, rescuer, alice):
     tx = cbdc.rescueERC20(stray, alice, 20 * 10**18, {"from": rescuer})
     e = tx.events["TokensRescued"]
     assert (e["token"], e["to"], e["amount"]) == (stray, alice, 20 * 10**18)
+
+
+def test_rescue_foreign_token_above_held_reverts(cbdc, stray, rescuer, alice, reverts):
+    with reverts("ERC20InsufficientBalance", sender=cbdc.address, balance=50 * 10**18, needed=50 * 10**18 + 1):
+        cbdc.rescueERC20(stray, alice, 50 * 10**18 + 1, {"from": rescuer})
 
 
 def test_rescue_to_zero_address_reverts(cbdc, stray, rescuer, reverts):

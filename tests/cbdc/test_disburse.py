@@ -4,7 +4,6 @@ overflow waterfall), the treasury's own balance and limits on the batch, and a b
 pays at most once."""
 
 import pytest
-from brownie import web3
 from eth_utils import keccak, to_checksum_address
 
 from cbdclib import (
@@ -212,9 +211,15 @@ def test_disburse_invalid_batch_reverts(cbdc_ready, treasury, citizens, reverts,
         cbdc_ready.disburse(BATCH, citizens[:recipients], [som(1)] * amounts, False, {"from": treasury})
 
 
-def test_disburse_zero_amount_reverts_even_when_skipping(cbdc_ready, treasury, citizens, reverts):
+@pytest.mark.parametrize("skip", [False, True], ids=["strict", "skip"])
+def test_disburse_zero_amount_reverts(cbdc_ready, treasury, citizens, reverts, skip):
     with reverts("DigitalCurrencyZeroAmount"):
-        cbdc_ready.disburse(BATCH, citizens, [som(1), som(1), 0], True, {"from": treasury})
+        cbdc_ready.disburse(BATCH, citizens, [som(1), som(1), 0], skip, {"from": treasury})
+
+
+def test_disburse_amount_above_any_balance_reverts(cbdc_ready, treasury, citizens, reverts):
+    with reverts("ERC20InsufficientBalance", sender=treasury.address, balance=TREASURY_FLOAT, needed=2**128):
+        cbdc_ready.disburse(BATCH, citizens[:1], [2**128], True, {"from": treasury})
 
 
 # --- Strict mode: one ineligible recipient reverts the whole batch ---
@@ -285,6 +290,12 @@ def test_disburse_skip_overflow_wallet_blocked_skips_recipient(cbdc_ready, treas
 
 
 # --- A recipient listed twice is capped on the sum ---
+
+
+def test_disburse_duplicate_recipient_within_cap_gets_both(cbdc_ready, treasury, citizens, basic_cap):
+    half = basic_cap // 2
+    cbdc_ready.disburse(BATCH, [citizens[0]] * 2, [half, half], False, {"from": treasury})
+    assert cbdc_ready.balanceOf(citizens[0]) == 2 * half
 
 
 def test_disburse_duplicate_recipient_over_cap_on_sum_reverts(cbdc_ready, treasury, citizens, basic_cap, reverts):
@@ -401,13 +412,10 @@ def test_disburse_skip_counts_only_paid_against_daily_limit(cbdc_ready, capped_t
 
 @pytest.fixture
 def crowd(cbdc_ready, kyc_officer):
-    """GAS_BATCH_SIZE empty wallets registered in the basic tier. Sent with plain web3 calls:
-    fifty brownie receipts are slow, and each risks brownie's "Tx dropped" race on a loaded machine."""
+    """GAS_BATCH_SIZE empty wallets registered in the basic tier (one bulk registration)."""
     wallets = [address_of(f"crowd-{i}") for i in range(GAS_BATCH_SIZE)]
-    for wallet in wallets:
-        data = cbdc_ready.registerWallet.encode_input(wallet, BASIC_TIER, identity_of(wallet), kyc_record(wallet))
-        txid = web3.eth.send_transaction({"from": kyc_officer.address, "to": cbdc_ready.address, "data": data})
-        assert web3.eth.wait_for_transaction_receipt(txid, poll_latency=0.05)["status"] == 1
+    identities, records = [identity_of(w) for w in wallets], [kyc_record(w) for w in wallets]
+    cbdc_ready.registerWallets(wallets, BASIC_TIER, identities, records, {"from": kyc_officer})
     return wallets
 
 

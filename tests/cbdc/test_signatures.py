@@ -201,6 +201,12 @@ def test_transfer_with_authorization_high_s_signature_reverts(holders, domain, w
         _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
 
 
+def test_transfer_with_authorization_to_other_recipient_than_signed_reverts(holders, domain, window, nonce, alice, bob, carol, relayer, reverts):
+    sig = _auth(domain, alice, carol, som(300), window, nonce)
+    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+        _submit(holders, alice, bob, som(300), window, nonce, sig, relayer)
+
+
 # --- The tier rules bind authorized transfers ---
 
 
