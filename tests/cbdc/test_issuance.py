@@ -16,26 +16,12 @@ from cbdclib import (
     TREASURY_FLOAT,
     TYIYN,
     UNLIMITED,
-    identity_of,
     kyc_record,
 )
 
 ZERO_REF = b"\x00" * 32
 REF = keccak(text="issuance-2026-11-21")
 SANCTIONS = keccak(text="sanctions-record-1")
-
-
-@pytest.fixture
-def som(cbdc_ready):
-    return cbdc_ready
-
-
-@pytest.fixture
-def register(som, kyc_officer):
-    def _register(wallet, tier=BASIC_TIER, name="alice"):
-        return som.registerWallet(wallet, tier, identity_of(name), kyc_record(name), {"from": kyc_officer})
-
-    return _register
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ transferFrom and EIP-3009 authorizations."""
 import pytest
 from brownie import chain, web3
 
-from cbdclib import BANK_TIER, BASIC_TIER, DAY, FULL_TIER, GOVERNMENT_TIER, STANDARD_TIER, TYIYN, identity_of, kyc_record
+from cbdclib import BANK_TIER, BASIC_TIER, DAY, FULL_TIER, GOVERNMENT_TIER, STANDARD_TIER, TYIYN
 from somstack.signatures import Domain, random_nonce, sign_authorization
 
 CAPPED = [BASIC_TIER, STANDARD_TIER, FULL_TIER]
@@ -35,27 +35,6 @@ def fresh_day():
     _pin_next_block(start)
     chain.mine()
     return start // DAY
-
-
-@pytest.fixture
-def som(cbdc_ready):
-    return cbdc_ready
-
-
-@pytest.fixture
-def register(som, kyc_officer):
-    def _register(wallet, tier=BASIC_TIER, name="alice"):
-        return som.registerWallet(wallet, tier, identity_of(name), kyc_record(name), {"from": kyc_officer})
-
-    return _register
-
-
-@pytest.fixture
-def fund(som, treasury):
-    def _fund(wallet, amount):
-        return som.transfer(wallet, amount, {"from": treasury})
-
-    return _fund
 
 
 @pytest.fixture

@@ -14,29 +14,6 @@ SANCTIONS = keccak(text="sanctions-record-1")
 ACCESS_MANAGER_MIN_SETBACK = 5 * DAY  # AccessManager.minSetback(): a raised delay applies after it
 
 
-@pytest.fixture
-def som(cbdc_ready):
-    return cbdc_ready
-
-
-@pytest.fixture
-def register(som, kyc_officer):
-    """register(wallet, tier, name): the KYC officer registers `wallet` for identity_of(name)."""
-
-    def _register(wallet, tier=BASIC_TIER, name="alice"):
-        return som.registerWallet(wallet, tier, identity_of(name), kyc_record(name), {"from": kyc_officer})
-
-    return _register
-
-
-@pytest.fixture
-def fund(som, treasury):
-    def _fund(wallet, amount):
-        return som.transfer(wallet, amount, {"from": treasury})
-
-    return _fund
-
-
 def _wallet_of(som, wallet):
     tier, identity, overflow = som.walletOf(wallet)
     return tier, bytes(identity), overflow

@@ -6,22 +6,9 @@ import pytest
 from brownie import ZERO_ADDRESS
 from eth_utils import keccak
 
-from cbdclib import BASIC_TIER, FULL_TIER, STANDARD_TIER, TYIYN, identity_of, kyc_record
+from cbdclib import BASIC_TIER, FULL_TIER, STANDARD_TIER, TYIYN, kyc_record
 
 SANCTIONS = keccak(text="sanctions-record-1")
-
-
-@pytest.fixture
-def som(cbdc_ready):
-    return cbdc_ready
-
-
-@pytest.fixture
-def register(som, kyc_officer):
-    def _register(wallet, tier=BASIC_TIER, name="alice"):
-        return som.registerWallet(wallet, tier, identity_of(name), kyc_record(name), {"from": kyc_officer})
-
-    return _register
 
 
 @pytest.fixture

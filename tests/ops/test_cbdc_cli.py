@@ -29,6 +29,7 @@ from somstack.cli import main
 from somstack.contracts import Artifacts
 from somstack.errors import SomstackError
 from somstack.manifest import Manifest
+from faults import FlakySender, Interrupt
 
 PAYEES = 10_000  # registered in the basic tier by the module fixture
 ISSUER, TREASURY, KYC_OFFICER, COMPLIANCE, STRANGER = 20, 21, 22, 6, 19
@@ -109,29 +110,6 @@ def reconciliation(out):
     """The three summary lines of `cbdc disburse`, gas blanked out."""
     lines = [line_of(out, "rows "), line_of(out, "paid now "), line_of(out, "skipped ")]
     return [re.sub(r"\(gas [\d,]+\)", "(gas N)", line) for line in lines]
-
-
-class Interrupt(Exception):
-    """Stands for a crash, a Ctrl-C or a lost connection in the middle of a payroll."""
-
-
-class FlakySender(Sender):
-    """A Sender that is interrupted on its n-th transaction: before sending it, or after
-    sending it but before its receipt is awaited."""
-
-    def __init__(self, *args, fail_at, after_send, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fail_at, self.after_send, self.count = fail_at, after_send, 0
-
-    def submit(self, tx, what):
-        self.count += 1
-        if self.count == self.fail_at and not self.after_send:
-            raise Interrupt(what)
-        tx_hash = super().submit(tx, what)
-        if self.count == self.fail_at:
-            self.unawaited = tx_hash
-            raise Interrupt(what)
-        return tx_hash
 
 
 class EagerRivalSender(Sender):

@@ -12,6 +12,7 @@ from somstack.config import Network, load_settings
 from somstack.contracts import Artifacts
 from somstack.deploy import DeployContext, deploy_system, resolve_holders
 from somstack.roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES
+from faults import FlakySender, Interrupt
 
 
 
@@ -36,33 +37,12 @@ CONTRACTS = {"AccessManager", "StablecoinImplementation", "Stablecoin", "Reserve
              "DigitalCurrencyLogic", "DigitalCurrencyImplementation", "DigitalCurrency"}
 
 
-class Interrupt(Exception):
-    """Stands for a crash, a Ctrl-C or a lost connection in the middle of a deployment."""
-
-
 def make_ctx(settings, node, deployments_dir, sender=None):
     network = Network("local", node.url, node.url, node.chain_id, dev=True)
     w3 = Web3(Web3.HTTPProvider(node.url))
     sender = sender or Sender(w3, NodeSigner(w3.eth.accounts[0]), Artifacts(settings.root).decoder)
     holders = resolve_holders(settings, network, w3)
     return DeployContext(settings, network, w3, sender, settings.deployment("local"), holders, log=lambda _m: None, deployments_dir=deployments_dir)
-
-
-class FlakySender(Sender):
-    """A Sender that fails on its n-th transaction, before sending it or after sending it."""
-
-    def __init__(self, *args, fail_at: int, after_send: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fail_at, self.after_send, self.count = fail_at, after_send, 0
-
-    def submit(self, tx, what):
-        self.count += 1
-        if self.count == self.fail_at and not self.after_send:
-            raise Interrupt(what)
-        tx_hash = super().submit(tx, what)
-        if self.count == self.fail_at:
-            raise Interrupt(what)  # sent, but the receipt was never recorded
-        return tx_hash
 
 
 @pytest.fixture
