@@ -2,8 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
-import {ERC20PermitUpgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20PermitUpgradeable.sol";
-import {ERC3009Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/draft-ERC3009Upgradeable.sol";
 import {AccessManagedUpgradeable} from "@openzeppelin/contracts-upgradeable/access/manager/AccessManagedUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
@@ -11,9 +9,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IDigitalCurrency} from "./interfaces/IDigitalCurrency.sol";
-import {SignatureAuth} from "./libraries/SignatureAuth.sol";
 import {DigitalCurrencyLogic} from "./libraries/DigitalCurrencyLogic.sol";
 import {TransferRestrictions} from "./libraries/TransferRestrictions.sol";
+import {SignedTransfers} from "./token/SignedTransfers.sol";
 
 /**
  * @title DigitalCurrency (the digital som)
@@ -54,8 +52,7 @@ import {TransferRestrictions} from "./libraries/TransferRestrictions.sol";
  */
 contract DigitalCurrency is
     Initializable,
-    ERC20PermitUpgradeable,
-    ERC3009Upgradeable,
+    SignedTransfers,
     AccessManagedUpgradeable,
     UUPSUpgradeable,
     IDigitalCurrency
@@ -79,9 +76,6 @@ contract DigitalCurrency is
 
     uint256 private constant _BLOCKED = DigitalCurrencyLogic.BLOCKED;
     uint256 private constant _BALANCE_MASK = DigitalCurrencyLogic.BALANCE_MASK;
-
-    bytes32 private constant _PERMIT_TYPEHASH =
-        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
 
     // --- Storage (layout in DigitalCurrencyLogic) ---
 
@@ -335,94 +329,6 @@ contract DigitalCurrency is
         return DigitalCurrencyLogic.message(code);
     }
 
-    // --- Permit (EIP-2612) and EIP-3009, with ERC-1271 ---
-
-    /// @inheritdoc ERC20PermitUpgradeable
-    function permit(
-        address owner,
-        address spender,
-        uint256 value,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) public override {
-        _permit(owner, spender, value, deadline, v, r, s, "");
-    }
-
-    /// @inheritdoc IDigitalCurrency
-    function permit(address owner, address spender, uint256 value, uint256 deadline, bytes calldata signature) external {
-        _permit(owner, spender, value, deadline, 0, 0, 0, signature);
-    }
-
-    /// @inheritdoc ERC3009Upgradeable
-    /// @dev The relayer (the caller) must not be blocked.
-    function transferWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) public override {
-        _authorized(TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, v, r, s, "");
-    }
-
-    /// @inheritdoc IDigitalCurrency
-    function transferWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external {
-        _authorized(TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, 0, 0, 0, signature);
-    }
-
-    /// @inheritdoc ERC3009Upgradeable
-    function receiveWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) public override {
-        _authorized(RECEIVE_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, v, r, s, "");
-    }
-
-    /// @inheritdoc IDigitalCurrency
-    function receiveWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external {
-        _authorized(RECEIVE_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, 0, 0, 0, signature);
-    }
-
-    /// @inheritdoc ERC3009Upgradeable
-    /// @dev Allowed while paused and for blocked parties: cancelling moves nothing.
-    function cancelAuthorization(address authorizer, bytes32 nonce, uint8 v, bytes32 r, bytes32 s) public override {
-        _cancel(authorizer, nonce, v, r, s, "");
-    }
-
-    /// @inheritdoc IDigitalCurrency
-    function cancelAuthorization(address authorizer, bytes32 nonce, bytes calldata signature) external {
-        _cancel(authorizer, nonce, 0, 0, 0, signature);
-    }
-
     // --- Rescue ---
 
     /// @inheritdoc IDigitalCurrency
@@ -482,73 +388,14 @@ contract DigitalCurrency is
     /// @dev Only the UPGRADER role, through the AccessManager and its execution delay.
     function _authorizeUpgrade(address) internal override restricted {}
 
-    // --- Internal: signatures ---
-
-    function _permit(
-        address owner,
-        address spender,
-        uint256 value,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s,
-        bytes memory signature
-    ) private {
-        if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
-        address submitter = _msgSender();
-        if (submitter != owner && submitter != spender) _requireNotBlocked(submitter);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(_PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline))
-        );
-        _requireSignature(owner, digest, v, r, s, signature);
-        _approve(owner, spender, value);
-    }
-
-    /// @dev An EIP-3009 transfer or receive authorization, checked and carried out. A receive
-    /// authorization may only be submitted by its recipient; the relayer must not be blocked.
-    function _authorized(
-        bytes32 typehash,
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        uint8 v,
-        bytes32 r,
-        bytes32 s,
-        bytes memory signature
-    ) private {
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(typehash, from, to, value, validAfter, validBefore, nonce)));
-        _requireSignature(from, digest, v, r, s, signature);
-        address relayer = _msgSender();
-        if (typehash == RECEIVE_WITH_AUTHORIZATION_TYPEHASH) {
-            if (to != relayer) revert ERC20InvalidReceiver(to);
-        } else if (relayer != from && relayer != to) {
-            _requireNotBlocked(relayer);
-        }
-        _transferWithAuthorization(from, to, value, validAfter, validBefore, nonce);
-    }
-
-    function _cancel(address authorizer, bytes32 nonce, uint8 v, bytes32 r, bytes32 s, bytes memory signature) private {
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce)));
-        _requireSignature(authorizer, digest, v, r, s, signature);
-        _cancelAuthorization(authorizer, nonce);
-    }
-
-    function _requireSignature(
-        address signer,
-        bytes32 digest,
-        uint8 v,
-        bytes32 r,
-        bytes32 s,
-        bytes memory signature
-    ) private view {
-        if (!SignatureAuth.isValid(signer, digest, v, r, s, signature)) revert DigitalCurrencyInvalidSignature(signer);
-    }
-
-    function _requireNotBlocked(address account) private view {
+    /// @dev The blocklist hook of {SignedTransfers}, also used by `transferFrom`.
+    function _requireNotBlocked(address account) internal view override {
         if (isBlocked(account)) revert DigitalCurrencyAccountBlocked(account);
+    }
+
+    /// @dev The signature hook of {SignedTransfers}.
+    function _revertInvalidSignature(address signer) internal pure override {
+        revert DigitalCurrencyInvalidSignature(signer);
     }
 
     function _checkPauseFlags(uint8 flags) private pure {

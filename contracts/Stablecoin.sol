@@ -2,8 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
-import {ERC20PermitUpgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20PermitUpgradeable.sol";
-import {ERC3009Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/draft-ERC3009Upgradeable.sol";
 import {AccessManagedUpgradeable} from "@openzeppelin/contracts-upgradeable/access/manager/AccessManagedUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
@@ -12,8 +10,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 
 import {IReserveVault} from "./interfaces/IReserveVault.sol";
 import {IStablecoin} from "./interfaces/IStablecoin.sol";
-import {SignatureAuth} from "./libraries/SignatureAuth.sol";
 import {TransferRestrictions} from "./libraries/TransferRestrictions.sol";
+import {SignedTransfers} from "./token/SignedTransfers.sol";
 
 /**
  * @title Stablecoin (KGST)
@@ -48,8 +46,7 @@ import {TransferRestrictions} from "./libraries/TransferRestrictions.sol";
  */
 contract Stablecoin is
     Initializable,
-    ERC20PermitUpgradeable,
-    ERC3009Upgradeable,
+    SignedTransfers,
     AccessManagedUpgradeable,
     UUPSUpgradeable,
     IStablecoin
@@ -70,9 +67,6 @@ contract Stablecoin is
     uint256 private constant _BLOCKED = 1 << 255;
     /// @dev The balance bits of a balance slot; also the bound of the total supply [token units].
     uint256 private constant _BALANCE_MASK = _BLOCKED - 1;
-
-    bytes32 private constant _PERMIT_TYPEHASH =
-        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
 
     // --- Storage ---
 
@@ -161,116 +155,6 @@ contract Stablecoin is
         _transfer(from, to, amount);
         emit TransferReference(from, to, amount, ref);
         return true;
-    }
-
-    // --- Permit (EIP-2612, with ERC-1271) ---
-
-    /// @inheritdoc ERC20PermitUpgradeable
-    /// @dev Accepts an ERC-1271 signature when `owner` is a contract wallet (r, s, v packed).
-    function permit(
-        address owner,
-        address spender,
-        uint256 value,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) public override {
-        _permit(owner, spender, value, deadline, v, r, s, "");
-    }
-
-    /// @inheritdoc IStablecoin
-    function permit(
-        address owner,
-        address spender,
-        uint256 value,
-        uint256 deadline,
-        bytes calldata signature
-    ) external {
-        _permit(owner, spender, value, deadline, 0, 0, 0, signature);
-    }
-
-    // --- EIP-3009 (with ERC-1271) ---
-
-    /// @inheritdoc ERC3009Upgradeable
-    /// @dev The relayer (the caller) must not be blocked.
-    function transferWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) public override {
-        bytes32 digest = _authorizationDigest(TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce);
-        _requireSignature(from, digest, v, r, s, "");
-        _relayAuthorization(from, to, value, validAfter, validBefore, nonce);
-    }
-
-    /// @inheritdoc IStablecoin
-    function transferWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external {
-        bytes32 digest = _authorizationDigest(TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce);
-        _requireSignature(from, digest, 0, 0, 0, signature);
-        _relayAuthorization(from, to, value, validAfter, validBefore, nonce);
-    }
-
-    /// @inheritdoc ERC3009Upgradeable
-    function receiveWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) public override {
-        bytes32 digest = _authorizationDigest(RECEIVE_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce);
-        _requireSignature(from, digest, v, r, s, "");
-        _receiveAuthorization(from, to, value, validAfter, validBefore, nonce);
-    }
-
-    /// @inheritdoc IStablecoin
-    function receiveWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external {
-        bytes32 digest = _authorizationDigest(RECEIVE_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce);
-        _requireSignature(from, digest, 0, 0, 0, signature);
-        _receiveAuthorization(from, to, value, validAfter, validBefore, nonce);
-    }
-
-    /// @inheritdoc ERC3009Upgradeable
-    /// @dev Allowed while paused and for blocked parties: cancelling only burns a nonce, so it
-    /// removes a pending authorization and can never move funds.
-    function cancelAuthorization(address authorizer, bytes32 nonce, uint8 v, bytes32 r, bytes32 s) public override {
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce)));
-        _requireSignature(authorizer, digest, v, r, s, "");
-        _cancelAuthorization(authorizer, nonce);
-    }
-
-    /// @inheritdoc IStablecoin
-    function cancelAuthorization(address authorizer, bytes32 nonce, bytes calldata signature) external {
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce)));
-        _requireSignature(authorizer, digest, 0, 0, 0, signature);
-        _cancelAuthorization(authorizer, nonce);
     }
 
     // --- Minting and redemption ---
@@ -591,80 +475,6 @@ contract Stablecoin is
     /// @dev Only the UPGRADER role, through the AccessManager and its execution delay.
     function _authorizeUpgrade(address) internal override restricted {}
 
-    // --- Internal: signatures ---
-
-    function _permit(
-        address owner,
-        address spender,
-        uint256 value,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s,
-        bytes memory signature
-    ) private {
-        if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
-        // The submitter must not be blocked either; owner and spender are checked by _approve.
-        address submitter = _msgSender();
-        if (submitter != owner && submitter != spender) _requireNotBlocked(submitter);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(_PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline))
-        );
-        _requireSignature(owner, digest, v, r, s, signature);
-        _approve(owner, spender, value);
-    }
-
-    /// @dev Relays a transfer authorization; the relayer must not be blocked.
-    function _relayAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce
-    ) private {
-        address relayer = _msgSender();
-        if (relayer != from && relayer != to) _requireNotBlocked(relayer);
-        _transferWithAuthorization(from, to, value, validAfter, validBefore, nonce);
-    }
-
-    /// @dev EIP-3009: a receive authorization may only be submitted by its recipient.
-    function _receiveAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce
-    ) private {
-        if (to != _msgSender()) revert ERC20InvalidReceiver(to);
-        _transferWithAuthorization(from, to, value, validAfter, validBefore, nonce);
-    }
-
-    function _authorizationDigest(
-        bytes32 typehash,
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce
-    ) private view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(typehash, from, to, value, validAfter, validBefore, nonce)));
-    }
-
-    /// @dev Reverts unless `signer` signed `digest` (the rule of {SignatureAuth}).
-    function _requireSignature(
-        address signer,
-        bytes32 digest,
-        uint8 v,
-        bytes32 r,
-        bytes32 s,
-        bytes memory signature
-    ) private view {
-        if (!SignatureAuth.isValid(signer, digest, v, r, s, signature)) revert StablecoinInvalidSignature(signer);
-    }
-
     function _setMinterAllowance(address minter, uint256 allowance) private {
         if (minter == address(0)) revert StablecoinZeroAddress();
         StablecoinStorage storage $ = _s();
@@ -673,8 +483,14 @@ contract Stablecoin is
         emit MinterAllowanceUpdated(minter, previous, allowance);
     }
 
-    function _requireNotBlocked(address account) private view {
+    /// @dev The blocklist hook of {SignedTransfers}, also used by `transferFrom`.
+    function _requireNotBlocked(address account) internal view override {
         if (isBlocked(account)) revert StablecoinAccountBlocked(account);
+    }
+
+    /// @dev The signature hook of {SignedTransfers}.
+    function _revertInvalidSignature(address signer) internal pure override {
+        revert StablecoinInvalidSignature(signer);
     }
 
     function _checkPauseFlags(uint8 flags) private pure {

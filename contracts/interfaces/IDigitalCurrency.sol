@@ -7,7 +7,8 @@ pragma solidity ^0.8.28;
  * payments: KYC wallet tiers with holding caps, per-transfer and daily limits, one capped wallet
  * per identity, the overflow "waterfall", issuance by the central bank, once-only batch payouts,
  * and the same pause, blocklist, seizure and pre-check as KGST.
- * @dev The ERC-20, EIP-2612 and EIP-3009 functions are declared by their own interfaces. Every
+ * @dev The ERC-20, EIP-2612 and EIP-3009 functions are declared by their own interfaces, their
+ * bytes-signature variants by ISignedTransfers. Every
  * privileged function is `restricted` by the AccessManager; its role is named in its NatSpec.
  */
 interface IDigitalCurrency {
@@ -348,36 +349,6 @@ interface IDigitalCurrency {
 
     /// @notice ERC-1404: the text of a reason code.
     function messageForTransferRestriction(uint8 code) external pure returns (string memory);
-
-    // --- Signatures from contract wallets (ERC-1271) ---
-
-    /// @notice EIP-2612 permit with a signature as bytes, for ERC-1271 contract wallets.
-    function permit(address owner, address spender, uint256 value, uint256 deadline, bytes calldata signature) external;
-
-    /// @notice EIP-3009 transferWithAuthorization with a signature as bytes (ERC-1271 wallets).
-    function transferWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external;
-
-    /// @notice EIP-3009 receiveWithAuthorization with a signature as bytes (ERC-1271 wallets).
-    function receiveWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external;
-
-    /// @notice EIP-3009 cancelAuthorization with a signature as bytes (ERC-1271 wallets).
-    function cancelAuthorization(address authorizer, bytes32 nonce, bytes calldata signature) external;
 
     // --- Rescue ---
 

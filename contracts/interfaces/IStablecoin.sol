@@ -5,10 +5,11 @@ pragma solidity ^0.8.28;
  * @title IStablecoin
  * @notice The issuer-facing surface of KGST, the som-pegged stablecoin: minter allowances with
  * deposit references, granular pause, sanctions blocklist, maker-checker seizure, references on
- * transfers and redemptions, signature variants for contract wallets, and a transfer pre-check.
+ * transfers and redemptions, and a transfer pre-check.
  * @dev The ERC-20, EIP-2612 and EIP-3009 functions are declared by their own interfaces
- * (IERC20, IERC20Permit, IERC3009). Every privileged function is `restricted` by the
- * AccessManager; the role that may call each one is given in its NatSpec and in the README.
+ * (IERC20, IERC20Permit, IERC3009), their bytes-signature variants by ISignedTransfers. Every
+ * privileged function is `restricted` by the AccessManager; the role that may call each one is
+ * given in its NatSpec and in the README.
  */
 interface IStablecoin {
     // --- Types ---
@@ -253,42 +254,6 @@ interface IStablecoin {
 
     /// @notice ERC-1404: the text of a reason code.
     function messageForTransferRestriction(uint8 code) external pure returns (string memory);
-
-    // --- Signatures from contract wallets (ERC-1271) ---
-
-    /// @notice EIP-2612 permit with a signature as bytes, for ERC-1271 contract wallets.
-    function permit(
-        address owner,
-        address spender,
-        uint256 value,
-        uint256 deadline,
-        bytes calldata signature
-    ) external;
-
-    /// @notice EIP-3009 transferWithAuthorization with a signature as bytes (ERC-1271 wallets).
-    function transferWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external;
-
-    /// @notice EIP-3009 receiveWithAuthorization with a signature as bytes (ERC-1271 wallets).
-    function receiveWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external;
-
-    /// @notice EIP-3009 cancelAuthorization with a signature as bytes (ERC-1271 wallets).
-    function cancelAuthorization(address authorizer, bytes32 nonce, bytes calldata signature) external;
 
     // --- Rescue ---
 
