@@ -3,6 +3,7 @@ operators deploy), and a chain snapshot around every test so that each starts fr
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import brownie.network.state as _brownie_state
@@ -11,6 +12,7 @@ import pytest
 from brownie import Contract, accounts, chain, history, web3
 from brownie.exceptions import VirtualMachineError
 from eth_utils import keccak
+from web3.exceptions import TransactionNotFound
 
 from cbdclib import BANK_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, identity_of, kyc_record
 from somstack.chain import NodeSigner, Sender
@@ -28,6 +30,27 @@ if not any("rerun" in pair for pair in _brownie_outcomes.OUTCOMES):
 # freed by reference counting at once; the collector only finds cycles, and a cyclic object told
 # of a revert just drops history it no longer shows. Collected at the usual thresholds instead.
 _brownie_state.gc = SimpleNamespace(collect=lambda *args: 0)
+
+
+def _patient(lookup, tries=20, pause=0.05):
+    """`lookup` (a transaction or receipt by hash), asked again for up to a second while the node
+    says "not found". anvil counts a mined transaction in the sender's nonce a moment before it
+    can be looked up; brownie's receipt thread, asking in that moment, declares the transaction
+    "dropped without known replacement" and fails a test that did nothing wrong."""
+
+    def ask(*args, **kwargs):
+        for _ in range(tries - 1):
+            try:
+                return lookup(*args, **kwargs)
+            except TransactionNotFound:
+                time.sleep(pause)
+        return lookup(*args, **kwargs)
+
+    return ask
+
+
+web3.eth.get_transaction = _patient(web3.eth.get_transaction)
+web3.eth.get_transaction_receipt = _patient(web3.eth.get_transaction_receipt)
 
 UNIT = 10**18
 MINTER_ALLOWANCE = 10**12 * UNIT
