@@ -152,13 +152,21 @@ def sending_options(func: Any) -> Any:
 
 
 @contextmanager
-def _reserve_session(network_name: str, rpc: str | None, keys: KeyOptions | None = None, yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
-    """The session and the deployed Reserve; a session that reads only when ``keys`` is None."""
-    from .reserve import Reserve
-
+def _deployed_session(network_name: str, rpc: str | None, keys: KeyOptions | None, yes_mainnet: bool) -> Iterator[Any]:
+    """A session on a deployed network (no chain is started for it); it reads only when ``keys``
+    is None, and asks the mainnet confirmation before a sending command."""
     with open_session(network_name, keys or KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=keys is None) as session:
         if keys is not None:
             _confirm_mainnet(session.network, yes_mainnet)
+        yield session
+
+
+@contextmanager
+def _reserve_session(network_name: str, rpc: str | None, keys: KeyOptions | None = None, yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
+    """The session and the deployed Reserve."""
+    from .reserve import Reserve
+
+    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
         yield session, Reserve.of_session(session)
 
 
@@ -240,12 +248,10 @@ def cbdc() -> None:
 
 @contextmanager
 def _cbdc_session(network_name: str, rpc: str | None, keys: KeyOptions | None = None, yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
-    """The session and the deployed digital som; a session that reads only when ``keys`` is None."""
+    """The session and the deployed digital som."""
     from .cbdc import Cbdc
 
-    with open_session(network_name, keys or KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=keys is None) as session:
-        if keys is not None:
-            _confirm_mainnet(session.network, yes_mainnet)
+    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
         yield session, Cbdc.of_session(session)
 
 
@@ -319,8 +325,7 @@ def _sanction(network_name: str, rpc: str | None, from_index: int | None, yes_ma
     from .compliance import apply_sanction
     from .reserve import sender_for
 
-    with open_session(network_name, keys, log=_info, rpc=rpc, start_node=False) as session:
-        _confirm_mainnet(session.network, yes_mainnet)
+    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
         outcomes = apply_sanction(session, sender_for(session, "COMPLIANCE", from_index, keys), address, block, reason, log=_info)
     for outcome in outcomes:
         click.echo(str(outcome))
