@@ -151,7 +151,6 @@ class Cbdc:
     token: Contract
     manager: Contract
     params: DigitalCurrencyParams
-    sender_decoder: Any = None
 
     @classmethod
     def of_session(cls, session: Session) -> "Cbdc":
