@@ -22,7 +22,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from eth_abi import encode as abi_encode
 from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
