@@ -122,6 +122,19 @@ def verify_input(network_name: str, out_dir: Path) -> None:
             click.echo(f"{'':26s} linked library {library} at {address} (give it to the explorer with the input)")
 
 
+@cli.command()
+@click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+def roles(network_name: str, rpc: str | None) -> None:
+    """The role matrix read from the chain: members and their delays, grant delays, guarded
+    functions; flags every role the deployer still holds (no key needed)."""
+    from .governance import format_matrix, matrix_of_session
+
+    with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+        for line in format_matrix(matrix_of_session(session)):
+            click.echo(line)
+
+
 # --- The reserve: thin wrappers over somstack.reserve ---
 
 

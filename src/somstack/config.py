@@ -156,6 +156,7 @@ class DeploymentParams:
     digital_currency: DigitalCurrencyParams
     upgrade_delay: int  # [s]
     withdrawal_delay: int  # [s]
+    governance_delay: int = 0  # execution delay of the governance address as ADMIN [s]
     reserve: dict[str, Any] = field(default_factory=dict)
     dev_holders: dict[str, list[int]] = field(default_factory=dict)
 
@@ -233,6 +234,7 @@ class Settings:
                 digital_currency=_digital_currency(dict(merged.get("digital_currency") or {})),
                 upgrade_delay=int(merged["upgrade_delay"]),
                 withdrawal_delay=int(merged["withdrawal_delay"]),
+                governance_delay=int(merged.get("governance_delay", 0)),
                 reserve=dict(merged.get("reserve") or {}),
                 dev_holders={k: [int(i) for i in v] for k, v in (merged.get("dev_holders") or {}).items()},
             )

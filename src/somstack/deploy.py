@@ -54,6 +54,17 @@ class DeployResult:
     already_complete: bool
 
 
+def governance_address() -> str | None:
+    """The governance address that takes over the AccessManager's admin (SOMSTACK_GOVERNANCE:
+    a Safe multisig or a TimelockController), or None to leave the deployer as admin."""
+    value = os.environ.get("SOMSTACK_GOVERNANCE", "").strip()
+    if not value:
+        return None
+    if not is_address(value) or int(value, 16) == 0:
+        raise ConfigError(f"SOMSTACK_GOVERNANCE holds '{value}', which is not an address")
+    return to_checksum_address(value)
+
+
 def resolve_holders(settings: Settings, network: Network, w3: Web3) -> dict[str, list[str]]:
     """Who gets each role: the node's dev accounts on a dev chain, SOMSTACK_ROLE_<ROLE> otherwise."""
     params = settings.deployment(network.name)
@@ -397,6 +408,28 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
             f"admin delay of {contract}: {delay} s",
             holds=lambda a=address: _delay_in_force(manager, "getTargetAdminDelay", a) == delay,
         )
+
+    governance = governance_address()
+    if governance:
+        # Last: the AccessManager's admin moves to governance (a Safe or a TimelockController)
+        # and the deployer gives it up, so that no single key keeps the keys to the system.
+        gov_delay = params.governance_delay
+        run.call(
+            f"handover:grant-admin:{governance}",
+            manager_address,
+            manager.encode_abi("grantRole", [0, governance, gov_delay]),
+            f"grant ADMIN to governance {governance}" + (f" (execution delay {gov_delay} s)" if gov_delay else ""),
+            holds=lambda: tuple(manager.functions.hasRole(0, governance).call()) == (True, gov_delay),
+        )
+        if governance != deployer:
+            run.call(
+                f"handover:renounce-admin:{deployer}",
+                manager_address,
+                manager.encode_abi("renounceRole", [0, deployer]),
+                f"deployer {deployer} renounces ADMIN",
+                holds=lambda: not manager.functions.hasRole(0, deployer).call()[0],
+            )
+        manifest.data["governance"] = governance
 
     manifest.data["complete"] = True
     manifest.save()

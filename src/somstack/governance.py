@@ -1,0 +1,141 @@
+"""Governance as the chain has it: the role matrix of the AccessManager (role -> members with
+their execution delays, grant delay, guarded functions), read from its events and views, with
+every role the deployer still holds flagged.
+
+AccessManager does not enumerate members, so they are found from its RoleGranted and
+RoleRevoked events (read over block ranges, as live RPCs limit log queries) and each is then
+confirmed with ``hasRole``: what is printed is what holds now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from .deploy import selectors
+from .errors import ManifestError
+from .manifest import Manifest
+from .ops import table
+from .roles import ADMIN_FUNCTIONS, FUNCTION_ROLES, ROLES, role_id, role_name
+from .session import Session
+
+Log = Callable[[str], None]
+LOG_RANGE = 5_000  # blocks per eth_getLogs query (public BSC endpoints refuse wide ranges)
+
+
+@dataclass
+class RoleRow:
+    id: int
+    name: str
+    members: list[tuple[str, int]] = field(default_factory=list)  # (address, execution delay [s])
+    grant_delay: int = 0  # [s]
+    functions: list[str] = field(default_factory=list)  # Contract.function, as wired on chain
+
+
+@dataclass
+class Matrix:
+    manager: str
+    deployer: str | None
+    block: int
+    rows: list[RoleRow]
+    admin_delays: dict[str, int]  # contract -> admin delay [s]
+    mismatches: list[str]  # functions whose on-chain role differs from somstack.roles
+
+    @property
+    def deployer_roles(self) -> list[str]:
+        if not self.deployer:
+            return []
+        return [r.name for r in self.rows if any(m == self.deployer for m, _d in r.members)]
+
+
+def _logs(event: object, start: int, end: int) -> list[dict]:
+    found = []
+    for low in range(start, end + 1, LOG_RANGE):
+        found += event.get_logs(from_block=low, to_block=min(low + LOG_RANGE - 1, end))  # type: ignore[attr-defined]
+    return found
+
+
+def read_matrix(w3: Web3, manifest: Manifest, artifacts: object) -> Matrix:
+    """The role matrix at the latest block."""
+    record = manifest.contracts.get("AccessManager")
+    if not record or not w3.eth.get_code(Web3.to_checksum_address(record["address"])):
+        raise ManifestError(f"{manifest.path.name} records no AccessManager with code on this chain: deploy first")
+    manager: Contract = artifacts.get("SomAccessManager").contract(w3, record["address"])  # type: ignore[attr-defined]
+    at = w3.eth.block_number
+    start = int(record.get("block") or 0)
+    candidates: dict[int, set[str]] = {}
+    for log in _logs(manager.events.RoleGranted, start, at):
+        candidates.setdefault(int(log["args"]["roleId"]), set()).add(to_checksum_address(log["args"]["account"]))
+    functions = manager.functions
+    rows = []
+    for role in sorted(ROLES.values(), key=lambda r: r.id):
+        row = RoleRow(role.id, role.name, grant_delay=int(functions.getRoleGrantDelay(role.id).call()))
+        for account in sorted(candidates.get(role.id, ())):
+            member, delay = functions.hasRole(role.id, account).call()
+            if member:
+                row.members.append((account, int(delay)))
+        rows.append(row)
+    by_id = {r.id: r for r in rows}
+    mismatches = []
+    admin_delays = {}
+    wiring = {c: {**{r: f for r, f in t.items()}} for c, t in FUNCTION_ROLES.items()}
+    for contract, names in ADMIN_FUNCTIONS.items():
+        wiring.setdefault(contract, {})["ADMIN"] = names
+    for contract, table_ in wiring.items():
+        if contract not in manifest.contracts:
+            continue
+        target = artifacts.get(contract).contract(w3, manifest.address(contract))  # type: ignore[attr-defined]
+        admin_delays[contract] = int(functions.getTargetAdminDelay(target.address).call())
+        for role, names in table_.items():
+            for name in names:
+                on_chain = {int(functions.getTargetFunctionRole(target.address, s).call()) for s in selectors(target.abi, (name,))}
+                for rid in on_chain:
+                    if rid in by_id:
+                        label = f"{contract}.{name}"
+                        if label not in by_id[rid].functions:
+                            by_id[rid].functions.append(label)
+                if on_chain != {role_id(role)}:
+                    got = ", ".join(role_name(r) for r in sorted(on_chain))
+                    mismatches.append(f"{contract}.{name}: on chain {got}, planned {role}")
+    deployer = manifest.data.get("deployer")
+    return Matrix(record["address"], to_checksum_address(deployer) if deployer else None, at, rows, admin_delays, mismatches)
+
+
+def format_matrix(matrix: Matrix) -> list[str]:
+    def who(row: RoleRow) -> str:
+        if not row.members:
+            return "-"
+        return ", ".join(
+            f"{address}{' (delay ' + format(delay, ',') + ' s)' if delay else ''}{' [DEPLOYER]' if address == matrix.deployer else ''}"
+            for address, delay in row.members
+        )
+
+    body = [[str(r.id), r.name, who(r), f"{r.grant_delay:,}", ", ".join(r.functions) or "-"] for r in matrix.rows]
+    lines = [f"AccessManager {matrix.manager} at block {matrix.block:,}", ""]
+    lines += table(["id", "role", "members", "grant delay [s]", "guarded functions"], body, [True, False, False, True, False])
+    lines.append("")
+    lines += [f"admin delay of {c}: {d:,} s" for c, d in matrix.admin_delays.items()]
+    for mismatch in matrix.mismatches:
+        lines.append(f"WARNING: {mismatch}")
+    held = matrix.deployer_roles
+    if held:
+        lines.append(f"WARNING: the deployer {matrix.deployer} still holds {', '.join(held)}: hand over to governance (SOMSTACK_GOVERNANCE) and renounce")
+    else:
+        lines.append("the deployer holds no role")
+    return lines
+
+
+def matrix_of_session(session: Session) -> Matrix:
+    chain_id = session.w3.eth.chain_id
+    manifest = Manifest.load(session.settings.deployments_dir / f"{chain_id}.json", chain_id)
+    if not manifest.exists:
+        raise ManifestError(f"nothing deployed on {session.network.name}: no {manifest.path.name}")
+    return read_matrix(session.w3, manifest, session.artifacts)
+
+
+def roles_held(matrix: Matrix, account: str) -> Sequence[str]:
+    return [r.name for r in matrix.rows if any(m == to_checksum_address(account) for m, _d in r.members)]

@@ -1,0 +1,89 @@
+"""Governance from the operator's side: `somstack roles` reads the role matrix from the chain
+and flags the deployer; with SOMSTACK_GOVERNANCE set, the deploy plan hands the AccessManager's
+admin to it and the deployer renounces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from web3 import Web3
+
+from clihelp import run
+from somstack.contracts import Artifacts
+
+GOVERNANCE = Web3.to_checksum_address("0x000000000000000000000000000000000000beef")
+
+
+def _deploy(capsys, node_factory, monkeypatch, governance=None):
+    node = node_factory()
+    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", node.url)
+    if governance:
+        monkeypatch.setenv("SOMSTACK_GOVERNANCE", governance)
+    else:
+        monkeypatch.delenv("SOMSTACK_GOVERNANCE", raising=False)
+    code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 0, err
+    return Web3(Web3.HTTPProvider(node.url))
+
+
+def _manager(w3, deployments_dir, settings):
+    manifest = json.loads((deployments_dir / "31337.json").read_text())
+    return Artifacts(settings.root).get("SomAccessManager").contract(w3, manifest["contracts"]["AccessManager"]["address"]), manifest
+
+
+def test_roles_flags_the_deployer_still_holding_admin(capsys, node_factory, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, node_factory, monkeypatch)
+    code, out, err = run(capsys, "roles", "--network", "local")
+    assert code == 0, err
+    deployer = w3.eth.accounts[0]
+    assert f"WARNING: the deployer {deployer} still holds ADMIN" in out
+    admin_line = next(line for line in out.splitlines() if line.split()[:2] == ["0", "ADMIN"])
+    assert f"{deployer} [DEPLOYER]" in admin_line
+
+
+def test_roles_lists_members_delays_and_guarded_functions(capsys, node_factory, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, node_factory, monkeypatch)
+    code, out, _err = run(capsys, "roles", "--network", "local")
+    lines = {line.split()[1]: line for line in out.splitlines() if line[:4].strip().isdigit()}
+    assert w3.eth.accounts[9] + " (delay 60 s)" in lines["UPGRADER"]
+    assert "Stablecoin.upgradeToAndCall" in lines["UPGRADER"] and "DigitalCurrency.upgradeToAndCall" in lines["UPGRADER"]
+    assert w3.eth.accounts[21] in lines["TREASURY"] and "DigitalCurrency.disburse" in lines["TREASURY"]
+    assert "DigitalCurrency.setTier" in lines["ADMIN"]
+    # AccessManager applies the raised admin delay after its 5-day setback: it reads 0 until then.
+    assert "admin delay of DigitalCurrency: 0 s" in out
+    assert "WARNING: DigitalCurrency" not in out and "on chain" not in out
+
+
+def test_deploy_hands_admin_to_governance_and_the_deployer_renounces(capsys, node_factory, deployments_dir, monkeypatch, settings):
+    w3 = _deploy(capsys, node_factory, monkeypatch, GOVERNANCE)
+    manager, manifest = _manager(w3, deployments_dir, settings)
+    assert tuple(manager.functions.hasRole(0, GOVERNANCE).call()) == (True, 0)
+    assert manager.functions.hasRole(0, w3.eth.accounts[0]).call()[0] is False
+    assert manifest["governance"] == Web3.to_checksum_address(GOVERNANCE) and manifest["complete"] is True
+
+
+def test_roles_after_handover_says_the_deployer_holds_no_role(capsys, node_factory, deployments_dir, monkeypatch):
+    _deploy(capsys, node_factory, monkeypatch, GOVERNANCE)
+    code, out, _err = run(capsys, "roles", "--network", "local")
+    assert code == 0
+    assert "the deployer holds no role" in out
+    admin_line = next(line for line in out.splitlines() if line.split()[:2] == ["0", "ADMIN"])
+    assert Web3.to_checksum_address(GOVERNANCE) in admin_line and "[DEPLOYER]" not in admin_line
+
+
+def test_deploy_rerun_after_handover_sends_nothing(capsys, node_factory, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, node_factory, monkeypatch, GOVERNANCE)
+    nonce = w3.eth.get_transaction_count(w3.eth.accounts[0])
+    code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 0 and "nothing to do" in err
+    assert w3.eth.get_transaction_count(w3.eth.accounts[0]) == nonce
+
+
+@pytest.mark.parametrize("value", ["0x1234", "0x" + "00" * 20])
+def test_deploy_with_a_bad_governance_address_fails_in_one_line(capsys, node_factory, deployments_dir, monkeypatch, value):
+    node = node_factory()
+    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", node.url)
+    monkeypatch.setenv("SOMSTACK_GOVERNANCE", value)
+    code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 1 and f"SOMSTACK_GOVERNANCE holds '{value}', which is not an address" in err and "Traceback" not in err
