@@ -68,13 +68,21 @@ def _confirm_mainnet(network: Any, yes_mainnet: bool) -> None:
 @cli.command()
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
 @click.option("--yes-mainnet", is_flag=True, help="Confirm sending transactions on a mainnet network.")
+@click.option("--dry-run", is_flag=True, help="Print each transaction of the plan with its gas and cost and the deployer's balance; send nothing.")
 @key_options
-def deploy(network_name: str, yes_mainnet: bool, key_env: str | None, keystore: Path | None, password_file: Path | None) -> None:
+def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, key_env: str | None, keystore: Path | None, password_file: Path | None) -> None:
     """Deploy the whole system (or resume an interrupted deployment)."""
+    from .dryrun import dry_run as rehearse
+
     keys = _keys(key_env, keystore, password_file)
-    with open_session(network_name, keys, log=_info) as session:
-        _confirm_mainnet(session.network, yes_mainnet)
+    with open_session(network_name, keys, log=_info, start_node=not dry_run) as session:
         compile_project(session.settings.root)
+        if dry_run or session.network.mainnet:
+            for line in rehearse(session, session.sender.signer.address, log=_info).lines():
+                click.echo(line)
+            if dry_run:
+                return
+        _confirm_mainnet(session.network, yes_mainnet)
         holders = resolve_holders(session.settings, session.network, session.w3)
         ctx = DeployContext(
             session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders, log=_info
