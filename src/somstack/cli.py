@@ -93,6 +93,23 @@ def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, key_env: str | N
 
 
 @cli.command()
+@click.option("--bsc", is_flag=True, help="bsc-local: chain id 56 with the canonical BSC contracts at their mainnet addresses.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: that of the `local` or `bsc-local` network).")
+def node(bsc: bool, port: int | None) -> None:
+    """Run a persistent local chain in the foreground until Ctrl-C; commands on `local` (or
+    `bsc-local`) attach to it."""
+    from urllib.parse import urlparse
+
+    from .bsclocal import run_node
+    from .config import load_settings
+
+    settings = load_settings()
+    network = settings.network("bsc-local" if bsc else "local")
+    compile_project(settings.root)
+    run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, _info)
+
+
+@cli.command()
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK")
 def status(network_name: str) -> None:
     """Show the recorded deployment of a network and whether its code is on chain."""

@@ -63,6 +63,7 @@ class Network:
     dev: bool = False
     mainnet: bool = False
     explorer: str | None = None
+    bsc_canonical: bool = False  # a local chain of ours places the canonical BSC contracts
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ class Settings:
             dev=bool(entry.get("dev", False)),
             mainnet=bool(entry.get("mainnet", False)),
             explorer=entry.get("explorer"),
+            bsc_canonical=bool(entry.get("bsc_canonical", False)),
         )
 
     def deployment(self, network: str) -> DeploymentParams:

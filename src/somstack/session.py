@@ -110,7 +110,12 @@ def open_session(
             raise
         port = urlparse(network.rpc or "").port or 8545
         log(f"no chain answers at {network.rpc}: starting a local anvil for this command (it stops with it)")
-        node = LocalNode(settings, network.chain_id, port).start()
+        if network.bsc_canonical:
+            from .bsclocal import start_bsc_local
+
+            node = start_bsc_local(settings, port)
+        else:
+            node = LocalNode(settings, network.chain_id, port).start()
         w3 = Web3(Web3.HTTPProvider(node.url))
         check_chain(w3, network)
     try:
