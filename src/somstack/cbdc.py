@@ -22,19 +22,20 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from eth_abi import encode as abi_encode
-from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
 from .chain import Sender
 from .config import UNLIMITED, DigitalCurrencyParams
-from .errors import ManifestError, SomstackError, TransactionFailed
-from .manifest import Manifest
-from .ops import Sent, require_role, table, units
+from .errors import InputError, SomstackError, TransactionFailed
+from .ops import Sent, batched, deployed_address, require_role, session_manifest, table, units
+from .ops import parse_address as ops_parse_address
+from .ops import parse_bytes32 as ops_parse_bytes32
 from .session import Session
 
 Log = Callable[[str], None]
@@ -59,7 +60,7 @@ DEFAULT_BATCH_SIZE = 200  # 200 payments use ~1.9 M gas: well under BSC's 16.7 M
 # --- Errors ---
 
 
-class CbdcInputError(SomstackError):
+class CbdcInputError(InputError):
     """A tier, an address, a hash or an amount given to a digital som command is malformed."""
 
 
@@ -111,25 +112,11 @@ def parse_som(text: str, decimals: int, what: str) -> int:
 
 
 def parse_address(text: str, what: str) -> str:
-    value = str(text).strip()
-    if not is_address(value):
-        raise CbdcInputError(f"{what}: '{text}' is not an address")
-    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
-        raise CbdcInputError(f"{what}: '{text}' has a wrong checksum (mixed case that does not match)")
-    if int(value, 16) == 0:
-        raise CbdcInputError(f"{what}: the zero address cannot hold the digital som")
-    return to_checksum_address(value)
+    return ops_parse_address(text, what, CbdcInputError)
 
 
 def parse_bytes32(text: str, what: str) -> bytes:
-    body = text[2:] if text.startswith(("0x", "0X")) else ""
-    try:
-        value = bytes.fromhex(body)
-    except ValueError:
-        value = b""
-    if len(value) != 32 or not any(value):
-        raise CbdcInputError(f"{what} must be 0x and 64 hex digits, not zero (a bytes32 hash), got '{text}'")
-    return value
+    return ops_parse_bytes32(text, what, CbdcInputError)
 
 
 def som_text(amount: int, decimals: int = 2) -> str:
@@ -154,16 +141,8 @@ class Cbdc:
 
     @classmethod
     def of_session(cls, session: Session) -> "Cbdc":
-        chain_id = session.w3.eth.chain_id
-        manifest = Manifest.load(session.settings.deployments_dir / f"{chain_id}.json", chain_id)
-        if not manifest.exists:
-            raise ManifestError(f"nothing deployed on {session.network.name}: no {manifest.path.name}")
-        address = manifest.address("DigitalCurrency")
-        if not session.w3.eth.get_code(Web3.to_checksum_address(address)):
-            raise ManifestError(
-                f"{manifest.path.name} puts the DigitalCurrency at {address}, but this chain has no code there "
-                "(the manifest describes another chain, or a dev chain that was restarted: deploy again)"
-            )
+        manifest = session_manifest(session)
+        address = deployed_address(session.w3, manifest, "DigitalCurrency")
         artifacts = session.artifacts
         return cls(
             w3=session.w3,
@@ -349,39 +328,38 @@ def batch_id(digest: bytes, batch_size: int, index: int) -> bytes:
     return keccak(BATCH_ID_DOMAIN + digest + batch_size.to_bytes(32, "big") + index.to_bytes(32, "big"))
 
 
-def paid_cut(cbdc: Cbdc, digest: bytes, chunk: int = 100) -> int | None:
+def are_paid(cbdc: Cbdc, batch_ids: Sequence[bytes]) -> list[bool]:
+    """``isBatchPaid`` of each id, asked in JSON-RPC batches."""
+    selector = bytes(Web3.keccak(text="isBatchPaid(bytes32)")[:4])
+    token = cbdc.token.address
+    answers = batched(cbdc.w3, batch_ids, lambda value: cbdc.w3.eth.call({"to": token, "data": Web3.to_hex(selector + value)}))
+    return [int.from_bytes(bytes(a)[-32:], "big") != 0 for a in answers]
+
+
+def paid_cut(cbdc: Cbdc, digest: bytes) -> int | None:
     """The batch size this payroll was paid with before, if any: batches are paid in order, so a
     cut that paid anything paid its first batch, whose id names the cut."""
-    ids = [batch_id(digest, size, 0) for size in range(1, MAX_BATCH_SIZE + 1)]
-    functions = cbdc.token.functions
-    for start in range(0, len(ids), chunk):
-        with cbdc.w3.batch_requests() as batch:
-            for value in ids[start : start + chunk]:
-                batch.add(functions.isBatchPaid(value))
-            answers = batch.execute()
-        for offset, paid in enumerate(answers):
-            if paid:
-                return start + offset + 1
-    return None
+    sizes = range(1, MAX_BATCH_SIZE + 1)
+    paid = are_paid(cbdc, [batch_id(digest, size, 0) for size in sizes])
+    return next((size for size, is_paid in zip(sizes, paid) if is_paid), None)
 
 
-def check_payroll(cbdc: Cbdc, treasury: str, payments: Sequence[Payment], chunk: int = 500) -> list[RowProblem]:
+def check_payroll(cbdc: Cbdc, treasury: str, payments: Sequence[Payment]) -> list[RowProblem]:
     """What the chain would refuse, row by row: the token's own pre-check
     (``detectTransferRestriction(treasury, wallet, amount)``), asked in JSON-RPC batches."""
     problems = []
     selector = bytes(Web3.keccak(text="detectTransferRestriction(address,address,uint256)")[:4])
     token = cbdc.token.address
-    for start in range(0, len(payments), chunk):
-        part = payments[start : start + chunk]
-        with cbdc.w3.batch_requests() as batch:
-            for p in part:
-                data = selector + abi_encode(["address", "address", "uint256"], [treasury, p.address, p.amount])
-                batch.add(cbdc.w3.eth.call({"to": token, "data": Web3.to_hex(data)}))
-            answers = batch.execute()
-        codes = [int.from_bytes(bytes(a)[-32:], "big") for a in answers]
-        for p, code in zip(part, codes):
-            if code:
-                problems.append(RowProblem(p.row, f"{p.address}: {RESTRICTIONS.get(code, f'refused (code {code})')}"))
+
+    def precheck(p: Payment) -> Any:
+        data = selector + abi_encode(["address", "address", "uint256"], [treasury, p.address, p.amount])
+        return cbdc.w3.eth.call({"to": token, "data": Web3.to_hex(data)})
+
+    answers = batched(cbdc.w3, payments, precheck)
+    codes = [int.from_bytes(bytes(a)[-32:], "big") for a in answers]
+    for p, code in zip(payments, codes):
+        if code:
+            problems.append(RowProblem(p.row, f"{p.address}: {RESTRICTIONS.get(code, f'refused (code {code})')}"))
     return problems
 
 
@@ -433,9 +411,10 @@ def disburse(
             f"this payroll was first paid in batches of {cut}; rerun it with --batch-size {cut} "
             "(another cut would pay the rows of its paid batches again); nothing was sent"
         )
-    pending = [b for b in batches if not functions.isBatchPaid(b.batch_id).call()]
-    for b in batches:
-        if b not in pending:
+    paid = are_paid(cbdc, [b.batch_id for b in batches])
+    pending = [b for b, is_paid in zip(batches, paid) if not is_paid]
+    for b, is_paid in zip(batches, paid):
+        if is_paid:
             result.batches_paid_before += 1
             result.previously_paid_total += b.total
             if progress:
@@ -492,7 +471,8 @@ def prepare_payroll(
     batches = batches_of(payments, batch_size) if payments else []
     if check and payments:
         # Batches already paid (a rerun) are not checked again: their wallets may be full now.
-        unpaid = [p for b in batches if not cbdc.token.functions.isBatchPaid(b.batch_id).call() for p in b.payments]
+        paid = are_paid(cbdc, [b.batch_id for b in batches])
+        unpaid = [p for b, is_paid in zip(batches, paid) if not is_paid for p in b.payments]
         problems += check_payroll(cbdc, treasury, unpaid)
     if problems:
         rows = len(payments) + len({p.row for p in problems} - {p.row for p in payments})
@@ -524,14 +504,8 @@ def register_many(
         raise CbdcInputError("wallets, identities and KYC records must be as many")
     cbdc.require_role(sender.signer.address, "registerWallets")
     functions = cbdc.token.functions
-    todo = []
-    for start in range(0, len(wallets), 500):
-        part = list(range(start, min(start + 500, len(wallets))))
-        with cbdc.w3.batch_requests() as batch:
-            for i in part:
-                batch.add(functions.walletOf(to_checksum_address(wallets[i])))
-            records = batch.execute()
-        todo += [i for i, record in zip(part, records) if record[0] == 0]
+    records = batched(cbdc.w3, wallets, lambda wallet: functions.walletOf(to_checksum_address(wallet)))
+    todo = [i for i, record in enumerate(records) if record[0] == 0]
     sent = []
     for start in range(0, len(todo), chunk):
         part = todo[start : start + chunk]

@@ -17,7 +17,8 @@ import click
 from .contracts import compile_project
 from .deploy import DeployContext, deploy_system, resolve_holders
 from .errors import SomstackError
-from .manifest import Manifest
+from .manifest import deployed_manifest
+from .ops import session_manifest
 from .session import KeyOptions, open_session
 
 
@@ -115,9 +116,7 @@ def status(network_name: str) -> None:
     """Show the recorded deployment of a network and whether its code is on chain."""
     with open_session(network_name, log=_info) as session:
         chain_id = session.w3.eth.chain_id
-        manifest = Manifest.load(session.settings.deployments_dir / f"{chain_id}.json", chain_id)
-        if not manifest.exists:
-            raise SomstackError(f"nothing deployed on {network_name}: no {manifest.path.name}")
+        manifest = session_manifest(session)
         click.echo(f"network {network_name}, chain {chain_id}, complete: {manifest.complete}")
         for name, record in sorted(manifest.contracts.items()):
             present = bool(record.get("address")) and bool(session.w3.eth.get_code(record["address"]))
@@ -134,9 +133,7 @@ def verify_input(network_name: str, out_dir: Path) -> None:
 
     settings = load_settings()
     network = settings.network(network_name)
-    manifest = Manifest.load(settings.deployments_dir / f"{network.chain_id}.json", network.chain_id)
-    if not manifest.exists:
-        raise SomstackError(f"nothing deployed on {network_name}: no {manifest.path.name}")
+    manifest = deployed_manifest(settings.deployments_dir, network.chain_id, network_name)
     compile_project(settings.root)
     for name, record in sorted(manifest.contracts.items()):
         artifact = record["artifact"]
@@ -200,12 +197,14 @@ def _deployed_session(network_name: str, rpc: str | None, keys: KeyOptions | Non
 
 
 @contextmanager
-def _reserve_session(network_name: str, rpc: str | None, keys: KeyOptions | None = None, yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
-    """The session and the deployed Reserve."""
+def _with_system(loader: str, network_name: str, rpc: str | None, keys: KeyOptions | None = None,
+                 yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
+    """The session and the deployed part of the system ``loader`` opens: "reserve" or "cbdc"."""
+    from .cbdc import Cbdc
     from .reserve import Reserve
 
     with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
-        yield session, Reserve.of_session(session)
+        yield session, {"reserve": Reserve, "cbdc": Cbdc}[loader].of_session(session)
 
 
 @reserve.command("status")
@@ -214,7 +213,7 @@ def reserve_status(network_name: str, rpc: str | None) -> None:
     """Assets, prices, attested fiat, the som rate, reserve value and coverage (no key needed)."""
     from .reserve import format_status, read_status
 
-    with _reserve_session(network_name, rpc) as (session, vault):
+    with _with_system("reserve", network_name, rpc) as (session, vault):
         for line in format_status(read_status(vault), session.network.name):
             click.echo(line)
 
@@ -228,7 +227,7 @@ def reserve_stress(network_name: str, rpc: str | None, asset: str, drop: str) ->
     from .reserve import format_stress, parse_percent_bps, stress
 
     drop_bps = parse_percent_bps(drop)
-    with _reserve_session(network_name, rpc) as (_session, vault):
+    with _with_system("reserve", network_name, rpc) as (_session, vault):
         for line in format_stress(stress(vault, asset, drop_bps)):
             click.echo(line)
 
@@ -243,7 +242,7 @@ def reserve_deposit(network_name: str, rpc: str | None, from_index: int | None, 
     from .reserve import deposit, sender_for
 
     keys = _keys(key_env, keystore, password_file)
-    with _reserve_session(network_name, rpc, keys, yes_mainnet) as (session, vault):
+    with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, vault):
         click.echo(str(deposit(vault, sender_for(session, None, from_index, keys), asset, amount, log=_info)))
 
 
@@ -259,7 +258,7 @@ def reserve_attest(network_name: str, rpc: str | None, from_index: int | None, y
     from .reserve import attest, sender_for
 
     keys = _keys(key_env, keystore, password_file)
-    with _reserve_session(network_name, rpc, keys, yes_mainnet) as (session, vault):
+    with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, vault):
         click.echo(str(attest(vault, sender_for(session, "ATTESTOR", from_index, keys), amount, as_of, report_hash, uri, log=_info)))
 
 
@@ -272,7 +271,7 @@ def reserve_set_rate(network_name: str, rpc: str | None, from_index: int | None,
     from .reserve import sender_for, set_rate
 
     keys = _keys(key_env, keystore, password_file)
-    with _reserve_session(network_name, rpc, keys, yes_mainnet) as (session, vault):
+    with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, vault):
         click.echo(str(set_rate(vault, sender_for(session, "RATE_SETTER", from_index, keys), rate, log=_info)))
 
 
@@ -284,22 +283,13 @@ def cbdc() -> None:
     """The digital som: wallet tiers, registration, payroll disbursement."""
 
 
-@contextmanager
-def _cbdc_session(network_name: str, rpc: str | None, keys: KeyOptions | None = None, yes_mainnet: bool = False) -> Iterator[tuple[Any, Any]]:
-    """The session and the deployed digital som."""
-    from .cbdc import Cbdc
-
-    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
-        yield session, Cbdc.of_session(session)
-
-
 @cbdc.command("tiers")
 @reserve_network_options
 def cbdc_tiers(network_name: str, rpc: str | None) -> None:
     """The wallet tiers on chain: holding cap, per-transfer and daily limits (no key needed)."""
     from .cbdc import format_tiers, read_tiers
 
-    with _cbdc_session(network_name, rpc) as (_session, token):
+    with _with_system("cbdc", network_name, rpc) as (_session, token):
         for line in format_tiers(read_tiers(token), token.decimals):
             click.echo(line)
 
@@ -317,7 +307,7 @@ def cbdc_register(network_name: str, rpc: str | None, from_index: int | None, ye
     from .reserve import sender_for
 
     keys = _keys(key_env, keystore, password_file)
-    with _cbdc_session(network_name, rpc, keys, yes_mainnet) as (session, token):
+    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet) as (session, token):
         click.echo(str(register(token, sender_for(session, "KYC_OFFICER", from_index, keys), address, tier, kyc_hash, identity, log=_info)))
 
 
@@ -335,7 +325,7 @@ def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, ye
     from .reserve import sender_for
 
     keys = _keys(key_env, keystore, password_file)
-    with _cbdc_session(network_name, rpc, keys, yes_mainnet) as (session, token):
+    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet) as (session, token):
         sender = sender_for(session, "TREASURY", from_index, keys)
         try:
             batches, rows = prepare_payroll(token, sender.signer.address, payroll, batch_size)

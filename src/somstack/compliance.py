@@ -17,11 +17,9 @@ from eth_utils import keccak
 from web3 import Web3
 
 from .chain import Sender
-from .errors import ManifestError, SomstackError
-from .manifest import Manifest
-from .ops import require_role
+from .errors import InputError, SomstackError
+from .ops import parse_address, require_role, session_manifest
 from .session import Session
-from .cbdc import CbdcInputError, parse_address
 
 Log = Callable[[str], None]
 
@@ -48,7 +46,7 @@ def reason_hash(text: str) -> bytes:
     """A sanctions record reference: a 0x bytes32 as given, or the keccak hash of the text."""
     value = text.strip()
     if not value:
-        raise CbdcInputError("--reason must name the sanctions record (a 0x bytes32 hash, or its reference text to hash)")
+        raise InputError("--reason must name the sanctions record (a 0x bytes32 hash, or its reference text to hash)")
     if value.startswith(("0x", "0X")) and len(value) == 66:
         try:
             return bytes.fromhex(value[2:])
@@ -62,9 +60,7 @@ def apply_sanction(session: Session, sender: Sender, account: str, block: bool, 
     target = parse_address(account, "address")
     ref = reason_hash(reason) if block else b""
     chain_id = session.w3.eth.chain_id
-    manifest = Manifest.load(session.settings.deployments_dir / f"{chain_id}.json", chain_id)
-    if not manifest.exists:
-        raise ManifestError(f"nothing deployed on {session.network.name}: no {manifest.path.name}")
+    manifest = session_manifest(session)
     artifacts = session.artifacts
     manager = artifacts.get("SomAccessManager").contract(session.w3, manifest.address("AccessManager"))
     outcomes = []

@@ -81,9 +81,10 @@ def dry_run(session: Session, deployer: str, log: Log = print) -> DryRun:
     chain_id = w3.eth.chain_id
     params = settings.deployment(network.name)
     target_holders = resolve_holders(settings, network, w3)
-    manifest = load_manifest(DeployContext(settings, network, w3, session.sender, params, target_holders, log=lambda _m: None))
+    target = DeployContext(settings, network, w3, session.sender, params, target_holders, log=lambda _m: None)
+    manifest = load_manifest(target)
     gas_price, balance = w3.eth.gas_price, w3.eth.get_balance(deployer)
-    if manifest.exists and is_complete(DeployContext(settings, network, w3, session.sender, params, target_holders), manifest):
+    if manifest.exists and is_complete(target, manifest):
         return DryRun(network.name, chain_id, deployer, gas_price, balance, [], 0, True)
     done = sum(1 for r in (*manifest.contracts.values(), *manifest.steps.values()) if r.get("status") == "done")
     log(f"rehearsing the plan on a local chain with chain id {chain_id} (nothing is sent to {network.name})")

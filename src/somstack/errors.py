@@ -16,6 +16,10 @@ class SomstackError(Exception):
     """Root of every error SomStack raises on purpose."""
 
 
+class InputError(SomstackError):
+    """A value given to a command (an address, a hash, an amount, a file) is malformed."""
+
+
 class ConfigError(SomstackError):
     """The configuration (brownie-config.yaml, .env, options) is missing or malformed."""
 

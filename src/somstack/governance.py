@@ -19,7 +19,7 @@ from web3.contract import Contract
 from .deploy import selectors
 from .errors import ManifestError
 from .manifest import Manifest
-from .ops import table
+from .ops import session_manifest, table
 from .roles import ADMIN_FUNCTIONS, FUNCTION_ROLES, ROLES, role_id, role_name
 from .session import Session
 
@@ -130,11 +130,7 @@ def format_matrix(matrix: Matrix) -> list[str]:
 
 
 def matrix_of_session(session: Session) -> Matrix:
-    chain_id = session.w3.eth.chain_id
-    manifest = Manifest.load(session.settings.deployments_dir / f"{chain_id}.json", chain_id)
-    if not manifest.exists:
-        raise ManifestError(f"nothing deployed on {session.network.name}: no {manifest.path.name}")
-    return read_matrix(session.w3, manifest, session.artifacts)
+    return read_matrix(session.w3, session_manifest(session), session.artifacts)
 
 
 def roles_held(matrix: Matrix, account: str) -> Sequence[str]:

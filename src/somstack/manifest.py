@@ -75,6 +75,14 @@ class Manifest:
         write_json_atomically(self.path, self.data)
 
 
+def deployed_manifest(folder: Path, chain_id: int, network: str) -> "Manifest":
+    """The manifest of a network that must have been deployed to (``<folder>/<chain-id>.json``)."""
+    manifest = Manifest.load(folder / f"{chain_id}.json", chain_id)
+    if not manifest.exists:
+        raise ManifestError(f"nothing deployed on {network}: no {manifest.path.name}")
+    return manifest
+
+
 def write_json_atomically(path: Path, data: Any) -> None:
     """Writes ``data`` as JSON to ``path`` through a temporary file and a rename: a reader (or
     a crash) sees the old file or the new one, never half of one."""

@@ -6,14 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, localcontext
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
-from eth_utils import to_checksum_address
+T = TypeVar("T")
+
+from eth_utils import is_address, is_checksum_address, to_checksum_address
+from web3 import Web3
 from web3.contract import Contract
 
 from .chain import NodeSigner, Sender
 from .deploy import selectors
-from .errors import ConfigError, SomstackError
+from .errors import ConfigError, InputError, ManifestError, SomstackError
+from .manifest import Manifest, deployed_manifest
 from .roles import role_name, role_of
 from .session import KeyOptions, Session
 
@@ -101,3 +105,61 @@ class Sent:
         tx = self.receipt["transactionHash"].hex()
         tx = tx if tx.startswith("0x") else "0x" + tx
         return f"{self.what}: mined in block {self.receipt['blockNumber']} (gas {self.receipt['gasUsed']:,}, tx {tx})"
+
+
+# --- Input ---
+
+
+def parse_address(text: str, what: str, error: type[InputError] = InputError) -> str:
+    """A non-zero address; mixed case must be a valid EIP-55 checksum."""
+    value = str(text).strip()
+    if not is_address(value):
+        raise error(f"{what}: '{text}' is not an address")
+    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
+        raise error(f"{what}: '{text}' has a wrong checksum (mixed case that does not match)")
+    if int(value, 16) == 0:
+        raise error(f"{what}: the zero address is not allowed here")
+    return to_checksum_address(value)
+
+
+def parse_bytes32(text: str, what: str, error: type[InputError] = InputError) -> bytes:
+    """A non-zero 32-byte hash written as 0x and 64 hex digits."""
+    body = text[2:] if text.startswith(("0x", "0X")) else ""
+    try:
+        value = bytes.fromhex(body)
+    except ValueError:
+        value = b""
+    if len(value) != 32 or not any(value):
+        raise error(f"{what} must be 0x and 64 hex digits, not zero (a bytes32 hash), got '{text}'")
+    return value
+
+
+# --- The deployment and the chain ---
+
+
+def session_manifest(session: Session) -> Manifest:
+    """The manifest of the session's network, which must have been deployed to."""
+    return deployed_manifest(session.settings.deployments_dir, session.w3.eth.chain_id, session.network.name)
+
+
+def deployed_address(w3: Web3, manifest: Manifest, name: str) -> str:
+    """The recorded address of ``name``, checked to hold code on this chain."""
+    address = manifest.address(name)
+    if not w3.eth.get_code(Web3.to_checksum_address(address)):
+        raise ManifestError(
+            f"{manifest.path.name} puts the {name} at {address}, but this chain has no code there "
+            "(the manifest describes another chain, or a dev chain that was restarted: deploy again)"
+        )
+    return address
+
+
+def batched(w3: Web3, items: Sequence[T], request: Callable[[T], Any], chunk: int = 500) -> list[Any]:
+    """``request(item)`` for every item, sent as JSON-RPC batches of ``chunk`` (one round trip
+    each instead of one per item); the answers in order."""
+    answers: list[Any] = []
+    for start in range(0, len(items), chunk):
+        with w3.batch_requests() as batch:
+            for item in items[start : start + chunk]:
+                batch.add(request(item))
+            answers += list(batch.execute())
+    return answers

@@ -25,9 +25,10 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from .chain import Sender
 from .contracts import Artifacts
 from .deploy import NATIVE
-from .errors import DecodedError, ErrorDecoder, InsufficientFundsError, ManifestError, SomstackError
+from .errors import DecodedError, ErrorDecoder, InputError, InsufficientFundsError, SomstackError
 from .manifest import Manifest
 from .ops import MissingRoleError, Sent, sender_for, table, units, utc  # noqa: F401 (re-exported for the CLI)
+from .ops import deployed_address, parse_bytes32, session_manifest
 from .ops import require_role as ops_require_role
 from .session import Session
 
@@ -44,7 +45,7 @@ PRICE_ERRORS = ("ok", "feed reverted", "non-positive answer", "incomplete round"
 # --- Errors ---
 
 
-class ReserveInputError(SomstackError):
+class ReserveInputError(InputError):
     """An amount, a rate, a date or a hash given to a reserve command is malformed."""
 
 
@@ -89,14 +90,7 @@ def parse_percent_bps(text: str | int | Decimal, what: str = "drop") -> int:
 
 
 def parse_hash(text: str) -> bytes:
-    body = text[2:] if text.startswith(("0x", "0X")) else ""
-    try:
-        value = bytes.fromhex(body)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise ReserveInputError(f"report hash must be 0x and 64 hex digits (a bytes32), got '{text}'")
-    return value
+    return parse_bytes32(text, "report hash", ReserveInputError)
 
 
 def som(amount: int) -> str:
@@ -132,12 +126,7 @@ class Reserve:
 
     @classmethod
     def load(cls, w3: Web3, artifacts: Artifacts, manifest: Manifest, decoder: ErrorDecoder | None = None) -> "Reserve":
-        vault_address = manifest.address("ReserveVault")
-        if not w3.eth.get_code(Web3.to_checksum_address(vault_address)):
-            raise ManifestError(
-                f"{manifest.path.name} puts the ReserveVault at {vault_address}, but this chain has no code there "
-                "(the manifest describes another chain, or a dev chain that was restarted: deploy again)"
-            )
+        vault_address = deployed_address(w3, manifest, "ReserveVault")
         recorded = manifest.contracts["ReserveVault"].get("assets") or {}
         return cls(
             w3=w3,
@@ -152,10 +141,7 @@ class Reserve:
     @classmethod
     def of_session(cls, session: Session) -> "Reserve":
         """The reserve recorded in ``deployments/<chain-id>.json`` of the session's chain."""
-        chain_id = session.w3.eth.chain_id
-        manifest = Manifest.load(session.settings.deployments_dir / f"{chain_id}.json", chain_id)
-        if not manifest.exists:
-            raise ManifestError(f"nothing deployed on {session.network.name}: no {manifest.path.name}")
+        manifest = session_manifest(session)
         return cls.load(session.w3, session.artifacts, manifest, session.sender.decoder)
 
     # --- assets ---

@@ -244,7 +244,7 @@ def test_register_in_an_uncapped_tier_lets_an_identity_hold_a_second_wallet(caps
     [
         ("0x1234", "wallet: '0x1234' is not an address"),
         ("0x52908400098527886e0F7030069857D2E4169EE7", "has a wrong checksum"),
-        ("0x" + "00" * 20, "the zero address cannot hold the digital som"),
+        ("0x" + "00" * 20, "wallet: the zero address is not allowed here"),
     ],
     ids=["malformed", "wrong-checksum", "zero"],
 )

@@ -220,13 +220,13 @@ def test_block_by_a_stranger_after_a_partial_sanction_fails_only_where_needed(ca
 def test_block_of_a_bad_address_fails_in_one_line(capsys, world, address, fragment):
     block = world.w3.eth.block_number
     code, out, err = run(capsys, "compliance", "block", address, "--reason", REASON)
-    assert_one_line_error(code, err, "(CbdcInputError)", fragment)
+    assert_one_line_error(code, err, "(InputError)", fragment)
     assert out == "" and world.w3.eth.block_number == block
 
 
 def test_block_with_a_blank_reason_fails_in_one_line(capsys, world):
     code, out, err = run(capsys, "compliance", "block", TARGET, "--reason", "  ")
-    assert_one_line_error(code, err, "(CbdcInputError)", "--reason must name the sanctions record")
+    assert_one_line_error(code, err, "(InputError)", "--reason must name the sanctions record")
     assert out == "" and blocked(world) == {"KGST": False, "digital som": False}
 
 

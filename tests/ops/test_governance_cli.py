@@ -55,6 +55,16 @@ def test_roles_lists_members_delays_and_guarded_functions(capsys, node_factory, 
     assert "WARNING: DigitalCurrency" not in out and "on chain" not in out
 
 
+def test_roles_shows_the_admin_delays_once_the_setback_has_passed(capsys, node_factory, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, node_factory, monkeypatch)
+    w3.provider.make_request("evm_increaseTime", [5 * 86_400 + 1])  # AccessManager.minSetback()
+    w3.provider.make_request("evm_mine", [])
+    code, out, _err = run(capsys, "roles", "--network", "local")
+    assert code == 0
+    for contract in ("Stablecoin", "ReserveVault", "DigitalCurrency"):
+        assert f"admin delay of {contract}: 60 s" in out  # brownie-config.yaml overrides.local.upgrade_delay
+
+
 def test_deploy_hands_admin_to_governance_and_the_deployer_renounces(capsys, node_factory, deployments_dir, monkeypatch, settings):
     w3 = _deploy(capsys, node_factory, monkeypatch, GOVERNANCE)
     manager, manifest = _manager(w3, deployments_dir, settings)
