@@ -381,6 +381,54 @@ def compliance_unblock(network_name: str, rpc: str | None, from_index: int | Non
     _sanction(network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), address, False, "")
 
 
+@compliance.command("import")
+@sending_options
+@click.argument("sanctions_list", metavar="LIST.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sync", is_flag=True, help="Also unblock every address blocked on a token but absent from the list.")
+@click.option("--batch-size", type=click.IntRange(1, 250), default=100, show_default=True,
+              help="Accounts per transaction (one AccessManager multicall; 250 stays under BSC's gas cap per transaction).")
+@click.option("--dry-run", is_flag=True, help="Print what each token would get, address by address; send nothing.")
+def compliance_import(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                      keystore: Path | None, password_file: Path | None, sanctions_list: Path, sync: bool, batch_size: int,
+                      dry_run: bool) -> None:
+    """Apply a sanctions list (CSV: address,reason[,source]; reason a 0x bytes32 or a reference
+    text, hashed) to every token (role COMPLIANCE): validated whole first, then blocked in
+    batches; prints per token what was added, already present and, with --sync, removed. A rerun
+    sends only what is missing."""
+    from .reserve import sender_for
+    from .sanctions import Blocklists, SanctionsListRejectedError, apply_plan, format_plan, plan_import, read_list
+
+    try:
+        listings = read_list(sanctions_list)
+    except SanctionsListRejectedError as exc:
+        for problem in exc.problems:
+            click.echo(f"{sanctions_list.name}: {problem}", err=True)
+        raise
+    keys = _keys(key_env, keystore, password_file)
+    # A dry run sends nothing: no mainnet confirmation for it.
+    with _deployed_session(network_name, rpc, keys, yes_mainnet or dry_run) as session:
+        lists = Blocklists.of_session(session)
+        sender = sender_for(session, "COMPLIANCE", from_index, keys)
+        lists.require_roles(sender.signer.address, sync)
+        plans = plan_import(lists, listings, sync)
+        work = sum(p.work for p in plans)
+        _info(f"{sanctions_list.name}: {len(listings):,} addresses valid; {work:,} change(s) on {len(plans)} token(s)")
+        if dry_run:
+            for line in format_plan(plans, sync, batch_size):
+                click.echo(line)
+            return
+        if not work:
+            results = apply_plan(lists, sender, plans, sync, batch_size, log=_info)
+        else:
+            with click.progressbar(length=work, label="applying", file=sys.stderr) as bar:
+                results = apply_plan(lists, sender, plans, sync, batch_size, log=lambda _m: None, progress=bar.update)
+    for result in results:
+        click.echo(str(result))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise SomstackError(f"{len(failed)} of {len(results)} token(s) not fully updated (see above); run the command again once fixed")
+
+
 @cli.command()
 def demo() -> None:
     """Start a local chain, deploy, and walk KGST through its life (what `make demo` runs)."""
