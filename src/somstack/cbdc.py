@@ -33,7 +33,7 @@ from web3.logs import DISCARD
 from .chain import Sender
 from .config import UNLIMITED, DigitalCurrencyParams
 from .errors import InputError, SomstackError, TransactionFailed
-from .ops import Sent, batched, deployed_address, require_role, session_manifest, table, units
+from .ops import Sent, batched, deployed_address, require_role, send_call, session_manifest, table, units
 from .ops import parse_address as ops_parse_address
 from .ops import parse_bytes32 as ops_parse_bytes32
 from .session import Session
@@ -159,8 +159,7 @@ class Cbdc:
         require_role(self.manager, self.token, "DigitalCurrency", caller, function)
 
     def send(self, sender: Sender, data: str, what: str, log: Log) -> Sent:
-        log(f"sending {what} to the digital som {self.token.address} on chain {self.w3.eth.chain_id} from {sender.signer.address}")
-        return Sent(what, sender.transact({"to": self.token.address, "data": data}, what))
+        return send_call(sender, self.token, "digital som", data, what, log)
 
 
 # --- Tiers ---

@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from eth_utils import keccak
 from web3 import Web3
 
 from .chain import Sender
 from .errors import InputError, SomstackError
-from .ops import parse_address, require_role, session_manifest
+from .ops import parse_address, reference, require_role, send_call, session_manifest, tx_label
 from .session import Session
 
 Log = Callable[[str], None]
@@ -44,22 +43,13 @@ class Outcome:
 
 def reason_hash(text: str) -> bytes:
     """A sanctions record reference: a 0x bytes32 as given, or the keccak hash of the text."""
-    value = text.strip()
-    if not value:
-        raise InputError("--reason must name the sanctions record (a 0x bytes32 hash, or its reference text to hash)")
-    if value.startswith(("0x", "0X")) and len(value) == 66:
-        try:
-            return bytes.fromhex(value[2:])
-        except ValueError:
-            pass
-    return keccak(text=value)
+    return reference(text, "--reason")
 
 
 def apply_sanction(session: Session, sender: Sender, account: str, block: bool, reason: str = "", log: Log = print) -> list[Outcome]:
     """Blocks (``block``) or unblocks ``account`` on every token of the deployment."""
     target = parse_address(account, "address")
     ref = reason_hash(reason) if block else b""
-    chain_id = session.w3.eth.chain_id
     manifest = session_manifest(session)
     artifacts = session.artifacts
     manager = artifacts.get("SomAccessManager").contract(session.w3, manifest.address("AccessManager"))
@@ -76,10 +66,11 @@ def apply_sanction(session: Session, sender: Sender, account: str, block: bool, 
         try:
             require_role(manager, token, name, sender.signer.address, function)  # type: ignore[arg-type]
             data = token.encode_abi(function, [target, ref] if block else [target])
-            log(f"sending {function}({target}) to {label} {token.address} on chain {chain_id} from {sender.signer.address}")
-            receipt = sender.transact({"to": token.address, "data": data}, f"{function} on {label}")
+            receipt = send_call(sender, token, label, data, f"{function} on {label}", log).receipt
         except SomstackError as exc:
             outcomes.append(Outcome(label, token.address, f"failed: {exc}"))
             continue
-        outcomes.append(Outcome(label, token.address, verb, Web3.to_hex(receipt["transactionHash"])))
+        pending = "proposed" if receipt.get("proposed") else "scheduled" if receipt.get("route") == "schedule" else None
+        done = f"{function} {pending}" if pending else verb
+        outcomes.append(Outcome(label, token.address, done, tx_label(receipt)))
     return outcomes

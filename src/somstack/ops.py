@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, Callable, Sequence, TypeVar
 
 T = TypeVar("T")
 
-from eth_utils import is_address, is_checksum_address, to_checksum_address
+from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
+from . import routes
 from .chain import NodeSigner, Sender
 from .deploy import selectors
 from .errors import ConfigError, InputError, ManifestError, SomstackError
@@ -57,7 +58,26 @@ def sender_for(session: Session, role: str | None, from_index: int | None = None
     """Who sends for ``role``: on a dev network without key options, the node's account at
     ``from_index``, by default the first dev holder of ``role`` (brownie-config.yaml
     ``somstack.deployment.dev_holders``; account 0 for a public function); else the session's
-    signer (the key options of ``deploy``)."""
+    signer (the key options of ``deploy``). Under a governance route (:mod:`somstack.routes`)
+    the sender proposes to the Safe, or schedules or executes through the AccessManager."""
+    route = routes.current()
+    if route is not None and route.mode == "propose":
+        assert route.safe is not None
+        route.chain_id = session.w3.eth.chain_id
+        return routes.ProposalSender(session.w3, routes.SafeSigner(route.safe), session.sender.decoder,
+                                     manager=_manager(session), route=route)
+    sender = _plain_sender(session, role, from_index, keys)
+    if route is not None:
+        return routes.ManagerSender(sender.w3, sender.signer, sender.decoder, manager=_manager(session), mode=route.mode)
+    return sender
+
+
+def _manager(session: Session) -> Contract:
+    address = session_manifest(session).address("AccessManager")
+    return session.artifacts.get("SomAccessManager").contract(session.w3, address)  # type: ignore[return-value]
+
+
+def _plain_sender(session: Session, role: str | None, from_index: int | None, keys: KeyOptions) -> Sender:
     keyed = keys.key_env is not None or keys.keystore is not None
     if not session.network.dev or keyed:
         if from_index is not None:
@@ -78,7 +98,15 @@ def require_role(manager: Contract, target: Contract, contract: str, caller: str
     selector = selectors(target.abi, (function,))[0]
     functions, address = manager.functions, target.address
     immediate, delay = functions.canCall(caller, address, selector).call()
+    route = routes.current()
     if immediate:
+        if route is not None and route.immediate_refused:
+            raise routes.RouteError(
+                f"{caller} may call {contract}.{function} at once (its role has no execution delay): "
+                "send it directly, without scheduling"
+            )
+        return
+    if delay and route is not None and route.through_manager:
         return
     if functions.isTargetClosed(address).call():
         raise MissingRoleError(f"the {contract} is closed in the AccessManager: nobody may call {function}")
@@ -88,26 +116,92 @@ def require_role(manager: Contract, target: Contract, contract: str, caller: str
         role = f"{role} (somstack.roles plans {planned})"
     if delay:
         raise MissingRoleError(
-            f"{caller} holds {role} with an execution delay of {delay:,} s: schedule {contract}.{function} "
-            "through the AccessManager, then execute it"
+            f"{caller} holds {role} with an execution delay of {delay:,} s: run the command under "
+            "`somstack governance schedule`, then, once due, under `somstack governance execute`"
         )
     raise MissingRoleError(f"{caller} lacks the {role} role needed for {contract}.{function}")
 
 
 @dataclass(frozen=True)
 class Sent:
-    """A mined transaction of a reserve command: what it did, and its receipt."""
+    """A transaction of an operator command: what it did, and its receipt (or, under a
+    ``propose`` route, its place in the Safe batch)."""
 
     what: str
     receipt: Any
 
+    @property
+    def proposed(self) -> bool:
+        return bool(self.receipt.get("proposed"))
+
     def __str__(self) -> str:
-        tx = self.receipt["transactionHash"].hex()
-        tx = tx if tx.startswith("0x") else "0x" + tx
+        if self.proposed:
+            via = {"schedule": ", as AccessManager.schedule", "execute": ", as AccessManager.execute"}.get(self.receipt.get("via"), "")
+            return (f"{self.what}: added to the Safe batch as transaction {self.receipt['index']}{via} "
+                    f"(gas {self.receipt['gasUsed']:,} when the Safe sends it)")
+        tx = Web3.to_hex(self.receipt["transactionHash"])
+        route = self.receipt.get("route")
+        if route == "schedule":
+            return (
+                f"{self.what}: scheduled as operation {self.receipt.get('operation')} in block {self.receipt['blockNumber']} "
+                f"(gas {self.receipt['gasUsed']:,}, tx {tx}); executable from {utc(self.receipt.get('due', 0))} for a week: "
+                "then run the same command under `somstack governance execute`"
+            )
+        if route == "execute":
+            return f"{self.what}: executed through the AccessManager in block {self.receipt['blockNumber']} (gas {self.receipt['gasUsed']:,}, tx {tx})"
         return f"{self.what}: mined in block {self.receipt['blockNumber']} (gas {self.receipt['gasUsed']:,}, tx {tx})"
 
 
+def send_call(sender: Sender, target: Contract, label: str, data: str, what: str, log: Callable[[str], None],
+              value: int = 0) -> Sent:
+    """Logs the call with the chain id and the signer, sends it (by the sender's route), and
+    waits for it to be mined."""
+    verb = "proposing" if isinstance(sender, routes.ProposalSender) else "sending"
+    if isinstance(sender, routes.ManagerSender):
+        verb = f"{sender.mode[:-1]}ing"  # scheduling, executing
+    log(f"{verb} {what}: {label} contract {target.address}, chain {sender.w3.eth.chain_id}, from {sender.signer.address}")
+    return Sent(what, sender.transact({"to": target.address, "data": data, "value": value or None}, what))
+
+
+def tx_label(receipt: Any) -> str | None:
+    """The hash of a mined transaction, or None for a proposed one."""
+    if receipt.get("proposed"):
+        return None
+    return Web3.to_hex(receipt["transactionHash"])
+
+
 # --- Input ---
+
+
+def parse_units(text: str | int | Decimal, decimals: int, what: str, error: type[InputError] = InputError) -> int:
+    """``text`` in whole units (``"1.5"``, ``"1_000"``, ``"1,000"``) as an integer of ``decimals``."""
+    cleaned = str(text).strip().replace("_", "").replace(",", "")
+    with localcontext() as ctx:
+        ctx.prec = 100
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation:
+            raise error(f"{what}: '{text}' is not a number") from None
+        if not value.is_finite():
+            raise error(f"{what}: '{text}' is not a number")
+        scaled = value.scaleb(decimals)
+        if scaled != scaled.to_integral_value():
+            raise error(f"{what}: {text} has more than {decimals} decimals")
+        return int(scaled)
+
+
+def reference(text: str, what: str) -> bytes:
+    """A record reference (a sanctions record, a deposit, a court case): a 0x bytes32 as given,
+    or the keccak hash of the reference text."""
+    value = text.strip()
+    if not value:
+        raise InputError(f"{what} must name the record (a 0x bytes32 hash, or its reference text to hash)")
+    if value.startswith(("0x", "0X")) and len(value) == 66:
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    return keccak(text=value)
 
 
 def parse_address(text: str, what: str, error: type[InputError] = InputError) -> str:

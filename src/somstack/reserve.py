@@ -14,7 +14,7 @@ som values and the rate as [wad], ratios in [bps]. User input is parsed with Dec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal
 from typing import Any, Callable
 
 from eth_utils import is_address, to_checksum_address
@@ -28,8 +28,10 @@ from .deploy import NATIVE
 from .errors import DecodedError, ErrorDecoder, InputError, InsufficientFundsError, SomstackError
 from .manifest import Manifest
 from .ops import MissingRoleError, Sent, sender_for, table, units, utc  # noqa: F401 (re-exported for the CLI)
-from .ops import deployed_address, parse_bytes32, session_manifest
+from .ops import deployed_address, parse_address, parse_bytes32, session_manifest
+from .ops import parse_units as ops_parse_units
 from .ops import require_role as ops_require_role
+from .ops import send_call
 from .session import Session
 
 Log = Callable[[str], None]
@@ -57,6 +59,10 @@ class RateRejectedError(SomstackError):
     """The vault would refuse this rate (non-positive, or a jump beyond its bound)."""
 
 
+class WithdrawalRejectedError(SomstackError):
+    """The vault would refuse this withdrawal (more than it holds, over the daily cap)."""
+
+
 class AttestationRejectedError(SomstackError):
     """The vault would refuse this attestation, or could not value it (out of order, stale)."""
 
@@ -65,20 +71,8 @@ class AttestationRejectedError(SomstackError):
 
 
 def parse_units(text: str | int | Decimal, decimals: int, what: str) -> int:
-    """``text`` in whole units (``"1.5"``, ``"1_000"``, ``"1,000"``) as an integer of ``decimals``."""
-    cleaned = str(text).strip().replace("_", "").replace(",", "")
-    with localcontext() as ctx:
-        ctx.prec = 100
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            raise ReserveInputError(f"{what}: '{text}' is not a number") from None
-        if not value.is_finite():
-            raise ReserveInputError(f"{what}: '{text}' is not a number")
-        scaled = value.scaleb(decimals)
-        if scaled != scaled.to_integral_value():
-            raise ReserveInputError(f"{what}: {text} has more than {decimals} decimals")
-        return int(scaled)
+    """``text`` in whole units as an integer of ``decimals`` (see :func:`ops.parse_units`)."""
+    return ops_parse_units(text, decimals, what, ReserveInputError)
 
 
 def parse_percent_bps(text: str | int | Decimal, what: str = "drop") -> int:
@@ -167,6 +161,12 @@ class Reserve:
 
     def erc20(self, address: str) -> Contract:
         return self.artifacts.get("IERC20Metadata").contract(self.w3, address)  # type: ignore[return-value]
+
+    def asset_record(self, address: str) -> dict[str, Any]:
+        """The vault's record of a registered asset, by field name (``tokenDecimals``,
+        ``balance``, ``withdrawnToday``, ``day``, ``config`` with ``dailyCap`` ...)."""
+        outputs = next(i for i in self.vault.abi if i.get("type") == "function" and i["name"] == "asset")["outputs"][0]
+        return _named(outputs, self.vault.functions.asset(address).call())
 
     def resolve(self, name: str) -> tuple[str, str]:
         """(symbol, address) of a registered asset named by symbol (any case) or address."""
@@ -450,6 +450,13 @@ def format_stress(report: StressReport) -> list[str]:
     return lines
 
 
+def _named(param: dict[str, Any], value: Any) -> Any:
+    """A struct value decoded as a tuple, as a dict by its ABI component names (nested too)."""
+    if param["type"] == "tuple":
+        return {c["name"]: _named(c, v) for c, v in zip(param["components"], value)}
+    return value
+
+
 # --- Sending ---
 
 
@@ -460,8 +467,7 @@ def require_role(reserve: Reserve, caller: str, function: str) -> None:
 
 def _send(reserve: Reserve, sender: Sender, data: str, what: str, log: Log, value: int = 0) -> Sent:
     """Logs the call with the chain id and the signer, sends it, and waits for it to be mined."""
-    log(f"sending {what} to the ReserveVault {reserve.vault.address} on chain {reserve.w3.eth.chain_id} from {sender.signer.address}")
-    return Sent(what, sender.transact({"to": reserve.vault.address, "data": data, "value": value or None}, what))
+    return send_call(sender, reserve.vault, "ReserveVault", data, what, log, value)
 
 
 def set_rate(reserve: Reserve, sender: Sender, rate: str | Decimal, log: Log = print) -> Sent:
@@ -518,12 +524,38 @@ def attest(
     return _send(reserve, sender, data, f"attest({som(wad)} as of {utc(when)})", log)
 
 
+def withdraw(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal, to: str, log: Log = print) -> Sent:
+    """RESERVE_MANAGER withdraws ``amount`` of ``asset`` to ``to``: a role with an execution delay,
+    so the command runs under `somstack governance schedule`, then `... execute` once due. The
+    vault refuses a withdrawal beyond the asset's balance or daily cap, or one that would leave
+    KGST under-covered."""
+    symbol, address = reserve.resolve(asset)
+    recipient = parse_address(to, "--to", ReserveInputError)
+    record = reserve.asset_record(address)
+    decimals = record["tokenDecimals"]
+    value = parse_units(amount, decimals, f"amount ({symbol})")
+    if value <= 0:
+        raise ReserveInputError(f"the withdrawal must be positive, got {amount}")
+    if value > record["balance"]:
+        raise WithdrawalRejectedError(f"the vault holds {units(record['balance'], decimals)} {symbol}, not {units(value, decimals)}")
+    today = int(reserve.w3.eth.get_block("latest")["timestamp"]) // 86_400
+    taken = record["withdrawnToday"] if record["day"] == today else 0
+    cap = record["config"]["dailyCap"]
+    if taken + value > cap:
+        raise WithdrawalRejectedError(
+            f"{symbol}'s daily withdrawal cap is {units(cap, decimals)}, {units(taken, decimals)} taken today: "
+            f"{units(value, decimals)} more is over it (checked again when it executes)"
+        )
+    require_role(reserve, sender.signer.address, "withdraw")
+    data = reserve.vault.encode_abi("withdraw", [address, recipient, value])
+    return _send(reserve, sender, data, f"withdraw {units(value, decimals)} {symbol} to {recipient}", log)
+
+
 def deposit(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal, log: Log = print) -> Sent:
     """Deposits ``amount`` whole tokens of ``asset``: BNB through depositNative, a BEP-20 by
     approve (when the allowance is short) and deposit."""
     symbol, address = reserve.resolve(asset)
-    record = reserve.vault.functions.asset(address).call()
-    decimals = record[1]
+    decimals = reserve.asset_record(address)["tokenDecimals"]
     value = parse_units(amount, decimals, f"amount ({symbol})")
     if value <= 0:
         raise ReserveInputError(f"the deposit must be positive, got {amount}")
