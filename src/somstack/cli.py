@@ -95,32 +95,64 @@ def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, key_env: str | N
 
 @cli.command()
 @click.option("--bsc", is_flag=True, help="bsc-local: chain id 56 with the canonical BSC contracts at their mainnet addresses.")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: that of the `local` or `bsc-local` network).")
-def node(bsc: bool, port: int | None) -> None:
+@click.option("--fork", is_flag=True, help="bsc-fork: a fork of BSC from BSC_FORK_RPC_URL (.env), chain id 56.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: that of the `local`, `bsc-local` or `bsc-fork` network).")
+def node(bsc: bool, fork: bool, port: int | None) -> None:
     """Run a persistent local chain in the foreground until Ctrl-C; commands on `local` (or
-    `bsc-local`) attach to it."""
+    `bsc-local`, `bsc-fork`) attach to it."""
     from urllib.parse import urlparse
 
     from .bsclocal import run_node
     from .config import load_settings
 
+    if bsc and fork:
+        raise click.UsageError("--bsc and --fork are two different chains: choose one")
     settings = load_settings()
-    network = settings.network("bsc-local" if bsc else "local")
-    compile_project(settings.root)
-    run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, _info)
+    network = settings.network("bsc-fork" if fork else "bsc-local" if bsc else "local")
+    if not fork:
+        compile_project(settings.root)
+    run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, _info, fork=network if fork else None)
 
 
 @cli.command()
-@click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK")
-def status(network_name: str) -> None:
-    """Show the recorded deployment of a network and whether its code is on chain."""
-    with open_session(network_name, log=_info) as session:
-        chain_id = session.w3.eth.chain_id
-        manifest = session_manifest(session)
-        click.echo(f"network {network_name}, chain {chain_id}, complete: {manifest.complete}")
-        for name, record in sorted(manifest.contracts.items()):
-            present = bool(record.get("address")) and bool(session.w3.eth.get_code(record["address"]))
-            click.echo(f"{name:26s} {record.get('address', '-'):42s} {'code on chain' if present else 'NO CODE'}")
+@click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+def status(network_name: str, rpc: str | None) -> None:
+    """One screen: chain and block, every deployed contract (code checked), token supplies and
+    pause switches, reserve coverage, and the age of every price (no key needed)."""
+    from .status import format_screen, read_screen
+
+    with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+        for line in format_screen(read_screen(session)):
+            click.echo(line)
+
+
+@cli.group()
+def networks() -> None:
+    """The named networks of brownie-config.yaml, as somstack and brownie see them."""
+
+
+@networks.command("list")
+def networks_list() -> None:
+    """Each named network: chain id, and how brownie reaches it."""
+    from .config import load_settings
+    from .networks import describe
+
+    for line in describe(load_settings()):
+        click.echo(line)
+
+
+@networks.command("sync")
+def networks_sync() -> None:
+    """Register bsc-local, bsc-fork, bsc-test and bsc-main with brownie (~/.brownie/
+    network-config.yaml) from brownie-config.yaml; idempotent (`make install` runs it)."""
+    from .config import load_settings
+    from .networks import brownie_config_path, sync
+
+    path = brownie_config_path()
+    for change in sync(load_settings(), path):
+        click.echo(f"{change}")
+    click.echo(f"brownie networks: {path}")
 
 
 @cli.command("verify-input")
@@ -190,8 +222,13 @@ def sending_options(func: Any) -> Any:
 def _deployed_session(network_name: str, rpc: str | None, keys: KeyOptions | None, yes_mainnet: bool) -> Iterator[Any]:
     """A session on a deployed network (no chain is started for it); it reads only when ``keys``
     is None, and asks the mainnet confirmation before a sending command."""
-    with open_session(network_name, keys or KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=keys is None) as session:
-        if keys is not None:
+    from . import routes
+
+    route = routes.current()
+    proposing = route is not None and route.mode == "propose"  # the Safe sends, later: no key now
+    read_only = keys is None or proposing
+    with open_session(network_name, keys or KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=read_only) as session:
+        if not read_only:
             _confirm_mainnet(session.network, yes_mainnet)
         yield session
 
@@ -427,6 +464,298 @@ def compliance_import(network_name: str, rpc: str | None, from_index: int | None
     failed = [r for r in results if not r.ok]
     if failed:
         raise SomstackError(f"{len(failed)} of {len(results)} token(s) not fully updated (see above); run the command again once fixed")
+
+
+# --- Token operations: somstack.tokenops (each checks the caller's role first) ---
+
+
+def token_option(default: str = "kgst", everything: bool = False) -> Any:
+    choices = ["kgst", "som", "all"] if everything else ["kgst", "som"]
+    return click.option("--token", "which", type=click.Choice(choices), default=default, show_default=True,
+                        help="kgst: the stablecoin; som: the digital som" + ("; all: every token" if everything else "") + ".")
+
+
+@contextmanager
+def _token_session(network_name: str, rpc: str | None, keys: KeyOptions, yes_mainnet: bool, which: str, role: str,
+                   from_index: int | None) -> Iterator[tuple[Any, Any]]:
+    """The session, the token(s) of ``which`` and the sender for ``role``."""
+    from .ops import sender_for
+    from .tokenops import Token, tokens_of
+
+    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
+        tokens = tokens_of(session, which) if which == "all" else Token.of_session(session, which)
+        yield tokens, sender_for(session, role, from_index, keys)
+
+
+_ISSUER_OF = {"kgst": "MINTER", "som": "ISSUER"}
+_BURNER_OF = {"kgst": "BURNER", "som": "ISSUER"}
+
+
+@cli.command("mint")
+@sending_options
+@token_option()
+@click.argument("to")
+@click.argument("amount")
+@click.option("--ref", required=True, help="The fiat deposit (KGST) or issuance record: a 0x bytes32, or its reference text (hashed).")
+def op_mint(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+            keystore: Path | None, password_file: Path | None, which: str, to: str, amount: str, ref: str) -> None:
+    """Mint AMOUNT (whole tokens) to TO (KGST: role MINTER, within its allowance and the reserve's coverage; digital som: ISSUER)."""
+    from .tokenops import mint
+
+    with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, _ISSUER_OF[which], from_index) as (token, sender):
+        click.echo(str(mint(token, sender, to, amount, ref, log=_info)))
+
+
+@cli.command("burn")
+@sending_options
+@token_option()
+@click.argument("amount")
+@click.option("--ref", required=True, help="The redemption payout record: a 0x bytes32, or its reference text (hashed).")
+def op_burn(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+            keystore: Path | None, password_file: Path | None, which: str, amount: str, ref: str) -> None:
+    """Burn AMOUNT of the signer's own balance (KGST: role BURNER; digital som: ISSUER)."""
+    from .tokenops import burn
+
+    with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, _BURNER_OF[which], from_index) as (token, sender):
+        click.echo(str(burn(token, sender, amount, ref, log=_info)))
+
+
+def _pause(pause: bool, network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, keys: KeyOptions,
+           which: str, what: tuple[str, ...]) -> None:
+    from .tokenops import parse_pause_flags, set_paused
+
+    flags = parse_pause_flags(what or ("all",))
+    with _token_session(network_name, rpc, keys, yes_mainnet, "all" if which == "all" else which,
+                        "PAUSER" if pause else "UNPAUSER", from_index) as (tokens, sender):
+        for line in set_paused(tokens if isinstance(tokens, list) else [tokens], sender, flags, pause, log=_info):
+            click.echo(line)
+
+
+@cli.command("pause")
+@sending_options
+@token_option("all", everything=True)
+@click.option("--what", multiple=True, help="transfers, mint, redeem or all (default all); repeat or comma-separate.")
+def op_pause(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+             keystore: Path | None, password_file: Path | None, which: str, what: tuple[str, ...]) -> None:
+    """Pause transfers, minting and/or redemption (role PAUSER)."""
+    _pause(True, network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), which, what)
+
+
+@cli.command("unpause")
+@sending_options
+@token_option("all", everything=True)
+@click.option("--what", multiple=True, help="transfers, mint, redeem or all (default all); repeat or comma-separate.")
+def op_unpause(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+               keystore: Path | None, password_file: Path | None, which: str, what: tuple[str, ...]) -> None:
+    """Lift a pause (role UNPAUSER)."""
+    _pause(False, network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), which, what)
+
+
+@cli.command("block")
+@sending_options
+@click.argument("address")
+@click.option("--reason", required=True, help="The sanctions record: a 0x bytes32 hash, or a reference text (hashed).")
+def op_block(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+             keystore: Path | None, password_file: Path | None, address: str, reason: str) -> None:
+    """Block an address on every token (role COMPLIANCE); the same as `compliance block`."""
+    _sanction(network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), address, True, reason)
+
+
+@cli.command("unblock")
+@sending_options
+@click.argument("address")
+def op_unblock(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+               keystore: Path | None, password_file: Path | None, address: str) -> None:
+    """Unblock an address on every token (role COMPLIANCE); the same as `compliance unblock`."""
+    _sanction(network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), address, False, "")
+
+
+@cli.group()
+def minter() -> None:
+    """KGST minter allowances (role MINTER_ADMIN)."""
+
+
+@minter.command("set")
+@sending_options
+@click.argument("address")
+@click.option("--allowance", required=True, help="Whole KGST the minter may still mint; 0 removes the minter.")
+def minter_set(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+               keystore: Path | None, password_file: Path | None, address: str, allowance: str) -> None:
+    """Set the allowance of minter ADDRESS."""
+    from .tokenops import set_minter
+
+    with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, "kgst", "MINTER_ADMIN", from_index) as (token, sender):
+        click.echo(str(set_minter(token, sender, address, allowance, log=_info)))
+
+
+@cli.group()
+def seize() -> None:
+    """Seizure of a blocked balance, maker-checker: COMPLIANCE proposes, SEIZE_APPROVER executes or rejects."""
+
+
+@seize.command("propose")
+@sending_options
+@token_option()
+@click.argument("account")
+@click.option("--to", "recovery", required=True, help="The recovery wallet that receives the seized tokens.")
+@click.option("--amount", required=True, help="Whole tokens to seize.")
+@click.option("--case", required=True, help="The court or case reference: a 0x bytes32, or its text (hashed).")
+@click.option("--evidence", help="The evidence bundle's hash (0x bytes32) or reference text (hashed).")
+def seize_propose(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, which: str, account: str, recovery: str, amount: str,
+                  case: str, evidence: str | None) -> None:
+    """Propose seizing AMOUNT of the blocked ACCOUNT (role COMPLIANCE)."""
+    from .tokenops import propose_seizure
+
+    with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, "COMPLIANCE", from_index) as (token, sender):
+        sent, seizure_id = propose_seizure(token, sender, account, recovery, amount, case, evidence, log=_info)
+    click.echo(str(sent))
+    if seizure_id is not None:
+        click.echo(f"seizure id {seizure_id}: another officer with SEIZE_APPROVER runs `somstack seize execute {seizure_id}`")
+
+
+def _decide(approve: bool, network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, keys: KeyOptions,
+            which: str, seizure_id: int) -> None:
+    from .tokenops import decide_seizure
+
+    with _token_session(network_name, rpc, keys, yes_mainnet, which, "SEIZE_APPROVER", from_index) as (token, sender):
+        click.echo(str(decide_seizure(token, sender, seizure_id, approve, log=_info)))
+
+
+@seize.command("execute")
+@sending_options
+@token_option()
+@click.argument("seizure_id", type=click.IntRange(min=1))
+def seize_execute(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, which: str, seizure_id: int) -> None:
+    """Execute a proposed seizure (role SEIZE_APPROVER; not its proposer)."""
+    _decide(True, network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), which, seizure_id)
+
+
+@seize.command("reject")
+@sending_options
+@token_option()
+@click.argument("seizure_id", type=click.IntRange(min=1))
+def seize_reject(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                 keystore: Path | None, password_file: Path | None, which: str, seizure_id: int) -> None:
+    """Reject a proposed seizure (role SEIZE_APPROVER)."""
+    _decide(False, network_name, rpc, from_index, yes_mainnet, _keys(key_env, keystore, password_file), which, seizure_id)
+
+
+@seize.command("show")
+@reserve_network_options
+@token_option()
+@click.argument("seizure_id", type=click.IntRange(min=1))
+def seize_show(network_name: str, rpc: str | None, which: str, seizure_id: int) -> None:
+    """Show a seizure: account, recovery, amount, case, proposer and status."""
+    from .tokenops import Token, seizure_lines
+
+    with _deployed_session(network_name, rpc, None, False) as session:
+        for line in seizure_lines(Token.of_session(session, which), seizure_id):
+            click.echo(line)
+
+
+@cli.command("rescue")
+@sending_options
+@token_option()
+@click.argument("asset")
+@click.argument("amount")
+@click.option("--to", required=True, help="Who gets the tokens back.")
+def op_rescue(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+              keystore: Path | None, password_file: Path | None, which: str, asset: str, amount: str, to: str) -> None:
+    """Return AMOUNT of the BEP-20 ASSET sent to the token contract by mistake (role RESCUER)."""
+    from .tokenops import rescue
+
+    with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, "RESCUER", from_index) as (token, sender):
+        click.echo(str(rescue(token, sender, asset, to, amount, log=_info)))
+
+
+@reserve.command("withdraw")
+@sending_options
+@click.option("--asset", required=True, help="Symbol or address of a registered asset (BNB is native).")
+@click.option("--amount", required=True, help="Whole tokens.")
+@click.option("--to", required=True, help="Where the withdrawn reserve goes.")
+def reserve_withdraw(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                     keystore: Path | None, password_file: Path | None, asset: str, amount: str, to: str) -> None:
+    """Withdraw from the reserve (role RESERVE_MANAGER, behind its delay: run it under
+    `somstack governance schedule`, then `governance execute` once due)."""
+    from .reserve import sender_for, withdraw
+
+    keys = _keys(key_env, keystore, password_file)
+    with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, reserve_):
+        click.echo(str(withdraw(reserve_, sender_for(session, "RESERVE_MANAGER", from_index, keys), asset, amount, to, log=_info)))
+
+
+# --- Governance: Safe proposals and AccessManager delayed operations (somstack.routes) ---
+
+
+@cli.group()
+def governance() -> None:
+    """Run any operator command as a Safe proposal, or as an AccessManager delayed operation."""
+
+
+_NESTED = {"ignore_unknown_options": True, "allow_interspersed_args": False, "help_option_names": ["-h", "--help"]}
+
+
+def _run_nested(ctx: click.Context, command: tuple[str, ...]) -> None:
+    if not command:
+        raise click.UsageError("name the operator command to run, e.g. `minter set 0x... --allowance 1000`")
+    if command[0] == "governance":
+        raise click.UsageError("a governance command cannot run another governance command")
+    cli.main(args=list(command), prog_name="somstack", standalone_mode=False, obj=ctx.obj)
+
+
+@governance.command("propose", context_settings=_NESTED)
+@click.option("--safe", envvar="SOMSTACK_GOVERNANCE", required=True, help="The Safe that will send the batch (default: SOMSTACK_GOVERNANCE).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The batch file (default: proposals/<chain>-<time>.json).")
+@click.option("--append", is_flag=True, help="Add the transactions to the batch in --out.")
+@click.option("--name", default="SomStack", show_default=True, help="The batch's name in the Safe app.")
+@click.option("--via", type=click.Choice(["auto", "direct", "schedule", "execute"]), default="auto", show_default=True,
+              help="How each call reaches its target: auto schedules through the AccessManager when the Safe's role has a delay, and executes once due.")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def governance_propose(ctx: click.Context, safe: str, out: Path | None, append: bool, name: str, via: str, command: tuple[str, ...]) -> None:
+    """Write the transactions of COMMAND (any operator command, with its options) as a Safe
+    Transaction Builder batch for the Safe to sign; each is simulated from the Safe first and
+    nothing is sent. Example: `somstack governance propose --safe 0x... minter set 0x... --allowance 1000000`."""
+    import time
+
+    from .ops import parse_address
+    from .routes import Route, routed, write_batch
+
+    route = Route("propose", safe=parse_address(safe, "--safe"), via=via)
+    with routed(route):
+        _run_nested(ctx, command)
+    if not route.calls or route.chain_id is None:
+        raise SomstackError("the command needs no transaction (the chain is already as asked): nothing to propose")
+    path = out or Path("proposals") / f"{route.chain_id}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    batch = write_batch(path, route.chain_id, route, name, append=append)
+    click.echo(f"wrote {path}: {len(route.calls)} transaction(s) added, {len(batch['transactions'])} in the batch, "
+               f"for the Safe {route.safe} on chain {route.chain_id}; import it in Safe{{Wallet}} > Transaction Builder")
+
+
+@governance.command("schedule", context_settings=_NESTED)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def governance_schedule(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Send each call of COMMAND as AccessManager.schedule, for a role with an execution delay;
+    prints when each becomes executable. Example: `somstack governance schedule reserve withdraw --asset BNB --amount 10 --to 0x...`."""
+    from .routes import Route, routed
+
+    with routed(Route("schedule")):
+        _run_nested(ctx, command)
+
+
+@governance.command("execute", context_settings=_NESTED)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def governance_execute(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Send each call of COMMAND as AccessManager.execute, once its schedule is due (the same
+    command, with the same arguments, as was scheduled)."""
+    from .routes import Route, routed
+
+    with routed(Route("execute")):
+        _run_nested(ctx, command)
 
 
 @cli.command()
