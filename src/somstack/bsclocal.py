@@ -24,7 +24,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from .chain import LocalNode
-from .config import Settings
+from .config import Network, Settings
 from .contracts import Artifacts
 from .errors import ArtifactError, ConfigError, RpcUnavailableError
 
@@ -32,11 +32,6 @@ Log = Callable[[str], None]
 
 BSC_CHAIN_ID = 56  # BNB Smart Chain mainnet
 DEV_CHAIN_ID = 31337  # anvil's default, the chain id of the `local` network
-
-# What should become a named network in brownie-config.yaml (somstack.networks.bsc-local);
-# kept here until that file is free to edit. Port 8546, so that `local` (8545) can run alongside.
-BSC_LOCAL_NETWORK: dict[str, object] = {"rpc": "http://127.0.0.1:8546", "chain_id": BSC_CHAIN_ID, "dev": True}
-BSC_LOCAL_PORT = 8546
 
 # The placed state. BSC-USD's metadata follows the project's `local` mocks (brownie-config.yaml);
 # see docs/bsc-addresses.md for what the mainnet contract itself reports.
@@ -221,7 +216,33 @@ def start_bsc_local(settings: Settings, port: int | None = None, bnb_usd_answer:
     return node
 
 
-# --- `somstack node [--bsc]` ---
+def ensure_canonical(w3: Web3, artifacts: Artifacts) -> list[str]:
+    """Places the CANONICAL contracts when one of them has no code (a bsc-local chain that
+    brownie, not somstack, started); returns the names placed (none when all are there)."""
+    if all(w3.eth.get_code(Web3.to_checksum_address(c.address)) for c in CANONICAL):
+        return []
+    return list(place_canonical(w3, artifacts))
+
+
+def start_node_for(settings: Settings, network: Network, port: int | None = None) -> LocalNode:
+    """Starts the chain of a dev network on ``port``: `bsc-local` with the canonical contracts,
+    a fork of ``network.fork`` (`bsc-fork`), or a plain anvil (`local`). The caller stops it."""
+    if network.bsc_canonical:
+        return start_bsc_local(settings, port)
+    return LocalNode(settings, network.chain_id, port, fork_url=fork_url_of(network)).start()
+
+
+def fork_url_of(network: Network) -> str | None:
+    """The RPC a forking network forks; a clear error when its variable is not set."""
+    if not network.fork_source:
+        return None
+    if not network.fork:
+        variable = network.fork_source.strip().lstrip("${").rstrip("}")
+        raise ConfigError(f"network '{network.name}' forks ${variable}: set {variable} in .env to a BSC RPC URL (archive node for old blocks)")
+    return network.fork
+
+
+# --- `somstack node [--bsc | --fork]` ---
 
 
 def _check_port_free(port: int) -> None:
@@ -250,24 +271,34 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_node(settings: Settings, bsc: bool, port: int, log: Log, stop: threading.Event | None = None) -> None:
+def run_node(
+    settings: Settings, bsc: bool, port: int, log: Log, stop: threading.Event | None = None, fork: Network | None = None
+) -> None:
     """Runs a local chain until Ctrl-C or SIGTERM (or until ``stop`` is set), then stops it.
 
-    ``bsc``: `bsc-local` (chain id 56, the canonical BSC contracts placed); otherwise a plain
+    ``bsc``: `bsc-local` (chain id 56, the canonical BSC contracts placed); ``fork``: that
+    forking network (`bsc-fork`: its chain id, forking its ``fork`` RPC); otherwise a plain
     anvil with chain id 31337, like the `local` network. Prints the URL, the chain id, the number
     of unlocked accounts and, for `bsc-local`, the placed contracts.
     """
+    fork_url = fork_url_of(fork) if fork is not None else None
     _check_port_free(port)
-    artifacts = _artifacts_ready(settings) if bsc else None
+    artifacts = _artifacts_ready(settings) if bsc and fork is None else None
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None  # SIGTERM stops anvil too
-    node = LocalNode(settings, BSC_CHAIN_ID if bsc else DEV_CHAIN_ID, port)
+    chain_id = fork.chain_id if fork is not None else BSC_CHAIN_ID if bsc else DEV_CHAIN_ID
+    node = LocalNode(settings, chain_id, port, fork_url=fork_url)
+    label = fork.name if fork is not None else "bsc-local" if bsc else "local"
     try:
+        if fork is not None:
+            log(f"forking {fork.fork_source} (chain {chain_id}): the first block may take a while")
         node.start()
         w3 = Web3(Web3.HTTPProvider(node.url))
         placed = place_canonical(w3, artifacts) if artifacts is not None else {}
-        log(f"{'bsc-local' if bsc else 'local'} chain: anvil at {node.url}")
+        log(f"{label} chain: anvil at {node.url}")
         log(f"  chain id  {w3.eth.chain_id}")
+        if fork is not None:
+            log(f"  forked at block {w3.eth.block_number:,} of {fork.fork_source}")
         log(f"  hardfork  {settings.anvil.get('hardfork', 'prague')}")
         log(f"  accounts  {len(w3.eth.accounts)} unlocked (anvil's default mnemonic)")
         if placed:

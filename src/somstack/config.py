@@ -64,6 +64,8 @@ class Network:
     mainnet: bool = False
     explorer: str | None = None
     bsc_canonical: bool = False  # a local chain of ours places the canonical BSC contracts
+    fork: str | None = None  # a local chain of ours forks this RPC (``fork:`` in the config, $VAR resolved)
+    fork_source: str | None = None  # ``fork:`` as written (a $VAR names the variable to set)
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,27 @@ class Settings:
             mainnet=bool(entry.get("mainnet", False)),
             explorer=entry.get("explorer"),
             bsc_canonical=bool(entry.get("bsc_canonical", False)),
+            fork=_resolve_env(str(entry["fork"])) if entry.get("fork") else None,
+            fork_source=str(entry["fork"]) if entry.get("fork") else None,
         )
+
+    @property
+    def rpc_policy(self) -> dict[str, float]:
+        """``somstack.rpc`` (attempts, timeout [s], backoff [s]), each overridable for one shell
+        by ``SOMSTACK_RPC_ATTEMPTS``, ``SOMSTACK_RPC_TIMEOUT``, ``SOMSTACK_RPC_BACKOFF``."""
+        section = dict(self._somstack.get("rpc") or {})
+        policy = {"attempts": 4.0, "timeout": 10.0, "backoff": 0.5}
+        for key in policy:
+            raw = os.environ.get(f"SOMSTACK_RPC_{key.upper()}", "").strip() or section.get(key)
+            if raw in (None, ""):
+                continue
+            try:
+                policy[key] = float(raw)
+            except (TypeError, ValueError):
+                raise ConfigError(f"somstack.rpc.{key} (or SOMSTACK_RPC_{key.upper()}) must be a number, not {raw!r}") from None
+            if policy[key] < 0 or (key != "backoff" and policy[key] == 0):
+                raise ConfigError(f"somstack.rpc.{key} (or SOMSTACK_RPC_{key.upper()}) must be positive, not {raw!r}")
+        return policy
 
     def deployment(self, network: str) -> DeploymentParams:
         section = dict(self._somstack.get("deployment", {}))

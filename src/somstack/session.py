@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from web3 import Web3
 
 from .accounts import DEFAULT_KEY_VARIABLE, key_from_env, key_from_keystore
-from .chain import LocalNode, LocalSigner, NodeSigner, Sender, Signer, check_chain, connect
+from .chain import LocalNode, LocalSigner, NodeSigner, RetryPolicy, Sender, Signer, check_chain, connect, rpc_web3
 from .config import Network, Settings, load_settings
 from .contracts import Artifacts
 from .errors import ConfigError, RpcUnavailableError
@@ -99,56 +99,92 @@ def open_session(
     """Connects to ``network_name`` (at ``rpc`` if given, see the module's note on overrides);
     on a dev network nobody serves, runs a chain of our own unless ``start_node`` is false
     (commands that read an existing deployment have nothing to read on a fresh chain). A
-    ``read_only`` session loads no key: its sender refuses to send."""
+    ``read_only`` session loads no key: its sender refuses to send.
+
+    Reads follow the RPC policy of brownie-config.yaml ``somstack.rpc`` (retries with backoff,
+    then one clear error); a dev network's loopback port is asked once: nobody there means no
+    chain, not a slow one."""
     settings = settings or load_settings()
     network = resolve_network(settings, network_name, rpc)
+    policy = RetryPolicy.of(settings)
     node = None
     try:
-        w3 = connect(network)
+        w3 = connect(network, replace(policy, attempts=1) if network.dev else policy)
     except RpcUnavailableError:
-        if not network.dev or not start_node:
+        if not network.dev:
             raise
+        if not start_node:
+            raise RpcUnavailableError(
+                f"no chain answers at {network.rpc} (network '{network.name}'): start it with "
+                f"`{node_command(network)}`, or name its RPC with --rpc"
+            ) from None
         port = urlparse(network.rpc or "").port or 8545
         log(f"no chain answers at {network.rpc}: starting a local anvil for this command (it stops with it)")
-        if network.bsc_canonical:
-            from .bsclocal import start_bsc_local
+        from .bsclocal import start_node_for
 
-            node = start_bsc_local(settings, port)
-        else:
-            node = LocalNode(settings, network.chain_id, port).start()
-        w3 = Web3(Web3.HTTPProvider(node.url))
+        node = start_node_for(settings, network, port)
+        w3 = rpc_web3(node.url, policy, f"the local chain at {node.url}")
         check_chain(w3, network)
     try:
         signer = ReadOnlySigner() if read_only else load_signer(network, w3, keys)
-        sender = Sender(w3, signer, Artifacts(settings.root).decoder)
+        sender = Sender(w3, signer, Artifacts(settings.root).decoder, policy=policy)
         yield Session(settings, network, w3, sender, node)
     finally:
         if node is not None:
             node.stop()
 
 
+def node_command(network: Network) -> str:
+    """The command that serves a dev network: `somstack node`, with --bsc or --fork."""
+    return "somstack node" + (" --fork" if network.fork_source else " --bsc" if network.bsc_canonical else "")
+
+
 def brownie_session(keys: KeyOptions = KeyOptions(), log: Log = print) -> Session:
     """A session on the network brownie is connected to (for `brownie run scripts/...`).
 
-    brownie's development network maps to `local`; a live brownie network maps to the named
-    network of the same chain id in brownie-config.yaml.
+    A brownie network with the id of a named network of brownie-config.yaml is that network
+    (`bsc-local`, `bsc-fork`, `bsc-test`, `bsc-main`: `somstack networks sync` registers them).
+    Any other development network maps by its chain id: a fork (``fork`` in its settings) to the
+    named dev network that forks (`bsc-fork`), chain 56 to `bsc-local`, 31337 to `local`. A
+    live network maps to the named network of its chain id. On a `bsc-local` chain that brownie
+    started, the canonical BSC contracts are placed when they are missing.
     """
     from brownie import web3 as brownie_web3
+    from brownie._config import CONFIG
 
     settings = load_settings()
     chain_id = brownie_web3.eth.chain_id
-    if _is_dev():
-        network = settings.network("local")
-        network = Network(network.name, brownie_web3.provider.endpoint_uri, "brownie", chain_id, dev=True)  # type: ignore[attr-defined]
-    else:
-        matches = [settings.network(n) for n in settings.network_names() if settings.network(n).chain_id == chain_id]
-        if not matches:
-            raise ConfigError(f"no network of chain {chain_id} in brownie-config.yaml somstack.networks")
-        network = matches[0]
+    active = CONFIG.active_network
+    network = settings.network(_brownie_network_name(settings, active, chain_id, _is_dev()))
+    if network.dev:
+        network = replace(network, rpc=brownie_web3.provider.endpoint_uri, rpc_source="brownie")  # type: ignore[attr-defined]
     w3 = Web3(brownie_web3.provider)
     check_chain(w3, network)
+    if network.bsc_canonical:
+        from .bsclocal import ensure_canonical
+
+        for name in ensure_canonical(w3, Artifacts(settings.root)):
+            log(f"placed {name} at its BSC mainnet address (bsc-local)")
     signer = load_signer(network, w3, keys)
-    return Session(settings, network, w3, Sender(w3, signer, Artifacts(settings.root).decoder))
+    return Session(settings, network, w3, Sender(w3, signer, Artifacts(settings.root).decoder, policy=RetryPolicy.of(settings)))
+
+
+def _brownie_network_name(settings: Settings, active: dict[str, Any], chain_id: int, dev: bool) -> str:
+    names = settings.network_names()
+    candidates = [settings.network(n) for n in names]
+    if active.get("id") in names:
+        named = settings.network(active["id"])
+        if named.dev == dev:
+            return named.name
+    if dev:
+        forking = bool((active.get("cmd_settings") or {}).get("fork"))
+        matches = [n for n in candidates if n.dev and n.chain_id == chain_id and bool(n.fork_source) == forking]
+    else:
+        matches = [n for n in candidates if not n.dev and n.chain_id == chain_id]
+    if not matches:
+        kind = "development" if dev else "live"
+        raise ConfigError(f"no {kind} network of chain {chain_id} in brownie-config.yaml somstack.networks")
+    return matches[0].name
 
 
 def _is_dev() -> bool:
