@@ -21,6 +21,9 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 install: $(STAMPS)/node $(STAMPS)/python .env
+	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;
+	@# idempotent: only rewrites ~/.brownie/network-config.yaml when something changed
+	$(BIN)/somstack networks sync
 
 # brownie loads .env (brownie-config.yaml `dotenv:`); a fresh clone starts from the example.
 .env:

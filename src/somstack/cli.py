@@ -18,7 +18,6 @@ from .contracts import compile_project
 from .deploy import DeployContext, deploy_system, resolve_holders
 from .errors import SomstackError
 from .manifest import deployed_manifest
-from .ops import session_manifest
 from .session import KeyOptions, open_session
 
 
