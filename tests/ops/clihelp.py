@@ -1,6 +1,13 @@
-"""Running the `somstack` CLI in-process, and the one-line error contract of its failures."""
+"""Running the `somstack` CLI in-process, the one-line error contract of its failures, and a
+deployed chain of a module's own with each test reverted."""
 
+from contextlib import contextmanager
+
+import pytest
+
+from somstack.chain import LocalNode
 from somstack.cli import main
+from somstack.manifest import Manifest
 
 
 def run(capsys, *argv):
@@ -20,3 +27,28 @@ def assert_one_line_error(code, err, *fragments):
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in errors[0], errors[0]
+
+
+@contextmanager
+def deployed_chain(settings, tmp_path_factory, chain_id=31337):
+    """A fresh anvil served as network `local` (SOMSTACK_RPC_LOCAL) and deployed by
+    `somstack deploy --network local`, for a module's tests; yields (node, manifest). The chain
+    stops and the environment is restored on exit."""
+    node = LocalNode(settings, chain_id).start()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            deployments = tmp_path_factory.mktemp("deployments")
+            mp.setenv("SOMSTACK_RPC_LOCAL", node.url)
+            mp.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(deployments))
+            assert main(["deploy", "--network", "local"]) == 0
+            yield node, Manifest.load(deployments / f"{chain_id}.json", chain_id)
+    finally:
+        node.stop()
+
+
+@contextmanager
+def reverted(w3):
+    """Runs the body between an anvil snapshot and its revert: it leaves no trace on the chain."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    yield
+    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True

@@ -11,7 +11,6 @@ revert. COMPLIANCE is dev account 6, the stranger account 19. Lists are written 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,12 +18,10 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
-from clihelp import assert_one_line_error, run
+from clihelp import assert_one_line_error, deployed_chain, reverted, run
 from faults import FlakySender, Interrupt
-from somstack.chain import LocalNode, NodeSigner, Sender
-from somstack.cli import main
+from somstack.chain import NodeSigner, Sender
 from somstack.contracts import Artifacts
-from somstack.manifest import Manifest
 from somstack.sanctions import Blocklists, Listing, apply_plan, plan_import, read_list
 
 CHAIN_ID = 31337
@@ -60,33 +57,24 @@ def write_lines(path, lines):
 @pytest.fixture(scope="module")
 def world(settings, tmp_path_factory):
     """A fresh anvil as network `local`, deployed by the CLI."""
-    node = LocalNode(settings, CHAIN_ID).start()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            deployments = tmp_path_factory.mktemp("deployments")
-            mp.setenv("SOMSTACK_RPC_LOCAL", node.url)
-            mp.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(deployments))
-            assert main(["deploy", "--network", "local"]) == 0
-            w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
-            artifacts = Artifacts(settings.root)
-            lists = Blocklists.of_manifest(w3, Manifest.load(deployments / f"{CHAIN_ID}.json", CHAIN_ID), artifacts)
-            yield SimpleNamespace(
-                w3=w3,
-                lists=lists,
-                tokens={t.label: t for t in lists.tokens},
-                accounts=[to_checksum_address(a) for a in w3.eth.accounts],
-                decoder=artifacts.decoder,
-            )
-    finally:
-        node.stop()
+    with deployed_chain(settings, tmp_path_factory, CHAIN_ID) as (node, manifest):
+        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
+        artifacts = Artifacts(settings.root)
+        lists = Blocklists.of_manifest(w3, manifest, artifacts)
+        yield SimpleNamespace(
+            w3=w3,
+            lists=lists,
+            tokens={t.label: t for t in lists.tokens},
+            accounts=[to_checksum_address(a) for a in w3.eth.accounts],
+            decoder=artifacts.decoder,
+        )
 
 
 @pytest.fixture(autouse=True)
 def isolated(world):
     """Each test starts from the freshly deployed state and leaves no trace."""
-    snapshot = world.w3.provider.make_request("evm_snapshot", [])["result"]
-    yield
-    assert world.w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+    with reverted(world.w3):
+        yield
 
 
 @pytest.fixture
