@@ -3,10 +3,12 @@ anything is sent.
 
 Later steps of the plan call contracts that earlier steps create, so their gas cannot be
 estimated on the target chain before those exist. The plan is therefore rehearsed on an anvil
-of our own with the target's chain id, sent from the deployer's own address (impersonated), with
-the target's settings and role holders; each step's gas is measured there and priced at the
-target's current gas price. The target only answers reads: chain id, gas price, the deployer's
-balance, and what its manifest says is done already.
+of our own that forks the target (its chain id, its state: the price feeds the plan registers,
+the deployer's nonce, so the same addresses), sent from the deployer's own address
+(impersonated), with the target's settings and role holders; each step's gas is measured there
+and priced at the target's current gas price. The target only answers reads: chain id, gas
+price, the deployer's balance, what its manifest says is done already, and the state the fork
+reads on demand.
 """
 
 from __future__ import annotations
@@ -87,8 +89,8 @@ def dry_run(session: Session, deployer: str, log: Log = print) -> DryRun:
     if manifest.exists and is_complete(target, manifest):
         return DryRun(network.name, chain_id, deployer, gas_price, balance, [], 0, True)
     done = sum(1 for r in (*manifest.contracts.values(), *manifest.steps.values()) if r.get("status") == "done")
-    log(f"rehearsing the plan on a local chain with chain id {chain_id} (nothing is sent to {network.name})")
-    with LocalNode(settings, chain_id) as node, tempfile.TemporaryDirectory() as folder:
+    log(f"rehearsing the plan on a local fork of {network.name} (chain {chain_id}; nothing is sent to {network.name})")
+    with LocalNode(settings, chain_id, fork_url=network.rpc) as node, tempfile.TemporaryDirectory() as folder:
         local = Web3(Web3.HTTPProvider(node.url))
         local.provider.make_request("anvil_impersonateAccount", [deployer])  # type: ignore[arg-type]
         local.provider.make_request("anvil_setBalance", [deployer, hex(REHEARSAL_BALANCE)])  # type: ignore[arg-type]
