@@ -11,8 +11,13 @@ It only reads, with no key. The reserve's figures come from :mod:`somstack.reser
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
+
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import Web3Exception
+
+from .errors import SomstackError
 
 from .manifest import Manifest
 from .ops import batched, table, units, utc
@@ -121,14 +126,27 @@ def read_screen(session: Session) -> Screen:
     artifacts = session.artifacts
     for name, artifact in TOKENS:
         if name in present:
-            screen.tokens.append(_token(artifacts.get(artifact).contract(w3, manifest.address(name)), name, at))  # type: ignore[arg-type]
+            token = artifacts.get(artifact).contract(w3, manifest.address(name))  # type: ignore[arg-type]
+            _read_or_note(screen, name, lambda: screen.tokens.append(_token(token, name, at)))
         elif name in manifest.contracts:
             screen.notes.append(f"{name}: no code at its recorded address, not read")
     if {"ReserveVault", "Stablecoin"} <= present:
-        screen.reserve = read_status(Reserve.load(w3, artifacts, manifest, session.sender.decoder))
+        reserve = Reserve.load(w3, artifacts, manifest, session.sender.decoder)
+        _read_or_note(screen, "ReserveVault", lambda: setattr(screen, "reserve", read_status(reserve)))
     elif "ReserveVault" in manifest.contracts:
         screen.notes.append("ReserveVault: no code at its recorded address (or KGST's), coverage not read")
     return screen
+
+
+def _read_or_note(screen: Screen, name: str, read: Callable[[], None]) -> None:
+    """Runs ``read``; a contract that answers nonsense (a proxy whose implementation has no code,
+    an ABI that does not match) becomes a note on the screen instead of ending it."""
+    try:
+        read()
+    except (Web3Exception, ValueError) as exc:
+        if isinstance(exc, SomstackError):
+            raise
+        screen.notes.append(f"{name}: could not be read ({type(exc).__name__}): is its implementation's code on chain?")
 
 
 def _token(token: Contract, name: str, at: int) -> TokenState:
