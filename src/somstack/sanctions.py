@@ -35,13 +35,14 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from . import routes
 from .cbdc import RowProblem
 from .chain import Sender
 from .compliance import TOKENS, reason_hash
 from .errors import InputError, SomstackError, TransactionFailed
 from .governance import _logs as logs_in_ranges
 from .manifest import Manifest
-from .ops import batched, deployed_address, parse_address, require_role, session_manifest
+from .ops import batched, deployed_address, parse_address, require_role, session_manifest, tx_label
 from .session import Session
 
 Log = Callable[[str], None]
@@ -192,7 +193,15 @@ class Blocklists:
 
     def require_roles(self, caller: str, sync: bool) -> None:
         """Raises :class:`ops.MissingRoleError` (one line) unless ``caller`` may block, and with
-        ``sync`` unblock, on every token now."""
+        ``sync`` unblock, on every token now. Under `governance propose` the caller is the Safe,
+        whose batch gets the multicalls; they cannot be scheduled (each inner ``execute`` would
+        need its own scheduled operation), so a schedule or execute route is refused."""
+        route = routes.current()
+        if route is not None and route.immediate_refused:
+            raise routes.RouteError(
+                "compliance import blocks in AccessManager multicall batches, which cannot be scheduled; "
+                "a role with an execution delay schedules each account: `somstack governance schedule compliance block ADDRESS ...`"
+            )
         for token in self.tokens:
             for function in ("blockAccount", "unblockAccount") if sync else ("blockAccount",):
                 require_role(self.manager, token.contract, token.name, caller, function)
@@ -278,18 +287,22 @@ class TokenResult:
     removed: int = 0
     failed: int = 0  # addresses left as they were because a transaction failed
     error: str | None = None
-    transactions: list[str] = field(default_factory=list)
-    gas_used: int = 0
+    transactions: list[str] = field(default_factory=list)  # hashes; none for a proposed batch
+    batches: int = 0  # sent, or proposed to the Safe
+    gas_used: int = 0  # or, proposed, as simulated from the Safe
+    proposed: bool = False  # the batches went into a Safe proposal: nothing was sent
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
     def __str__(self) -> str:
-        removal = f", removed {self.removed:,}" if self.sync else ""
-        line = f"{self.label:12s} {self.address}  added {self.added:,}, already present {self.present:,}{removal}, failed {self.failed:,}"
-        if self.transactions:
-            line += f" ({len(self.transactions)} tx, gas {self.gas_used:,})"
+        would = "to be " if self.proposed else ""
+        removal = f", {would}removed {self.removed:,}" if self.sync else ""
+        line = (f"{self.label:12s} {self.address}  {would}added {self.added:,}, already present {self.present:,}{removal}, "
+                f"failed {self.failed:,}")
+        if self.batches:
+            line += f" ({self.batches} tx{' proposed' if self.proposed else ''}, gas {self.gas_used:,})"
         return line + (f": {self.error}" if self.error else "")
 
 
@@ -354,7 +367,12 @@ def _send_batch(lists: Blocklists, sender: Sender, token: Token, block: bool, pa
             if not part:
                 return
             continue
-        result.transactions.append(Web3.to_hex(receipt["transactionHash"]))
+        tx = tx_label(receipt)
+        if tx is None:
+            result.proposed = True
+        else:
+            result.transactions.append(tx)
+        result.batches += 1
         result.gas_used += receipt["gasUsed"]
         if block:
             result.added += len(part)

@@ -10,6 +10,7 @@ revert. COMPLIANCE is dev account 6, the stranger account 19. Lists are written 
 
 from __future__ import annotations
 
+import json
 import re
 from types import SimpleNamespace
 
@@ -335,6 +336,28 @@ def test_import_by_a_stranger_is_refused_in_one_line_and_sends_nothing(capsys, w
     code, out, err = import_cli(capsys, full_list, "--from-index", str(STRANGER), *options)
     assert_one_line_error(code, err, f"(MissingRoleError) {stranger} lacks the COMPLIANCE role needed for Stablecoin.blockAccount")
     assert out == "" and world.w3.eth.block_number == block
+
+
+# --- Governance routes ---
+
+
+def test_import_proposed_to_a_safe_writes_its_batches_and_sends_nothing(capsys, world, full_list, tmp_path):
+    safe = world.accounts[COMPLIANCE]  # stands for a Safe that holds COMPLIANCE
+    batch_file = tmp_path / "proposal.json"
+    block = world.w3.eth.block_number
+    code, out, err = run(capsys, "governance", "propose", "--safe", safe, "--out", str(batch_file), "compliance", "import", str(full_list))
+    assert code == 0, err
+    assert world.w3.eth.block_number == block
+    assert report(out) == {label: "to be added 250, already present 0, failed 0 (3 tx proposed, gas N)" for label in LABELS}
+    transactions = json.loads(batch_file.read_text())["transactions"]
+    assert [t["to"] for t in transactions] == [world.lists.manager.address] * 6
+
+
+def test_import_under_a_schedule_route_is_refused_in_one_line(capsys, world, full_list):
+    block = world.w3.eth.block_number
+    code, _out, err = run(capsys, "governance", "schedule", "compliance", "import", str(full_list))
+    assert_one_line_error(code, err, "(RouteError) compliance import blocks in AccessManager multicall batches, which cannot be scheduled")
+    assert world.w3.eth.block_number == block
 
 
 # --- Interrupted runs ---
