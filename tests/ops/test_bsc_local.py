@@ -4,6 +4,7 @@ addresses (somstack.bsclocal), read and used through their real addresses only."
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 
@@ -14,7 +15,10 @@ from web3 import Web3
 from somstack.bsclocal import (
     ADDRESSES,
     BNB_USD_ANSWER,
+    BNB_USD_DECIMALS,
+    BNB_USD_DESCRIPTION,
     BSC_CHAIN_ID,
+    BSC_USD_DECIMALS,
     BSC_USD_NAME,
     BSC_USD_SYMBOL,
     CANONICAL,
@@ -199,29 +203,162 @@ def test_run_node_prints_the_chain_and_stops_cleanly(settings, bsc):
         Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 2})).eth.chain_id
 
 
+# --- bsc-fork: the fork plumbing, offline (a fork of a bsc-local chain) ---
+
+
+def _serve(settings, port, **kwargs):
+    """run_node in a thread until it prints its banner; returns (lines, stop, thread)."""
+    lines, stop, errors = [], threading.Event(), []
+
+    def serve():
+        try:
+            run_node(settings, False, port, lines.append, stop=stop, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the caller's assertion
+            errors.append(exc)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    for _ in range(300):
+        if any("Ctrl-C" in line for line in lines) or errors:
+            break
+        thread.join(0.1)
+    assert not errors, errors
+    return lines, stop, thread
+
+
+def test_node_fork_forks_the_rpc_in_bsc_fork_rpc_url(settings, bsc_node, w3, monkeypatch):
+    monkeypatch.setenv("BSC_FORK_RPC_URL", bsc_node.url)
+    port = free_port()
+    lines, stop, thread = _serve(settings, port, fork=settings.network("bsc-fork"))
+    try:
+        fork = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
+        text = "\n".join(lines)
+        assert "bsc-fork chain" in text and f"forked at block {w3.eth.block_number:,} of $BSC_FORK_RPC_URL" in text
+        assert bsc_node.url not in text  # an RPC URL may carry a key: only the variable is named
+        assert fork.eth.chain_id == 56
+        for name, address in MAINNET.items():
+            assert fork.eth.get_code(address) == w3.eth.get_code(address), name
+    finally:
+        stop.set()
+        thread.join(10)
+    assert lines[-1] == "chain stopped"
+
+
+def test_node_fork_without_the_variable_says_which_to_set(capsys, monkeypatch):
+    from clihelp import assert_one_line_error, run
+
+    monkeypatch.setenv("BSC_FORK_RPC_URL", "")
+    code, _out, err = run(capsys, "node", "--fork", "--port", str(free_port()))
+    assert_one_line_error(code, err, "ConfigError", "set BSC_FORK_RPC_URL in .env")
+
+
+def test_deploy_on_bsc_fork_starts_a_fork_and_sends_nothing_to_the_forked_chain(capsys, bsc_node, w3, deployments_dir, monkeypatch):
+    from clihelp import run
+
+    monkeypatch.setenv("BSC_FORK_RPC_URL", bsc_node.url)
+    monkeypatch.setenv("SOMSTACK_RPC_BSC_FORK", f"http://127.0.0.1:{free_port()}")
+    block = w3.eth.block_number
+    code, out, err = run(capsys, "deploy", "--network", "bsc-fork")
+    assert code == 0, err
+    assert "starting a local anvil for this command" in err
+    assert "ReserveVault" in out and w3.eth.block_number == block
+
+
+# --- bsc-fork against BSC itself: run when BSC_FORK_RPC_URL names a BSC mainnet RPC ---
+
 FORK_RPC = os.environ.get("BSC_FORK_RPC_URL", "").strip()
+needs_fork = pytest.mark.skipif(
+    not FORK_RPC, reason="BSC_FORK_RPC_URL is not set (.env): no BSC mainnet RPC to fork, so the real contracts cannot be compared"
+)
+
+
+@pytest.fixture(scope="module")
+def bsc_fork(settings):
+    """anvil forking BSC mainnet (network bsc-fork) on a free port."""
+    from somstack.bsclocal import start_node_for
+
+    node = start_node_for(settings, settings.network("bsc-fork"), free_port())
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def fork_w3(bsc_fork):
+    return Web3(Web3.HTTPProvider(bsc_fork.url, request_kwargs={"timeout": 60}))
+
+
+@pytest.fixture(scope="module")
+def on_fork(fork_w3, artifacts):
+    artifact_of = {c.name: c.artifact for c in CANONICAL}
+    return lambda name: artifacts.get(artifact_of[name]).contract(fork_w3, MAINNET[name])
 
 
 @pytest.mark.fork
-def test_canonical_addresses_hold_the_same_interfaces_on_bsc(artifacts):
-    """The real contracts at the same addresses answer the ABIs the local mocks are used with."""
-    if not FORK_RPC:
-        pytest.skip("BSC_FORK_RPC_URL is not set: no RPC of BSC mainnet (or of a fork of it) to compare with")
-    w3 = Web3(Web3.HTTPProvider(FORK_RPC, request_kwargs={"timeout": 30}))
-    assert w3.eth.chain_id == 56
+@needs_fork
+def test_fork_is_bsc_mainnet_with_code_at_every_canonical_address(fork_w3):
+    assert fork_w3.eth.chain_id == 56
     for name, address in MAINNET.items():
-        assert w3.eth.get_code(address), f"no code at {name} {address}"
-    contract = {c.name: artifacts.get(c.artifact).contract(w3, MAINNET[c.name]) for c in CANONICAL}
-    wbnb, feed, token, multicall = (contract[n] for n in ("WBNB", "BNB/USD", "BSC-USD", "Multicall3"))
-    assert (wbnb.functions.symbol().call(), wbnb.functions.decimals().call()) == ("WBNB", 18)
-    assert (feed.functions.decimals().call(), feed.functions.description().call()) == (8, "BNB / USD")
-    assert feed.functions.latestRoundData().call()[1] > 0
-    assert token.functions.decimals().call() == 18
+        assert fork_w3.eth.get_code(address), f"no code at {name} {address}"
+
+
+@pytest.mark.fork
+@needs_fork
+def test_fork_wbnb_answers_as_the_local_stand_in(on_fork, at):
+    real, ours = on_fork("WBNB"), at("WBNB")
+    for getter in ("name", "symbol", "decimals"):
+        assert getattr(real.functions, getter)().call() == getattr(ours.functions, getter)().call(), getter
+
+
+@pytest.mark.fork
+@needs_fork
+def test_fork_bsc_usd_has_the_metadata_bsc_local_gives_it(on_fork):
+    token = on_fork("BSC-USD")
+    assert token.functions.name().call() == BSC_USD_NAME
+    assert token.functions.symbol().call() == BSC_USD_SYMBOL
+    assert token.functions.decimals().call() == BSC_USD_DECIMALS
+
+
+@pytest.mark.fork
+@needs_fork
+def test_fork_bnb_usd_feed_has_the_local_metadata_and_a_fresh_round(settings, fork_w3, on_fork):
+    feed = on_fork("BNB/USD")
+    assert feed.functions.decimals().call() == BNB_USD_DECIMALS
+    assert feed.functions.description().call() == BNB_USD_DESCRIPTION
+    round_id, answer, _started_at, updated_at, answered_in_round = feed.functions.latestRoundData().call()
+    now = fork_w3.eth.get_block("latest")["timestamp"]
+    heartbeat = settings.deployment("bsc-fork").reserve["assets"]["BNB"]["heartbeat"]  # what the vault holds it to
+    assert answer > 0 and answered_in_round >= round_id
+    assert 0 <= now - updated_at <= heartbeat
+
+
+@pytest.mark.fork
+@needs_fork
+def test_fork_multicall3_batches_reads_of_the_real_contracts(fork_w3, on_fork):
+    multicall, wbnb, token = on_fork("Multicall3"), on_fork("WBNB"), on_fork("BSC-USD")
+    assert multicall.functions.getChainId().call() == 56
     results = multicall.functions.aggregate3([
         (MAINNET["WBNB"], False, wbnb.encode_abi("decimals")),
         (MAINNET["BSC-USD"], False, token.encode_abi("decimals")),
     ]).call()
-    assert [decode(["uint8"], data)[0] for _ok, data in results] == [18, 18]
+    assert [decode(["uint8"], data)[0] for _ok, data in results] == [18, BSC_USD_DECIMALS]
+
+
+@pytest.mark.fork
+@needs_fork
+@pytest.mark.parametrize("target", ["bsc-main", "bsc-fork"])
+def test_fork_dry_run_prices_the_whole_plan_and_sends_nothing(capsys, bsc_fork, fork_w3, deployments_dir, monkeypatch, target):
+    """`somstack deploy --dry-run` against the fork: as bsc-main (BSC_MAINNET_RPC_URL on the
+    fork, the mainnet path with a key of its own) and as bsc-fork (the BNB feed registered)."""
+    from clihelp import run
+
+    monkeypatch.setenv("BSC_MAINNET_RPC_URL", bsc_fork.url)
+    monkeypatch.setenv("SOMSTACK_RPC_BSC_FORK", bsc_fork.url)
+    monkeypatch.setenv("DEPLOYER_PRIVATE_KEY", "0x" + "11" * 32)
+    block = fork_w3.eth.block_number
+    code, out, err = run(capsys, "deploy", "--network", target, "--dry-run")
+    assert code == 0, err
+    assert re.search(r"^\d+ transactions, [\d,]+ gas, [\d.]+ BNB at the current gas price$", out, re.M)
+    assert out.rstrip().endswith("nothing was sent") and fork_w3.eth.block_number == block
 
 
 def test_run_node_refuses_a_port_in_use(settings):
