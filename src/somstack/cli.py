@@ -164,7 +164,7 @@ def verify_input(network_name: str, out_dir: Path) -> None:
 
     settings = load_settings()
     network = settings.network(network_name)
-    manifest = deployed_manifest(settings.deployments_dir, network.chain_id, network_name)
+    manifest = deployed_manifest(settings.deployments_dir, network.chain_id, network)
     compile_project(settings.root)
     for name, record in sorted(manifest.contracts.items()):
         artifact = record["artifact"]
@@ -693,6 +693,9 @@ def governance() -> None:
     """Run any operator command as a Safe proposal, or as an AccessManager delayed operation."""
 
 
+# The commands a governance route may wrap: each sends its calls through ops.sender_for.
+_OPERATOR_COMMANDS = {"mint", "burn", "pause", "unpause", "block", "unblock", "minter", "seize", "rescue", "reserve", "cbdc",
+                      "compliance"}
 _NESTED = {"ignore_unknown_options": True, "allow_interspersed_args": False, "help_option_names": ["-h", "--help"]}
 
 
@@ -701,6 +704,8 @@ def _run_nested(ctx: click.Context, command: tuple[str, ...]) -> None:
         raise click.UsageError("name the operator command to run, e.g. `minter set 0x... --allowance 1000`")
     if command[0] == "governance":
         raise click.UsageError("a governance command cannot run another governance command")
+    if command[0] not in _OPERATOR_COMMANDS:
+        raise click.UsageError(f"`{command[0]}` is not an operator command (those are: {', '.join(sorted(_OPERATOR_COMMANDS))})")
     cli.main(args=list(command), prog_name="somstack", standalone_mode=False, obj=ctx.obj)
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from web3 import Web3
 
 from .chain import Sender
-from .errors import InputError, SomstackError
+from .errors import SomstackError
 from .ops import parse_address, reference, require_role, send_call, session_manifest, tx_label
 from .session import Session
 
@@ -43,7 +42,7 @@ class Outcome:
 
 def reason_hash(text: str) -> bytes:
     """A sanctions record reference: a 0x bytes32 as given, or the keccak hash of the text."""
-    return reference(text, "--reason")
+    return reference(text, "--reason", "sanctions record")
 
 
 def apply_sanction(session: Session, sender: Sender, account: str, block: bool, reason: str = "", log: Log = print) -> list[Outcome]:

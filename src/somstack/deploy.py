@@ -25,7 +25,7 @@ from .chain import Sender
 from .config import DeploymentParams, Network, Settings
 from .contracts import Artifacts
 from .errors import ConfigError, ManifestError
-from .manifest import Manifest, git_commit
+from .manifest import Manifest, git_commit, manifest_path
 from .roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES, role_id
 
 Log = Callable[[str], None]
@@ -266,7 +266,7 @@ def _delay_in_force(manager: Any, getter: str, key: Any) -> int:
 def load_manifest(ctx: DeployContext) -> Manifest:
     chain_id = ctx.w3.eth.chain_id
     folder = ctx.deployments_dir or ctx.settings.deployments_dir
-    manifest = Manifest.load(folder / f"{chain_id}.json", chain_id)
+    manifest = Manifest.load(manifest_path(folder, chain_id, ctx.network), chain_id)
     manager = manifest.contracts.get("AccessManager", {})
     if ctx.network.dev and manager.get("status") == "done" and not ctx.w3.eth.get_code(manager["address"]):
         # A dev chain restarts empty: its old record describes a chain that is gone.

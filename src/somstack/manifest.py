@@ -75,11 +75,20 @@ class Manifest:
         write_json_atomically(self.path, self.data)
 
 
-def deployed_manifest(folder: Path, chain_id: int, network: str) -> "Manifest":
-    """The manifest of a network that must have been deployed to (``<folder>/<chain-id>.json``)."""
-    manifest = Manifest.load(folder / f"{chain_id}.json", chain_id)
+def manifest_path(folder: Path, chain_id: int, network: Any) -> Path:
+    """``<folder>/<chain-id>.json``. A development network other than `local` (bsc-local,
+    bsc-fork) borrows a live chain's id (56), so its record is ``<chain-id>-<network>.json``: a
+    rehearsal never writes, and a live deployment never reads, the other's record."""
+    if getattr(network, "dev", False) and getattr(network, "name", "local") != "local":
+        return folder / f"{chain_id}-{network.name}.json"
+    return folder / f"{chain_id}.json"
+
+
+def deployed_manifest(folder: Path, chain_id: int, network: Any) -> "Manifest":
+    """The manifest of a ``network`` (a config.Network) that must have been deployed to."""
+    manifest = Manifest.load(manifest_path(folder, chain_id, network), chain_id)
     if not manifest.exists:
-        raise ManifestError(f"nothing deployed on {network}: no {manifest.path.name}")
+        raise ManifestError(f"nothing deployed on {network.name}: no {manifest.path.name}")
     return manifest
 
 

@@ -190,12 +190,12 @@ def parse_units(text: str | int | Decimal, decimals: int, what: str, error: type
         return int(scaled)
 
 
-def reference(text: str, what: str) -> bytes:
-    """A record reference (a sanctions record, a deposit, a court case): a 0x bytes32 as given,
-    or the keccak hash of the reference text."""
+def reference(text: str, what: str, record: str = "record") -> bytes:
+    """A reference to an off-chain ``record`` (a sanctions record, a deposit, a court case): a
+    0x bytes32 as given, or the keccak hash of the reference text."""
     value = text.strip()
     if not value:
-        raise InputError(f"{what} must name the record (a 0x bytes32 hash, or its reference text to hash)")
+        raise InputError(f"{what} must name the {record} (a 0x bytes32 hash, or its reference text to hash)")
     if value.startswith(("0x", "0X")) and len(value) == 66:
         try:
             return bytes.fromhex(value[2:])
@@ -233,7 +233,7 @@ def parse_bytes32(text: str, what: str, error: type[InputError] = InputError) ->
 
 def session_manifest(session: Session) -> Manifest:
     """The manifest of the session's network, which must have been deployed to."""
-    return deployed_manifest(session.settings.deployments_dir, session.w3.eth.chain_id, session.network.name)
+    return deployed_manifest(session.settings.deployments_dir, session.w3.eth.chain_id, session.network)
 
 
 def deployed_address(w3: Web3, manifest: Manifest, name: str) -> str:

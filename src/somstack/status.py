@@ -18,8 +18,7 @@ from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from .errors import SomstackError
-
-from .manifest import Manifest
+from .manifest import Manifest, manifest_path
 from .ops import batched, table, units, utc
 from .reserve import PRICE_ERRORS, Reserve, Status, coverage_text, percent, read_status, som
 from .session import Session
@@ -108,7 +107,7 @@ def read_screen(session: Session) -> Screen:
     block = w3.eth.get_block("latest")
     chain_id = w3.eth.chain_id
     folder = session.settings.deployments_dir
-    manifest = Manifest.load(folder / f"{chain_id}.json", chain_id)
+    manifest = Manifest.load(manifest_path(folder, chain_id, session.network), chain_id)
     screen = Screen(session.network.name, session.network.rpc_source, chain_id, block["number"], block["timestamp"], manifest)
     if not manifest.exists:
         return screen

@@ -41,3 +41,32 @@ def funded_key(settings):
         w3.provider.make_request("anvil_setBalance", [account.address, hex(bnb * 10**18)])
 
     return account, fund
+
+
+@pytest.fixture(scope="module")
+def cli_chain(settings, tmp_path_factory):
+    """A fresh anvil of the module's own as network `local`, deployed by `somstack deploy`
+    (clihelp.deployed_chain); `contract(name)` is the deployed contract of that manifest name."""
+    from types import SimpleNamespace
+
+    from clihelp import deployed_chain
+    from somstack.contracts import Artifacts
+
+    with deployed_chain(settings, tmp_path_factory) as (node, manifest):
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        artifacts = Artifacts(settings.root)
+
+        def contract(name, artifact=None):
+            return artifacts.get(artifact or name).contract(w3, manifest.address(name))
+
+        yield SimpleNamespace(w3=w3, node=node, manifest=manifest, artifacts=artifacts, accounts=w3.eth.accounts,
+                              contract=contract)
+
+
+@pytest.fixture
+def chain_snapshot(cli_chain):
+    """The test starts from the module's deployed state and leaves no trace (clihelp.reverted)."""
+    from clihelp import reverted
+
+    with reverted(cli_chain.w3):
+        yield cli_chain

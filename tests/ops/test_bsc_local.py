@@ -379,7 +379,7 @@ def test_deploy_on_bsc_local_prices_bnb_with_the_feed_at_its_mainnet_address(cap
     monkeypatch.setenv("SOMSTACK_RPC_BSC_LOCAL", bsc_node.url)
     code, _out, err = run(capsys, "deploy", "--network", "bsc-local")
     assert code == 0, err
-    manifest = json.loads((deployments_dir / "56.json").read_text())
+    manifest = json.loads((deployments_dir / "56-bsc-local.json").read_text())
     w3 = Web3(Web3.HTTPProvider(bsc_node.url))
     vault = artifacts.get("ReserveVault").contract(w3, manifest["contracts"]["ReserveVault"]["address"])
     native = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"

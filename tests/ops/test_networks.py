@@ -117,7 +117,7 @@ def test_brownie_run_deploy_on_bsc_local_places_the_bsc_contracts_and_deploys(se
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     assert "--chain-id 56" in ran.stdout and f"--port {port}" in ran.stdout  # brownie launched the registered chain
     assert "placed WBNB at its BSC mainnet address" in ran.stdout
-    manifest = json.loads((tmp_path / "deployments" / "56.json").read_text())
+    manifest = json.loads((tmp_path / "deployments" / "56-bsc-local.json").read_text())
     assert manifest["complete"] and manifest["network"] == "bsc-local"
     assert manifest["contracts"]["Stablecoin"]["address"] in ran.stdout
     # native BNB registered with the aggregator at its real address (the vault reads it then: a
@@ -139,3 +139,14 @@ def test_brownie_run_deploy_on_bsc_test_uses_the_rpc_from_the_environment(settin
     assert manifest["complete"] and manifest["network"] == "bsc-test" and manifest["deployer"] == account.address
     assert Web3(Web3.HTTPProvider(node.url)).eth.get_code(manifest["contracts"]["Stablecoin"]["address"])
     assert account.key.hex()[2:] not in ran.stdout + ran.stderr
+
+
+def test_a_rehearsal_never_shares_the_live_chains_record(settings, tmp_path):
+    """bsc-local and bsc-fork borrow BSC's chain id 56: their manifests are their own files, so a
+    mainnet deployment never reads steps a rehearsal recorded as done."""
+    from somstack.manifest import manifest_path
+
+    paths = {name: manifest_path(tmp_path, 56, settings.network(name)) for name in ("bsc-local", "bsc-fork", "bsc-main")}
+    assert paths["bsc-main"].name == "56.json"
+    assert len(set(paths.values())) == 3
+    assert manifest_path(tmp_path, 31337, settings.network("local")).name == "31337.json"
