@@ -326,7 +326,9 @@ def _replay(txid):
     the latest state (a reverted transaction changed nothing but the sender's nonce and gas)."""
     tx = web3.eth.get_transaction(txid)
     call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
-    for block in (tx["blockNumber"] - 1, "latest"):
+    # Under load anvil may still show the transaction without its block: its receipt has it.
+    number = tx["blockNumber"] if tx["blockNumber"] is not None else web3.eth.wait_for_transaction_receipt(txid, timeout=10)["blockNumber"]
+    for block in (number - 1, "latest"):
         try:
             web3.eth.call(call, block)
         except Exception as exc:  # web3's ContractCustomError has .data; brownie's middleware a dict

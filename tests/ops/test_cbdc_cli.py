@@ -21,14 +21,13 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from cbdclib import BASIC_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, TYIYN, identity_of, kyc_record
-from clihelp import assert_one_line_error, run
+from clihelp import assert_one_line_error, deployed_chain, run
 from somstack import cbdc as cbdc_ops
 from somstack.cbdc import Cbdc, disburse, prepare_payroll, register_many
-from somstack.chain import LocalNode, NodeSigner, Sender
+from somstack.chain import NodeSigner, Sender
 from somstack.cli import main
 from somstack.contracts import Artifacts
 from somstack.errors import SomstackError
-from somstack.manifest import Manifest
 from faults import FlakySender, Interrupt
 
 PAYEES = 10_000  # registered in the basic tier by the module fixture
@@ -148,34 +147,25 @@ def register_payees(w3, token, officer, chunk=200):
 def world(settings, tmp_path_factory):
     """A fresh anvil as network `local`, deployed by the CLI, with the treasury funded and
     10,000 payees registered in the basic tier."""
-    node = LocalNode(settings, CHAIN_ID).start()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            deployments = tmp_path_factory.mktemp("deployments")
-            mp.setenv("SOMSTACK_RPC_LOCAL", node.url)
-            mp.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(deployments))
-            assert main(["deploy", "--network", "local"]) == 0
-            w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
-            accounts = w3.eth.accounts
-            artifacts = Artifacts(settings.root)
-            manifest = Manifest.load(deployments / f"{CHAIN_ID}.json", CHAIN_ID)
-            token = artifacts.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency"))
-            manager = artifacts.get("SomAccessManager").contract(w3, manifest.address("AccessManager"))
-            cbdc = Cbdc(w3, token, manager, settings.deployment("local").digital_currency)
+    with deployed_chain(settings, tmp_path_factory, CHAIN_ID) as (node, manifest):
+        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
+        accounts = w3.eth.accounts
+        artifacts = Artifacts(settings.root)
+        token = artifacts.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency"))
+        manager = artifacts.get("SomAccessManager").contract(w3, manifest.address("AccessManager"))
+        cbdc = Cbdc(w3, token, manager, settings.deployment("local").digital_currency)
 
-            def sender(index):
-                return Sender(w3, NodeSigner(to_checksum_address(accounts[index])), artifacts.decoder)
+        def sender(index):
+            return Sender(w3, NodeSigner(to_checksum_address(accounts[index])), artifacts.decoder)
 
-            quiet = lambda _message: None  # noqa: E731
-            officials = [to_checksum_address(accounts[ISSUER]), to_checksum_address(accounts[TREASURY])]
-            register_many(cbdc, sender(KYC_OFFICER), officials, GOVERNMENT_TIER,
-                          [identity_of("issuer"), identity_of("treasury")], [kyc_record("issuer"), kyc_record("treasury")], log=quiet)
-            mined(w3, token.functions.mint(officials[1], TREASURY_FLOAT, keccak(text="issuance-genesis")).transact({"from": officials[0]}))
-            register_payees(w3, token, accounts[KYC_OFFICER])
-            yield SimpleNamespace(w3=w3, token=token, cbdc=cbdc, sender=sender, accounts=accounts,
-                                  issuer=officials[0], treasury=officials[1])
-    finally:
-        node.stop()
+        quiet = lambda _message: None  # noqa: E731
+        officials = [to_checksum_address(accounts[ISSUER]), to_checksum_address(accounts[TREASURY])]
+        register_many(cbdc, sender(KYC_OFFICER), officials, GOVERNMENT_TIER,
+                      [identity_of("issuer"), identity_of("treasury")], [kyc_record("issuer"), kyc_record("treasury")], log=quiet)
+        mined(w3, token.functions.mint(officials[1], TREASURY_FLOAT, keccak(text="issuance-genesis")).transact({"from": officials[0]}))
+        register_payees(w3, token, accounts[KYC_OFFICER])
+        yield SimpleNamespace(w3=w3, token=token, cbdc=cbdc, sender=sender, accounts=accounts,
+                              issuer=officials[0], treasury=officials[1])
 
 
 @pytest.fixture(autouse=True)

@@ -15,11 +15,8 @@ import pytest
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
-from clihelp import assert_one_line_error, run
-from somstack.chain import LocalNode
-from somstack.cli import main
+from clihelp import assert_one_line_error, deployed_chain, run
 from somstack.contracts import Artifacts
-from somstack.manifest import Manifest
 
 CHAIN_ID = 31337
 COMPLIANCE, STRANGER = 6, 19
@@ -31,23 +28,14 @@ REASON_HASH = "0x" + "5a" * 32
 @pytest.fixture(scope="module")
 def world(settings, tmp_path_factory):
     """A fresh anvil as network `local`, deployed by the CLI."""
-    node = LocalNode(settings, CHAIN_ID).start()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            deployments = tmp_path_factory.mktemp("deployments")
-            mp.setenv("SOMSTACK_RPC_LOCAL", node.url)
-            mp.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(deployments))
-            assert main(["deploy", "--network", "local"]) == 0
-            w3 = Web3(Web3.HTTPProvider(node.url))
-            artifacts = Artifacts(settings.root)
-            manifest = Manifest.load(deployments / f"{CHAIN_ID}.json", CHAIN_ID)
-            tokens = {
-                "KGST": artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin")),
-                "digital som": artifacts.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency")),
-            }
-            yield SimpleNamespace(w3=w3, tokens=tokens, accounts=w3.eth.accounts)
-    finally:
-        node.stop()
+    with deployed_chain(settings, tmp_path_factory, CHAIN_ID) as (node, manifest):
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        artifacts = Artifacts(settings.root)
+        tokens = {
+            "KGST": artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin")),
+            "digital som": artifacts.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency")),
+        }
+        yield SimpleNamespace(w3=w3, tokens=tokens, accounts=w3.eth.accounts)
 
 
 @pytest.fixture(autouse=True)
