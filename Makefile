@@ -2,6 +2,7 @@
 # package.json, package-lock.json, pyproject.toml or constraints.txt change).
 #   make demo   start a local chain, deploy the system, exercise it, print what happened
 #   make test   run the whole test suite against a local anvil
+#   make bench  gas side by side with reference tokens, and harness speed -> benchmarks/results/
 
 PYTHON ?= python3
 SOLC_VERSION := 0.8.37
@@ -12,13 +13,18 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: demo test install compile clean
+.PHONY: demo test bench install compile clean
 
 demo: install
 	$(BIN)/somstack demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
+# BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/bench.py.
+bench: install
+	$(BIN)/somstack bench
 
 install: $(STAMPS)/node $(STAMPS)/python .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;

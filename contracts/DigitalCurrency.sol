@@ -85,14 +85,17 @@ contract DigitalCurrency is
 
     // --- Init ---
 
-    /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
+    /// @param eip712Name the token name its proxy is initialized with (the EIP-712 domain name,
+    /// fixed in this implementation's code; see {SignedTransfers})
+    constructor(string memory eip712Name) SignedTransfers(eip712Name) {
         _disableInitializers();
     }
 
     /**
      * @notice Initializes the proxy: token metadata and the AccessManager that governs it.
-     * @param name_ token name, also the EIP-712 domain name (version "1")
+     * @param name_ token name, also the EIP-712 domain name (version "1"); must be the name the
+     * implementation was constructed with
      * @param symbol_ token symbol
      * @param decimals_ token decimals (2: one unit is one tyiyn)
      * @param authority the AccessManager
@@ -104,6 +107,7 @@ contract DigitalCurrency is
         address authority
     ) external initializer {
         if (authority == address(0)) revert DigitalCurrencyZeroAddress();
+        _checkDomainName(name_);
         __ERC20_init(name_, symbol_);
         __ERC20Permit_init(name_);
         __ERC3009_init();
@@ -385,8 +389,11 @@ contract DigitalCurrency is
         super._approve(owner, spender, value, emitEvent);
     }
 
-    /// @dev Only the UPGRADER role, through the AccessManager and its execution delay.
-    function _authorizeUpgrade(address) internal override restricted {}
+    /// @dev Only the UPGRADER role, through the AccessManager and its execution delay; the new
+    /// implementation must sign under the same EIP-712 domain name.
+    function _authorizeUpgrade(address newImplementation) internal override restricted {
+        _checkUpgradeDomain(newImplementation);
+    }
 
     /// @dev The blocklist hook of {SignedTransfers}, also used by `transferFrom`.
     function _requireNotBlocked(address account) internal view override {

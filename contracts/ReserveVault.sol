@@ -9,6 +9,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {IReserveVault} from "./interfaces/IReserveVault.sol";
@@ -31,6 +32,12 @@ import {IReserveVault} from "./interfaces/IReserveVault.sol";
  * makes the valuation revert with the reason, and so every mint and withdrawal that needs it.
  * Assets with a zero balance are not priced. Transfers and burns of KGST never ask the vault.
  *
+ * Storage is packed for the valuation, which every mint pays for: one slot per asset holds its
+ * balance, policy and decimals (its feed address in the next), and the rate, the attestation and
+ * the coverage policy take one slot each. So a balance is at most 2^128 - 1 token units, the rate
+ * and the attested amount at most 2^128 - 1 [wad]; a deposit, rate or attestation beyond that
+ * reverts (SafeCast) instead of being stored wrong.
+ *
  * Balances are the vault's own credit of deposits less withdrawals, not `balanceOf(this)`:
  * fee-on-transfer tokens are credited what actually arrived, and donations do not count.
  * Deposits, withdrawals and native receipts share one transient reentrancy guard.
@@ -50,18 +57,33 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
 
     // --- Storage ---
 
+    /// @dev A registered asset as stored: slot 0 holds all the valuation reads but the feed.
+    struct AssetRecord {
+        uint128 balance; // credited deposits less withdrawals [token units]
+        uint32 heartbeat; // maximum age of a price [s]
+        uint16 haircutBps; // [bps]
+        uint16 maxShareBps; // [bps]
+        uint8 tokenDecimals;
+        uint8 feedDecimals;
+        bool registered;
+        address feed; // slot 1
+        uint64 day; // the day `withdrawnToday` counts for (block.timestamp / 1 days)
+        uint256 dailyCap; // [token units]
+        uint256 withdrawnToday; // [token units]
+    }
+
     /// @custom:storage-location erc7201:somstack.storage.ReserveVault
     struct VaultStorage {
         address stablecoin;
         uint8 stablecoinDecimals;
-        uint256 minCoverageBps;
+        uint32 minCoverageBps; // [bps]
         address[] assetList;
-        mapping(address asset => Asset) assets;
-        uint256 rate; // KGS per USD [wad]
+        mapping(address asset => AssetRecord) assets;
+        uint128 rate; // KGS per USD [wad]
         uint64 rateUpdatedAt; // [unix s]
         uint32 rateMaxAge; // [s]
         uint16 rateMaxChangeBps; // [bps]
-        uint256 attestedAmount; // [wad som]
+        uint128 attestedAmount; // [wad som]
         uint64 attestedAsOf; // [unix s]
         uint32 attestationMaxAge; // [s]
         bytes32 attestationReportHash;
@@ -124,14 +146,14 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     function deposit(address asset_, uint256 amount) external nonReentrant {
         if (amount == 0) revert ReserveVaultZeroAmount();
         if (asset_ == NATIVE) revert ReserveVaultInvalidConfig(asset_);
-        Asset storage a = _registered(asset_);
+        AssetRecord storage a = _registered(asset_);
         IERC20 token = IERC20(asset_);
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
         // Fee-on-transfer tokens: credit what arrived, never what was asked.
         uint256 received = token.balanceOf(address(this)) - before;
         if (received == 0) revert ReserveVaultZeroAmount();
-        a.balance += received;
+        a.balance = SafeCast.toUint128(a.balance + received);
         emit Deposited(asset_, msg.sender, received);
     }
 
@@ -149,15 +171,17 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     function withdraw(address asset_, address to, uint256 amount) external restricted nonReentrant {
         if (to == address(0)) revert ReserveVaultZeroAddress();
         if (amount == 0) revert ReserveVaultZeroAmount();
-        Asset storage a = _registered(asset_);
-        if (amount > a.balance) revert ReserveVaultInsufficientReserve(asset_, a.balance, amount);
+        AssetRecord storage a = _registered(asset_);
+        uint256 balance = a.balance;
+        if (amount > balance) revert ReserveVaultInsufficientReserve(asset_, balance, amount);
         uint64 today = uint64(block.timestamp / 1 days);
         uint256 withdrawn = a.day == today ? a.withdrawnToday : 0;
-        if (withdrawn + amount > a.config.dailyCap) {
-            revert ReserveVaultDailyCapExceeded(asset_, a.config.dailyCap, withdrawn, amount);
+        if (withdrawn + amount > a.dailyCap) {
+            revert ReserveVaultDailyCapExceeded(asset_, a.dailyCap, withdrawn, amount);
         }
         // Effects first: the coverage check below values the reserve without this amount.
-        a.balance -= amount;
+        // amount <= balance < 2^128, checked above.
+        a.balance = uint128(balance - amount);
         a.withdrawnToday = withdrawn + amount;
         a.day = today;
         _requireCoverage(_supply());
@@ -184,7 +208,7 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
                 revert ReserveVaultRateJumpTooLarge(previous, kgsPerUsd, $.rateMaxChangeBps);
             }
         }
-        $.rate = kgsPerUsd;
+        $.rate = SafeCast.toUint128(kgsPerUsd);
         $.rateUpdatedAt = uint64(block.timestamp);
         emit RateUpdated(previous, kgsPerUsd, msg.sender);
     }
@@ -193,7 +217,7 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     function attest(uint256 amount, uint64 asOf, bytes32 reportHash, string calldata uri) external restricted {
         VaultStorage storage $ = _s();
         if (asOf > block.timestamp || asOf <= $.attestedAsOf) revert ReserveVaultAttestationOutOfOrder(asOf, $.attestedAsOf);
-        $.attestedAmount = amount;
+        $.attestedAmount = SafeCast.toUint128(amount);
         $.attestedAsOf = asOf;
         $.attestationReportHash = reportHash;
         emit Attested(amount, asOf, reportHash, uri, msg.sender);
@@ -208,17 +232,16 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
 
     /// @inheritdoc IReserveVault
     function updateAsset(address asset_, AssetConfig calldata config) external restricted {
-        Asset storage a = _registered(asset_);
+        AssetRecord storage a = _registered(asset_);
         _checkConfig(asset_, config);
-        AssetConfig memory previous = a.config;
-        a.config = config;
-        a.feedDecimals = AggregatorV3Interface(config.feed).decimals();
+        AssetConfig memory previous = _configOf(a);
+        _setConfig(a, config);
         emit AssetConfigUpdated(asset_, previous, config);
     }
 
     /// @inheritdoc IReserveVault
     function unregisterAsset(address asset_) external restricted {
-        Asset storage a = _registered(asset_);
+        AssetRecord storage a = _registered(asset_);
         if (a.balance != 0) revert ReserveVaultAssetHasBalance(asset_, a.balance);
         VaultStorage storage $ = _s();
         delete $.assets[asset_];
@@ -280,8 +303,8 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
 
     /// @inheritdoc IReserveVault
     function price(address asset_) public view returns (uint256 answer, uint256 updatedAt, PriceError error) {
-        Asset storage a = _registered(asset_);
-        return _readFeed(a.config.feed, a.config.heartbeat);
+        AssetRecord storage a = _registered(asset_);
+        return _readFeed(a.feed, a.heartbeat);
     }
 
     /// @inheritdoc IReserveVault
@@ -291,7 +314,16 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
 
     /// @inheritdoc IReserveVault
     function asset(address asset_) external view returns (Asset memory) {
-        return _s().assets[asset_];
+        AssetRecord storage a = _s().assets[asset_];
+        return Asset({
+            config: _configOf(a),
+            tokenDecimals: a.tokenDecimals,
+            feedDecimals: a.feedDecimals,
+            registered: a.registered,
+            balance: a.balance,
+            withdrawnToday: a.withdrawnToday,
+            day: a.day
+        });
     }
 
     /// @inheritdoc IReserveVault
@@ -323,11 +355,12 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
 
     function _creditNative() private {
         if (msg.value == 0) revert ReserveVaultZeroAmount();
-        _registered(NATIVE).balance += msg.value;
+        AssetRecord storage a = _registered(NATIVE);
+        a.balance = SafeCast.toUint128(a.balance + msg.value);
         emit Deposited(NATIVE, msg.sender, msg.value);
     }
 
-    function _registered(address asset_) private view returns (Asset storage a) {
+    function _registered(address asset_) private view returns (AssetRecord storage a) {
         a = _s().assets[asset_];
         if (!a.registered) revert ReserveVaultAssetNotRegistered(asset_);
     }
@@ -335,15 +368,28 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     function _registerAsset(address asset_, AssetConfig calldata config) private {
         if (asset_ == address(0)) revert ReserveVaultZeroAddress();
         VaultStorage storage $ = _s();
-        Asset storage a = $.assets[asset_];
+        AssetRecord storage a = $.assets[asset_];
         if (a.registered) revert ReserveVaultAssetAlreadyRegistered(asset_);
         _checkConfig(asset_, config);
-        a.config = config;
+        _setConfig(a, config);
         a.registered = true;
         a.tokenDecimals = asset_ == NATIVE ? 18 : IERC20Metadata(asset_).decimals();
-        a.feedDecimals = AggregatorV3Interface(config.feed).decimals();
         $.assetList.push(asset_);
         emit AssetRegistered(asset_, config);
+    }
+
+    /// @dev Stores a checked policy, and the decimals its feed reports.
+    function _setConfig(AssetRecord storage a, AssetConfig calldata config) private {
+        a.feed = config.feed;
+        a.heartbeat = config.heartbeat;
+        a.haircutBps = config.haircutBps;
+        a.maxShareBps = config.maxShareBps;
+        a.dailyCap = config.dailyCap;
+        a.feedDecimals = AggregatorV3Interface(config.feed).decimals();
+    }
+
+    function _configOf(AssetRecord storage a) private view returns (AssetConfig memory) {
+        return AssetConfig({feed: a.feed, heartbeat: a.heartbeat, haircutBps: a.haircutBps, maxShareBps: a.maxShareBps, dailyCap: a.dailyCap});
     }
 
     function _checkConfig(address asset_, AssetConfig calldata config) private pure {
@@ -361,7 +407,7 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
         if (minCoverageBps < _BPS) revert ReserveVaultMinCoverageTooLow(minCoverageBps);
         VaultStorage storage $ = _s();
         emit MinCoverageUpdated($.minCoverageBps, minCoverageBps);
-        $.minCoverageBps = minCoverageBps;
+        $.minCoverageBps = SafeCast.toUint32(minCoverageBps);
     }
 
     function _setRateBounds(uint32 maxAge, uint16 maxChangeBps) private {
@@ -451,20 +497,20 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
         list = new AssetValuation[](keys.length);
         uint256 gross = attested;
         for (uint256 i = 0; i < keys.length; ++i) {
-            Asset storage a = $.assets[keys[i]];
+            AssetRecord storage a = $.assets[keys[i]];
             AssetValuation memory v = list[i];
             v.asset = keys[i];
             v.balance = a.balance;
             v.feedDecimals = a.feedDecimals;
             if (v.balance == 0) continue; // nothing held: no price needed
-            (uint256 answer, uint256 updatedAt, PriceError err) = _readFeed(a.config.feed, a.config.heartbeat);
+            (uint256 answer, uint256 updatedAt, PriceError err) = _readFeed(a.feed, a.heartbeat);
             if (err != PriceError.None) revert ReserveVaultPriceInvalid(keys[i], err);
             if (keys[i] == stressAsset) answer = Math.mulDiv(answer, _BPS - dropBps, _BPS);
             v.price = answer;
             v.updatedAt = updatedAt;
             // balance [10^tokenDecimals] x answer [10^feedDecimals USD] x rate [wad] -> [wad som]
             v.grossValue = Math.mulDiv(v.balance * answer, kgsPerUsd, 10 ** (uint256(a.tokenDecimals) + a.feedDecimals));
-            v.weightedValue = Math.mulDiv(v.grossValue, _BPS - a.config.haircutBps, _BPS);
+            v.weightedValue = Math.mulDiv(v.grossValue, _BPS - a.haircutBps, _BPS);
             gross += v.weightedValue;
         }
         total = attested;
@@ -472,7 +518,7 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
             AssetValuation memory v = list[i];
             if (v.weightedValue == 0) continue;
             // Concentration cap: value above maxShare of the gross reserve does not count.
-            uint256 cap = Math.mulDiv(gross, $.assets[v.asset].config.maxShareBps, _BPS);
+            uint256 cap = Math.mulDiv(gross, $.assets[v.asset].maxShareBps, _BPS);
             v.countedValue = v.weightedValue < cap ? v.weightedValue : cap;
             total += v.countedValue;
         }

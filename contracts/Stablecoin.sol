@@ -25,11 +25,14 @@ import {SignedTransfers} from "./token/SignedTransfers.sol";
  * library does is written here:
  *
  * - Balances live in this contract's ERC-7201 namespace, not in ERC20Upgradeable's: each
- *   balance slot packs the blocklist flag into its top bit (`_BLOCKED`), as USDC does, so the
- *   sender and recipient checks of a transfer cost no extra storage read. `balanceOf`,
- *   `totalSupply` and `_update` are overridden accordingly; ERC20Upgradeable's own balance and
- *   supply slots stay empty. Invariant: `totalSupply <= _BALANCE_MASK`, so no balance can carry
- *   into the flag bit.
+ *   balance slot packs [blocked: bit 255 | EIP-2612 nonce: bits 128-191 | balance: bits 0-127].
+ *   The blocklist flag in the top bit (`_BLOCKED`), as USDC does, makes the sender and recipient
+ *   checks of a transfer cost no extra storage read; the permit nonce next to the balance makes a
+ *   permit read and write the owner's one slot, which its blocklist check reads anyway, instead of
+ *   a separate nonce slot (NoncesUpgradeable's stays empty). `balanceOf`, `totalSupply`, `nonces`,
+ *   `_useNonce` and `_update` are overridden accordingly; ERC20Upgradeable's own balance and
+ *   supply slots stay empty. Invariant: `totalSupply <= _BALANCE_MASK` (2^128 - 1), so no balance
+ *   can carry into the nonce bits.
  * - All token-moving checks (pause switches, blocklist) sit in the one override point
  *   `_update`. Seizure moves a blocked balance through `_move` with the checks off: it is the
  *   only path that does, and it needs two different officers.
@@ -66,21 +69,23 @@ contract Stablecoin is
     /// @dev Top bit of a balance slot: the account is on the blocklist.
     uint256 private constant _BLOCKED = 1 << 255;
     /// @dev The balance bits of a balance slot; also the bound of the total supply [token units].
-    uint256 private constant _BALANCE_MASK = _BLOCKED - 1;
+    uint256 private constant _BALANCE_MASK = type(uint128).max;
+    /// @dev Where a balance slot keeps its account's EIP-2612 nonce (a uint64).
+    uint256 private constant _NONCE_SHIFT = 128;
 
     // --- Storage ---
 
     /// @custom:storage-location erc7201:somstack.storage.Stablecoin
     struct StablecoinStorage {
-        mapping(address account => uint256 packed) balances; // [flag bit 255 | balance]
+        mapping(address account => uint256 packed) balances; // [blocked 255 | nonce 128-191 | balance 0-127]
         uint256 totalSupply; // [token units]
         uint8 decimals;
         uint8 pausedFlags; // PAUSE_* bits
         uint64 seizureCount;
+        address reserveVault; // IReserveVault asked before every mint (in the pause flags' slot)
         mapping(address minter => uint256 allowance) minterAllowances; // [token units]
         mapping(bytes32 depositRef => bool used) usedDepositRefs;
         mapping(uint256 seizureId => Seizure) seizures;
-        address reserveVault; // IReserveVault asked before every mint
     }
 
     // keccak256(abi.encode(uint256(keccak256("somstack.storage.Stablecoin")) - 1)) & ~bytes32(uint256(0xff))
@@ -94,14 +99,17 @@ contract Stablecoin is
 
     // --- Init ---
 
-    /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
+    /// @param eip712Name the token name its proxy is initialized with (the EIP-712 domain name,
+    /// fixed in this implementation's code; see {SignedTransfers})
+    constructor(string memory eip712Name) SignedTransfers(eip712Name) {
         _disableInitializers();
     }
 
     /**
      * @notice Initializes the proxy: token metadata and the AccessManager that governs it.
-     * @param name_ token name, also the EIP-712 domain name (version "1")
+     * @param name_ token name, also the EIP-712 domain name (version "1"); must be the name the
+     * implementation was constructed with
      * @param symbol_ token symbol
      * @param decimals_ token decimals (18, as BEP-20 stablecoins on BSC use)
      * @param authority the AccessManager
@@ -113,6 +121,7 @@ contract Stablecoin is
         address authority
     ) external initializer {
         if (authority == address(0)) revert StablecoinZeroAddress();
+        _checkDomainName(name_);
         __ERC20_init(name_, symbol_);
         __ERC20Permit_init(name_);
         __ERC3009_init();
@@ -277,7 +286,7 @@ contract Stablecoin is
         StablecoinStorage storage $ = _s();
         uint256 packed = $.balances[account];
         if (packed & _BLOCKED == 0) revert StablecoinBlockStatusUnchanged(account, false);
-        $.balances[account] = packed & _BALANCE_MASK;
+        $.balances[account] = packed & ~_BLOCKED;
         emit AccountUnblocked(account);
     }
 
@@ -416,9 +425,10 @@ contract Stablecoin is
         } else {
             uint256 fromPacked = $.balances[from];
             if (fromPacked & _BLOCKED != 0) revert StablecoinAccountBlocked(from);
-            if (fromPacked < value) revert ERC20InsufficientBalance(from, fromPacked, value);
+            uint256 balance = fromPacked & _BALANCE_MASK;
+            if (balance < value) revert ERC20InsufficientBalance(from, balance, value);
             unchecked {
-                // fromPacked (= the balance, flag clear) >= value, checked above.
+                // balance >= value, checked above: the subtraction stays in the balance bits.
                 $.balances[from] = fromPacked - value;
             }
         }
@@ -472,8 +482,11 @@ contract Stablecoin is
         super._approve(owner, spender, value, emitEvent);
     }
 
-    /// @dev Only the UPGRADER role, through the AccessManager and its execution delay.
-    function _authorizeUpgrade(address) internal override restricted {}
+    /// @dev Only the UPGRADER role, through the AccessManager and its execution delay; the new
+    /// implementation must sign under the same EIP-712 domain name.
+    function _authorizeUpgrade(address newImplementation) internal override restricted {
+        _checkUpgradeDomain(newImplementation);
+    }
 
     function _setMinterAllowance(address minter, uint256 allowance) private {
         if (minter == address(0)) revert StablecoinZeroAddress();
@@ -481,6 +494,22 @@ contract Stablecoin is
         uint256 previous = $.minterAllowances[minter];
         $.minterAllowances[minter] = allowance;
         emit MinterAllowanceUpdated(minter, previous, allowance);
+    }
+
+    /// @notice The EIP-2612 nonce of `owner`, kept in its balance slot.
+    function nonces(address owner) public view override returns (uint256) {
+        return uint64(_s().balances[owner] >> _NONCE_SHIFT);
+    }
+
+    /// @dev Consumes the permit nonce kept in the owner's balance slot (see the contract's notes).
+    function _useNonce(address owner) internal override returns (uint256) {
+        StablecoinStorage storage $ = _s();
+        uint256 packed = $.balances[owner];
+        uint64 current = uint64(packed >> _NONCE_SHIFT);
+        // Checked: a nonce never wraps to a used value (2^64 permits cannot be signed anyway).
+        uint64 next = current + 1;
+        $.balances[owner] = (packed & ~(uint256(type(uint64).max) << _NONCE_SHIFT)) | (uint256(next) << _NONCE_SHIFT);
+        return current;
     }
 
     /// @dev The blocklist hook of {SignedTransfers}, also used by `transferFrom`.

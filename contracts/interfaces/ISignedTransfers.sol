@@ -8,6 +8,14 @@ pragma solidity ^0.8.28;
  * can sign approvals and transfers.
  */
 interface ISignedTransfers {
+    /// @dev The EIP-712 domain name given to `initialize` (or held by the proxy, on an upgrade)
+    /// differs from the one this implementation was built for (`eip712NameHash`).
+    error SignedTransfersDomainNameMismatch(bytes32 expected, bytes32 actual);
+
+    /// @notice keccak256 of the EIP-712 domain name this implementation signs under, fixed in its
+    /// code at construction (the token name; the domain version is "1").
+    function eip712NameHash() external view returns (bytes32);
+
     /// @notice EIP-2612 permit with a signature as bytes, for ERC-1271 contract wallets.
     function permit(address owner, address spender, uint256 value, uint256 deadline, bytes calldata signature) external;
 

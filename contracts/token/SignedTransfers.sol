@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ERC20PermitUpgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC20PermitUpgradeable.sol";
 import {ERC3009Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/draft-ERC3009Upgradeable.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 
 import {ISignedTransfers} from "../interfaces/ISignedTransfers.sol";
 import {SignatureAuth} from "../libraries/SignatureAuth.sol";
@@ -20,10 +21,35 @@ import {SignatureAuth} from "../libraries/SignatureAuth.sol";
  * signature; a receive authorization may be submitted by its recipient only (EIP-3009); a
  * transfer authorization's relayer, unless it is a party, must not be blocked; cancelling is
  * always allowed (it moves nothing).
+ *
+ * The EIP-712 domain separator is built from the implementation's code, not from storage:
+ * OpenZeppelin's EIP712Upgradeable reads the name and version strings from two storage slots for
+ * every digest (about 4,700 gas). Here the name's hash is an immutable set by the constructor, the
+ * version is the constant "1", and the chain id and `address(this)` (the proxy) are read live, so
+ * the separator stays right on a fork and behind any proxy. The name stored by
+ * `__ERC20Permit_init` (what `eip712Domain()` and `DOMAIN_SEPARATOR()` report) must be the same:
+ * {_checkDomainName} enforces it at initialization and {_checkUpgradeDomain} on every upgrade.
  */
 abstract contract SignedTransfers is ERC20PermitUpgradeable, ERC3009Upgradeable, ISignedTransfers {
     bytes32 private constant _PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    /// @dev The domain version that `__ERC20Permit_init` stores ("1").
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+
+    /// @dev keccak256 of the EIP-712 domain name (the token name), fixed in the implementation.
+    bytes32 private immutable _NAME_HASH;
+
+    /// @param domainName the token name, which `initialize` must be given as well
+    constructor(string memory domainName) {
+        _NAME_HASH = keccak256(bytes(domainName));
+    }
+
+    /// @inheritdoc ISignedTransfers
+    function eip712NameHash() external view returns (bytes32) {
+        return _NAME_HASH;
+    }
 
     // --- Hooks ---
 
@@ -126,6 +152,31 @@ abstract contract SignedTransfers is ERC20PermitUpgradeable, ERC3009Upgradeable,
     }
 
     // --- Internal ---
+
+    /// @dev The EIP-712 digest of `structHash`, under the domain built from the code (see the
+    /// contract's notes): equal to EIP712Upgradeable's, without its two storage reads.
+    function _hashTypedDataV4(bytes32 structHash) internal view override returns (bytes32) {
+        bytes32 separator = keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+        return MessageHashUtils.toTypedDataHash(separator, structHash);
+    }
+
+    /// @dev Reverts unless `name` is the domain name this implementation was built for; called by
+    /// the token's initializer with the name it stores.
+    function _checkDomainName(string calldata name) internal view {
+        bytes32 actual = keccak256(bytes(name));
+        if (actual != _NAME_HASH) revert SignedTransfersDomainNameMismatch(_NAME_HASH, actual);
+    }
+
+    /// @dev Reverts when `newImplementation` declares another domain name than this one: after the
+    /// upgrade, signatures made for the stored name would no longer verify. An implementation that
+    /// does not answer `eip712NameHash` is left to the UUPS checks that follow.
+    function _checkUpgradeDomain(address newImplementation) internal view {
+        (bool ok, bytes memory data) = newImplementation.staticcall(abi.encodeCall(ISignedTransfers.eip712NameHash, ()));
+        if (ok && data.length == 32) {
+            bytes32 declared = abi.decode(data, (bytes32));
+            if (declared != _NAME_HASH) revert SignedTransfersDomainNameMismatch(_NAME_HASH, declared);
+        }
+    }
 
     function _permit(
         address owner,

@@ -772,6 +772,15 @@ def demo() -> None:
     run_demo(click.echo)
 
 
+@cli.command()
+def bench() -> None:
+    """Measure gas (ours and the reference tokens') and harness speed; write
+    benchmarks/results/gas.md and gas.json (what `make bench` runs)."""
+    from .bench import run_bench
+
+    run_bench(_info)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the group, turning every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv

@@ -87,3 +87,35 @@ def compile_project(root: Path) -> None:
         return  # inside brownie (tests, `brownie run`): it has compiled already
     loaded = project.load(root, raise_if_loaded=False)
     loaded.close(raises=False)
+
+
+def compile_sources(root: Path, folder: Path, remappings: list[str] = ()) -> dict[str, Artifact]:  # type: ignore[assignment]
+    """Compiles the ``.sol`` files of ``folder`` (outside ``contracts/``, e.g. the benchmark's
+    reference wrappers) with brownie's compiler and the settings of brownie-config.yaml (the same
+    solc, EVM version, optimizer and remappings as the project), plus ``remappings``. Nothing is
+    written to build/; the artifacts of every contract compiled are returned by name."""
+    import contextlib
+
+    from brownie.project import compiler  # imported late: brownie is slow to import
+
+    from .config import load_settings
+
+    settings = load_settings()
+    solc = settings.raw.get("compiler", {}).get("solc", {})
+    sources = {str(path.relative_to(root)): path.read_text() for path in sorted(folder.glob("*.sol"))}
+    if not sources:
+        raise ArtifactError(f"no Solidity sources in {folder}")
+    with contextlib.chdir(root):  # the solc shim resolves imports against the working directory
+        built = compiler.compile_and_format(
+            sources,
+            solc_version=settings.compiler.version,
+            evm_version=settings.compiler.evm_version,
+            optimizer=dict(settings.compiler.optimizer),
+            remappings=[*solc.get("remappings", []), *remappings],
+            allow_paths=str(root),
+        )
+    return {
+        name: Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""),
+                       tuple(sorted(set((data.get("allSourcePaths") or {}).values()))))
+        for name, data in built.items()
+    }

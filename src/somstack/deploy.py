@@ -248,7 +248,8 @@ def _deploy_digital_currency(run: _Run, manager_address: str) -> str:
     params = ctx.params.digital_currency
     logic = run.contract("DigitalCurrencyLogic", "DigitalCurrencyLogic", [])
     libraries = {"DigitalCurrencyLogic": logic}
-    implementation = run.contract("DigitalCurrencyImplementation", "DigitalCurrency", [], libraries=libraries)
+    # The implementation signs EIP-712 under the token name, fixed in its code (SignedTransfers).
+    implementation = run.contract("DigitalCurrencyImplementation", "DigitalCurrency", [params.name], libraries=libraries)
     impl = ctx.w3.eth.contract(abi=ctx.artifacts.get("DigitalCurrency").abi)
     init = impl.encode_abi("initialize", [params.name, params.symbol, params.decimals, manager_address])
     address = run.contract("DigitalCurrency", "SomProxy", [implementation, init])
@@ -311,7 +312,8 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     ctx.log(f"deploying SomStack on {ctx.network.name} (chain {w3.eth.chain_id}) from {deployer}")
 
     manager_address = run.contract("AccessManager", "SomAccessManager", [deployer])
-    implementation = run.contract("StablecoinImplementation", "Stablecoin", [])
+    # The implementation signs EIP-712 under the token name, fixed in its code (SignedTransfers).
+    implementation = run.contract("StablecoinImplementation", "Stablecoin", [params.stablecoin.name])
     token_abi = ctx.artifacts.get("Stablecoin").abi
     token_impl = w3.eth.contract(abi=token_abi)
     init = token_impl.encode_abi(

@@ -2,7 +2,7 @@
 the proxy keeps every balance, allowance, blocklist entry and minter allowance."""
 
 import pytest
-from brownie import Contract, MockERC20, StablecoinV2Mock, chain, web3
+from brownie import Contract, MockERC20, Stablecoin, StablecoinV2Mock, chain, web3
 from eth_utils import keccak
 
 UNIT = 10**18
@@ -13,9 +13,9 @@ IMPLEMENTATION_SLOT = int.from_bytes(keccak(text="eip1967.proxy.implementation")
 
 
 @pytest.fixture
-def v2(admin):
+def v2(admin, funded):
     """The new implementation, deployed but not yet behind the proxy."""
-    return StablecoinV2Mock.deploy({"from": admin})
+    return StablecoinV2Mock.deploy(funded.name(), {"from": admin})
 
 
 @pytest.fixture
@@ -200,3 +200,24 @@ def test_admin_cannot_move_upgrade_to_its_own_role_without_the_delay(manager, kg
     selector = kgst.upgradeToAndCall.signature
     with reverts("AccessManagerNotScheduled"):
         manager.setTargetFunctionRole(kgst, [selector], 0, {"from": admin})
+
+
+# --- The EIP-712 domain name fixed in the implementation (SignedTransfers) ---
+
+
+def test_upgrade_to_another_domain_name_reverts(manager, funded, upgrader, admin, reverts):
+    other = StablecoinV2Mock.deploy("Another Token Name", {"from": admin})
+    data = funded.upgradeToAndCall.encode_input(other, b"")
+    manager.schedule(funded, data, 0, {"from": upgrader})
+    _wait_delay()
+    with reverts("SignedTransfersDomainNameMismatch", expected=keccak(text=funded.name()), actual=keccak(text="Another Token Name")):
+        manager.execute(funded, data, {"from": upgrader})
+
+
+def test_initialize_with_another_domain_name_reverts(artifacts, manager, admin):
+    implementation = Stablecoin.deploy("KGST Som Stablecoin", {"from": admin})
+    init = implementation.initialize.encode_input("Another Token Name", "KGST", 18, manager)
+    proxy = artifacts.get("SomProxy").contract(web3)
+    with pytest.raises(ValueError) as failure:  # brownie's web3 raises the node's error as is
+        web3.eth.estimate_gas({"from": admin.address, "data": proxy.constructor(implementation.address, init).data_in_transaction})
+    assert artifacts.decoder.decode(failure.value.args[0]["data"]).name == "SignedTransfersDomainNameMismatch"

@@ -67,6 +67,22 @@ def test_permit_increments_nonce(funded, domain, deadline, alice, bob, relayer):
     assert funded.nonces(alice) == 1
 
 
+def test_permit_nonce_leaves_balance(funded, domain, deadline, alice, bob, relayer):
+    before = funded.balanceOf(alice)
+    sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
+    funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
+    assert (funded.balanceOf(alice), funded.nonces(alice)) == (before, 1)
+
+
+def test_unblock_keeps_permit_nonce_and_balance(funded, domain, deadline, alice, bob, relayer, compliance):
+    sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
+    funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
+    before = funded.balanceOf(alice)
+    funded.blockAccount(alice, REASON, {"from": compliance})
+    funded.unblockAccount(alice, {"from": compliance})
+    assert (funded.balanceOf(alice), funded.nonces(alice)) == (before, 1)
+
+
 def test_permit_emits_approval_event(funded, domain, deadline, alice, bob, relayer):
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
     tx = funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
