@@ -154,6 +154,41 @@ def networks_sync() -> None:
     click.echo(f"brownie networks: {path}")
 
 
+@cli.group()
+def layouts() -> None:
+    """Storage layouts of the upgradeable contracts against the last release's record
+    (security/storage-layouts/): only appending is allowed."""
+
+
+@layouts.command("check")
+def layouts_check() -> None:
+    """Compare each upgradeable contract's storage layout (from solc) with the recorded release."""
+    from .config import load_settings
+    from .errors import StorageLayoutError
+    from .layouts import check
+
+    results = check(load_settings().root)
+    for name, problems in results.items():
+        click.echo(f"{name}: {'appended only' if not problems else f'{len(problems)} change(s) other than appending'}")
+        for problem in problems:
+            click.echo(f"  {problem}")
+    broken = [name for name, problems in results.items() if problems]
+    if broken:
+        raise StorageLayoutError(f"storage layout changed other than by appending: {', '.join(broken)}")
+
+
+@layouts.command("record")
+def layouts_record() -> None:
+    """Record the current storage layouts as those of a new release (after `check` passed, or
+    with a reviewed migration)."""
+    from .config import load_settings
+    from .layouts import record
+
+    root = load_settings().root
+    for path in record(root):
+        click.echo(f"recorded {path.relative_to(root)}")
+
+
 @cli.command("verify-input")
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build/verify"), show_default=True)

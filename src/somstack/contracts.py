@@ -98,24 +98,54 @@ def compile_sources(root: Path, folder: Path, remappings: list[str] = ()) -> dic
 
     from brownie.project import compiler  # imported late: brownie is slow to import
 
-    from .config import load_settings
-
-    settings = load_settings()
-    solc = settings.raw.get("compiler", {}).get("solc", {})
     sources = {str(path.relative_to(root)): path.read_text() for path in sorted(folder.glob("*.sol"))}
     if not sources:
         raise ArtifactError(f"no Solidity sources in {folder}")
+    options = compiler_options(remappings)
     with contextlib.chdir(root):  # the solc shim resolves imports against the working directory
-        built = compiler.compile_and_format(
-            sources,
-            solc_version=settings.compiler.version,
-            evm_version=settings.compiler.evm_version,
-            optimizer=dict(settings.compiler.optimizer),
-            remappings=[*solc.get("remappings", []), *remappings],
-            allow_paths=str(root),
-        )
+        built = compiler.compile_and_format(sources, solc_version=options["version"], evm_version=options["evm_version"],
+                                            optimizer=options["optimizer"], remappings=options["remappings"], allow_paths=str(root))
     return {
         name: Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""),
                        tuple(sorted(set((data.get("allSourcePaths") or {}).values()))))
         for name, data in built.items()
     }
+
+
+def compiler_options(remappings: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """The project's compiler settings (brownie-config.yaml): solc version, EVM version, optimizer
+    and remappings (plus ``remappings``)."""
+    from .config import load_settings
+
+    settings = load_settings()
+    solc = settings.raw.get("compiler", {}).get("solc", {})
+    return {
+        "version": settings.compiler.version,
+        "evm_version": settings.compiler.evm_version,
+        "optimizer": dict(settings.compiler.optimizer),
+        "remappings": [*solc.get("remappings", []), *remappings],
+    }
+
+
+def compile_standard(root: Path, sources: dict[str, str], output_selection: dict[str, Any]) -> dict[str, Any]:
+    """solc's standard-JSON output for ``sources`` ({source unit name: text}; their imports are
+    read from disk under ``root``), compiled by brownie's compiler with the project's settings and
+    asked for ``output_selection``: for what brownie's artifacts do not keep (``storageLayout``)."""
+    import contextlib
+
+    from brownie.project import compiler  # imported late: brownie is slow to import
+
+    options = compiler_options()
+    compiler.solidity.set_solc_version(options["version"])
+    standard = compiler.generate_input_json(sources, evm_version=options["evm_version"], optimizer=options["optimizer"],
+                                            remappings=options["remappings"])
+    standard["settings"]["outputSelection"] = output_selection
+    with contextlib.chdir(root):  # the solc shim resolves imports against the working directory
+        try:
+            output = compiler.compile_from_input_json(standard, allow_paths=str(root))
+        except Exception as exc:  # brownie's CompilerError carries solc's messages
+            raise ArtifactError(f"solc refused the sources: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}") from None
+    failures = [e.get("formattedMessage") or e.get("message", "") for e in output.get("errors", []) if e.get("severity") == "error"]
+    if failures:
+        raise ArtifactError(f"solc refused the sources: {failures[0].strip().splitlines()[0]}")
+    return output

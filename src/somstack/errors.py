@@ -44,6 +44,11 @@ class ArtifactError(SomstackError):
     """A compiled artifact is missing or unreadable."""
 
 
+class StorageLayoutError(SomstackError):
+    """A contract's storage layout changed other than by appending since the last release
+    (security/storage-layouts/), or cannot be read."""
+
+
 class ManifestError(SomstackError):
     """The deployment manifest is unreadable or does not match the chain."""
 
