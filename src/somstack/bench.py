@@ -27,6 +27,7 @@ import csv
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -666,24 +667,36 @@ def time_make_test(settings: Settings, runs: int, previous: dict[str, Any] | Non
         old = (previous or {}).get("speed", {}).get("make test")
         if not old or not old.get("samples_s"):
             return Timing(note="BENCH_TEST_RUNS=0 and no previous figure: not measured")
-        return Timing(list(old["samples_s"]), note=f"BENCH_TEST_RUNS=0: reused from the previous report ({old.get('note', '')})".rstrip(" ()"),
-                      extra={k: v for k, v in old.items() if k not in {"median_s", "runs", "samples_s", "note"}})
+        kept = {k: v for k, v in old.items() if k not in {"median_s", "runs", "samples_s", "note"}}
+        if "last_summary" in kept and not _pytest_summary(str(kept["last_summary"])):
+            del kept["last_summary"]  # written by an older bench that took make's last line for pytest's
+        note = old.get("note", "")
+        if not note.startswith("BENCH_TEST_RUNS=0"):
+            note = "BENCH_TEST_RUNS=0: reused from the previous report" + (f" ({note})" if note else "")
+        return Timing(list(old["samples_s"]), note=note, extra=kept)
     timing = Timing(note=f"`make test` with PYTEST_ARGS='{args}', {runs} run(s)" if args else f"`make test`, {runs} run(s)")
     failed = 0
     for i in range(runs):
         started = time.monotonic()
         done = subprocess.run(["make", "test", f"PYTEST_ARGS={args}"], cwd=settings.root, capture_output=True, text=True)
         took = time.monotonic() - started
-        summary = (done.stdout.strip().splitlines() or [""])[-1]
+        summary = _pytest_summary(done.stdout)
         log(f"  make test {i + 1}/{runs}: {took:.0f} s, exit {done.returncode}: {summary}")
         if done.returncode != 0:
             failed += 1
             continue
         timing.samples.append(took)
-        timing.extra["last_summary"] = summary.strip("= ")
+        if summary:
+            timing.extra["last_summary"] = summary
     if failed:
         timing.extra["failed_runs"] = failed
     return timing
+
+
+def _pytest_summary(output: str) -> str:
+    """pytest's closing line ("12 passed in 3.4s") in ``output``, or ""."""
+    lines = [line.strip("= ") for line in output.splitlines() if re.search(r"\d+ (passed|failed)", line)]
+    return lines[-1] if lines else ""
 
 
 # --- The whole run ---
