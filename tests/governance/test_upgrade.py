@@ -88,7 +88,7 @@ def test_upgrade_schedule_by_stranger_reverts(manager, funded, calldata, strange
 
 def test_upgrade_schedule_before_delay_reverts(manager, funded, calldata, upgrader, reverts):
     with reverts("AccessManagerUnauthorizedCall", caller=upgrader.address):
-        manager.schedule(funded, calldata, chain.time() + DELAY // 2, {"from": upgrader})
+        manager.schedule(funded, calldata, chain[-1].timestamp + DELAY // 2, {"from": upgrader})
 
 
 def test_upgrade_execute_before_delay_reverts(manager, funded, scheduled, upgrader, reverts):
