@@ -12,7 +12,7 @@ import {Stablecoin} from "../Stablecoin.sol";
 contract StablecoinV2Mock is Stablecoin {
     /// @custom:storage-location erc7201:somstack.storage.StablecoinV2Mock
     struct StablecoinV2Storage {
-        string note;
+        uint256 marker;
     }
 
     // keccak256(abi.encode(uint256(keccak256("somstack.storage.StablecoinV2Mock")) - 1)) & ~bytes32(uint256(0xff))
@@ -25,14 +25,14 @@ contract StablecoinV2Mock is Stablecoin {
         return "2";
     }
 
-    /// @notice The V2 field (empty until set).
-    function note() external view returns (string memory) {
-        return _v2().note;
+    /// @notice The V2 field (zero until set).
+    function marker() external view returns (uint256) {
+        return _v2().marker;
     }
 
     /// @notice Sets the V2 field; restricted (an unmapped selector: ADMIN).
-    function setNote(string calldata note_) external restricted {
-        _v2().note = note_;
+    function setMarker(uint256 marker_) external restricted {
+        _v2().marker = marker_;
     }
 
     function _v2() private pure returns (StablecoinV2Storage storage $) {
