@@ -12,7 +12,9 @@ import {SignatureAuth} from "../libraries/SignatureAuth.sol";
  * @title SignedTransfers
  * @notice EIP-2612 permit and EIP-3009 transfer, receive and cancel authorizations as every
  * SomStack token takes them: signed by an EOA (v, r, s or packed bytes, low-s only) or by an
- * ERC-1271 contract wallet, and never submitted by a blocked relayer.
+ * ERC-1271 contract wallet, and never submitted by a blocked relayer; plus the race-free
+ * allowance changes `increaseAllowance` / `decreaseAllowance` (ERC-20 conformance checks ask for
+ * them; OpenZeppelin 5 dropped them from its ERC20).
  *
  * @dev The token supplies two hooks: {_requireNotBlocked} (its blocklist) and
  * {_revertInvalidSignature} (its own custom error). Pause, blocklist and limits on the parties
@@ -149,6 +151,29 @@ abstract contract SignedTransfers is ERC20PermitUpgradeable, ERC3009Upgradeable,
     /// @inheritdoc ISignedTransfers
     function cancelAuthorization(address authorizer, bytes32 nonce, bytes calldata signature) external {
         _cancel(authorizer, nonce, 0, 0, 0, signature);
+    }
+
+    // --- Allowance changes ---
+
+    /// @inheritdoc ISignedTransfers
+    /// @dev Through the token's `_approve`, so its pause and blocklist rules apply as to `approve`.
+    function increaseAllowance(address spender, uint256 addedValue) external returns (bool) {
+        address owner = _msgSender();
+        // Checked: an allowance past 2^256 - 1 reverts (Panic 0x11) rather than wrapping.
+        _approve(owner, spender, allowance(owner, spender) + addedValue);
+        return true;
+    }
+
+    /// @inheritdoc ISignedTransfers
+    function decreaseAllowance(address spender, uint256 decrease) external returns (bool) {
+        address owner = _msgSender();
+        uint256 current = allowance(owner, spender);
+        if (current < decrease) revert SignedTransfersAllowanceUnderflow(spender, current, decrease);
+        unchecked {
+            // current >= decrease, checked above.
+            _approve(owner, spender, current - decrease);
+        }
+        return true;
     }
 
     // --- Internal ---
