@@ -55,3 +55,40 @@ def write_inputs(settings: Settings, contracts: list[str], folder: Path) -> list
         out.write_text(json.dumps(standard_json_input(settings, name), indent=1, sort_keys=True) + "\n")
         written.append(out)
     return written
+
+
+# --- Static analysis input ---
+
+# What slither (crytic-compile's solc-json mode) needs from each contract; the ASTs are per source.
+_ANALYSIS_OUTPUT = {"*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode", "metadata"], "": ["ast"]}}
+
+
+def production_contracts(settings: Settings) -> list[str]:
+    """The contracts compiled from ``contracts/``, without the test mocks of ``contracts/test/``
+    (read from brownie's artifacts, so only what the project really builds)."""
+    names = []
+    for path in sorted((settings.root / "build" / "contracts").glob("*.json")):
+        try:
+            source = json.loads(path.read_text()).get("sourcePath", "")
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"artifact {path.name} is unreadable: {exc}") from None
+        if source.startswith("contracts/") and not source.startswith("contracts/test/"):
+            names.append(path.stem)
+    if not names:
+        raise ArtifactError("no artifacts of contracts/ in build/contracts: compile first (brownie compile)")
+    return names
+
+
+def analysis_input(settings: Settings) -> dict[str, Any]:
+    """One standard JSON input of every production contract, with their ASTs, for slither and
+    slither-check-erc: the sources and compiler settings of brownie's artifacts
+    (:func:`standard_json_input`), compiled by the project's solc (``.solcx``)."""
+    merged: dict[str, Any] = {}
+    for name in production_contracts(settings):
+        contract_input = standard_json_input(settings, name)
+        if not merged:
+            merged = contract_input
+        else:
+            merged["sources"].update(contract_input["sources"])
+    merged["settings"]["outputSelection"] = _ANALYSIS_OUTPUT
+    return merged
