@@ -53,7 +53,6 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     /// @notice The asset key of native BNB.
     address public constant NATIVE = 0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE;
     uint256 private constant _BPS = 10_000;
-    uint256 private constant _WAD = 1e18;
 
     // --- Storage ---
 
