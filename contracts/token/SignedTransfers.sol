@@ -158,21 +158,13 @@ abstract contract SignedTransfers is ERC20PermitUpgradeable, ERC3009Upgradeable,
     /// @inheritdoc ISignedTransfers
     /// @dev Through the token's `_approve`, so its pause and blocklist rules apply as to `approve`.
     function increaseAllowance(address spender, uint256 addedValue) external returns (bool) {
-        address owner = _msgSender();
-        // Checked: an allowance past 2^256 - 1 reverts (Panic 0x11) rather than wrapping.
-        _approve(owner, spender, allowance(owner, spender) + addedValue);
+        _changeAllowance(spender, addedValue, true);
         return true;
     }
 
     /// @inheritdoc ISignedTransfers
     function decreaseAllowance(address spender, uint256 decrease) external returns (bool) {
-        address owner = _msgSender();
-        uint256 current = allowance(owner, spender);
-        if (current < decrease) revert SignedTransfersAllowanceUnderflow(spender, current, decrease);
-        unchecked {
-            // current >= decrease, checked above.
-            _approve(owner, spender, current - decrease);
-        }
+        _changeAllowance(spender, decrease, false);
         return true;
     }
 
@@ -201,6 +193,17 @@ abstract contract SignedTransfers is ERC20PermitUpgradeable, ERC3009Upgradeable,
             bytes32 declared = abi.decode(data, (bytes32));
             if (declared != _NAME_HASH) revert SignedTransfersDomainNameMismatch(_NAME_HASH, declared);
         }
+    }
+
+    /// @dev One body for both allowance changes, ending in `approve` itself (the caller's
+    /// allowance, the token's pause and blocklist checks): its code is shared, not inlined again,
+    /// which keeps KGST under the EIP-170 code size limit.
+    function _changeAllowance(address spender, uint256 delta, bool up) private {
+        uint256 current = allowance(_msgSender(), spender);
+        if (!up && current < delta) revert SignedTransfersAllowanceUnderflow(spender, current, delta);
+        // Up: checked, an allowance past 2^256 - 1 reverts (Panic 0x11) rather than wrapping.
+        // Down: current >= delta, checked above.
+        approve(spender, up ? current + delta : current - delta);
     }
 
     function _permit(
