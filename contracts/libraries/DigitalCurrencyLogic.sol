@@ -346,7 +346,7 @@ library DigitalCurrencyLogic {
 
     /// @dev The text of a reason code (ERC-1404), kept out of the token's code size.
     function message(uint8 code) external pure returns (string memory) {
-        return TransferRestrictions.message(code);
+        return TransferRestrictions.walletMessage(code);
     }
 
     // --- Shared helpers (inlined into the token) ---

@@ -24,7 +24,9 @@ library TransferRestrictions {
     uint8 internal constant TRANSFER_LIMIT_EXCEEDED = 12;
     uint8 internal constant DAILY_LIMIT_EXCEEDED = 13;
 
-    /// @dev The human-readable text of `code`, for ERC-1404 `messageForTransferRestriction`.
+    /// @dev The human-readable text of a code KGST returns (0-8), for ERC-1404
+    /// `messageForTransferRestriction`; any other code is "UNKNOWN". The tier codes live in
+    /// `walletMessage`, so that KGST's bytecode does not carry texts it never returns.
     function message(uint8 code) internal pure returns (string memory) {
         if (code == SUCCESS) return "SUCCESS";
         if (code == PAUSED) return "PAUSED: transfers are paused";
@@ -35,11 +37,16 @@ library TransferRestrictions {
         if (code == INVALID_RECIPIENT) return "INVALID_RECIPIENT: the recipient is the zero address";
         if (code == SPENDER_BLOCKED) return "SPENDER_BLOCKED: the spender is on the blocklist";
         if (code == INSUFFICIENT_ALLOWANCE) return "INSUFFICIENT_ALLOWANCE: the spender's allowance is too low";
+        return "UNKNOWN";
+    }
+
+    /// @dev The text of any code the digital som returns: KGST's, and the wallet-tier codes 9-13.
+    function walletMessage(uint8 code) internal pure returns (string memory) {
         if (code == SENDER_NOT_REGISTERED) return "SENDER_NOT_REGISTERED: the sender has no wallet tier";
         if (code == RECIPIENT_NOT_REGISTERED) return "RECIPIENT_NOT_REGISTERED: the recipient has no wallet tier";
         if (code == HOLDING_CAP_EXCEEDED) return "HOLDING_CAP_EXCEEDED: the recipient would hold more than its tier allows";
         if (code == TRANSFER_LIMIT_EXCEEDED) return "TRANSFER_LIMIT_EXCEEDED: the amount is over the sender's per-transfer limit";
         if (code == DAILY_LIMIT_EXCEEDED) return "DAILY_LIMIT_EXCEEDED: the sender's outflow today would pass its daily limit";
-        return "UNKNOWN";
+        return message(code);
     }
 }
