@@ -18,8 +18,14 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 demo: install
 	$(BIN)/somstack demo
 
+# The whole suite under brownie's coverage: the run fails when a production contract has less
+# than COVERAGE_FLOOR % of its branches covered, and prints the report path (tests/coverage_floor.py,
+# reports/coverage-floor.txt). `make test COVERAGE_ARGS=` runs without coverage (e.g. with a
+# PYTEST_ARGS that selects a few tests).
+COVERAGE_FLOOR ?= 95
+COVERAGE_ARGS ?= --coverage --coverage-floor $(COVERAGE_FLOOR)
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
 # BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
 # BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/bench.py.

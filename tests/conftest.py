@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import brownie.network.state as _brownie_state
 import brownie.test.managers.utils as _brownie_outcomes
 import pytest
-from brownie import Contract, accounts, chain, history, web3
+from brownie import Contract, accounts, chain, history, project, web3
+from brownie._config import CONFIG
 from brownie.exceptions import VirtualMachineError
 from eth_utils import keccak
 from web3.exceptions import TransactionNotFound
@@ -56,6 +57,68 @@ UNIT = 10**18
 MINTER_ALLOWANCE = 10**12 * UNIT
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=False,
+        help="deeper hypothesis stateful runs (more examples, more steps; see tests/stateful.py)",
+    )
+    parser.addoption(
+        "--coverage-floor",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="with --coverage: fail the run when a production contract has less than PCT%% of its "
+        "branches covered; the report goes to reports/coverage-floor.txt (tests/coverage_floor.py)",
+    )
+
+
+def pytest_configure(config):
+    import stateful
+
+    stateful.LONG = config.getoption("--long")
+
+
+_SESSION = pytest.StashKey()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under --coverage, brownie turns every contract call of a test into a traced transaction
+    that it then undoes. Where that is no use to the contracts' coverage it is turned off: the
+    operator tests (tests/ops, tests/bench: the CLI sends through web3 anyway) and the stateful
+    tests (whose transactions are still traced; their reads must not become transactions)."""
+    for item in items:
+        parts = item.path.relative_to(config.rootpath).parts
+        if parts[:2] in (("tests", "ops"), ("tests", "bench")) or "state_machine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.no_call_coverage)
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_SESSION] = session
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """After brownie's own coverage report: the branch floor of the production contracts."""
+    floor = config.getoption("--coverage-floor")
+    if floor is None:
+        return
+    session = config.stash[_SESSION]
+    if not CONFIG.argv.get("coverage"):
+        terminalreporter.write_line("--coverage-floor needs --coverage", red=True)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return
+    import coverage_floor
+
+    lines, ok = coverage_floor.evaluate(floor, config.rootpath)
+    terminalreporter.section("coverage floor")
+    for line in lines:
+        terminalreporter.write_line(line, red=not ok and line.startswith("FAILED"))
+    if not ok and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def settings():
     return load_settings()
@@ -88,7 +151,27 @@ def deployment(settings, network, tmp_path_factory):
         deployments_dir=tmp_path_factory.mktemp("deployments"),
     )
     result = deploy_system(ctx)
+    if CONFIG.argv.get("coverage"):
+        _traced(result.manifest)
     return SimpleNamespace(ctx=ctx, manifest=result.manifest, holders=holders)
+
+
+def _traced(manifest):
+    """Under brownie's --coverage: every contract the plan deployed (implementations, the linked
+    library, the mocks) becomes a project contract at its address, so that brownie maps the
+    traces of the calls delegated to it onto its sources. Proxies stay abi-only fixtures: the
+    implementation's frame is what is measured. brownie compares the deployed code with the
+    artifact's and drops the source map when they differ, which they do wherever an immutable
+    is filled in by the constructor (the EIP-712 name hash, OZ's own) (brownie #1087): the
+    artifacts are the ones the plan deployed, so the check is skipped here."""
+    import brownie.network.contract as brownie_contract
+
+    brownie_contract._verify_deployed_code = lambda *args, **kwargs: True
+    containers = project.get_loaded_projects()[0]
+    for record in manifest.contracts.values():
+        artifact = record.get("artifact")
+        if artifact and artifact != "SomProxy" and hasattr(containers, artifact):
+            getattr(containers, artifact).at(record["address"])
 
 
 @pytest.fixture(scope="session")

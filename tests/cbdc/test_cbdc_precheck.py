@@ -207,6 +207,9 @@ def test_transfer_succeeds_where_pre_check_says_success(env, case):
     assert (tx.status, sum(e["value"] for e in tx.events["Transfer"]), env.som.totalSupply()) == (1, value, supply)
 
 
+# Under --coverage brownie sends each view call as a transaction and undoes it; here the transfer
+# from the zero address then failed with "No Signer available": the view is called plainly.
+@pytest.mark.no_call_coverage
 @pytest.mark.parametrize("case", REFUSAL_CASES.values(), ids=REFUSAL_CASES.keys())
 def test_transfer_reverts_where_pre_check_gives_reason(env, reverts, case):
     prepare, sender, to, amount, code, (error, error_args) = case

@@ -137,6 +137,9 @@ def test_detect_transfer_restriction_returns_code(env, case):
     assert env.kgst.detectTransferRestriction(getattr(env, sender), getattr(env, to), amount) == expected
 
 
+# Under --coverage brownie sends each view call as a transaction and undoes it; here the transfer
+# from the zero address then failed with "No Signer available": the view is called plainly.
+@pytest.mark.no_call_coverage
 @pytest.mark.parametrize("case", TRANSFER_CASES.values(), ids=TRANSFER_CASES.keys())
 def test_detect_transfer_restriction_matches_transfer_outcome(env, case):
     prepare, sender, to, amount, _expected = case
