@@ -13,7 +13,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: demo test bench install compile clean
+.PHONY: demo test coverage bench install compile clean
 
 demo: install
 	$(BIN)/somstack demo
