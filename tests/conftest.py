@@ -358,6 +358,20 @@ def cbdc_ready(cbdc, kyc_officer, issuer, treasury, bank_wallet):
 
 
 @pytest.fixture(autouse=True)
+def untraced_stateful(request):
+    """Under --coverage, the stateful tests' thousands of transactions are not traced (that would
+    multiply their time several times over); the unit tests measure the coverage."""
+    if "state_machine" not in request.fixturenames or not CONFIG.argv.get("coverage"):
+        yield
+        return
+    CONFIG.argv["coverage"] = False
+    try:
+        yield
+    finally:
+        CONFIG.argv["coverage"] = True
+
+
+@pytest.fixture(autouse=True)
 def isolation():
     """Each test starts from the state left by the session fixtures, and leaves no trace."""
     chain.snapshot()

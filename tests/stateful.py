@@ -7,11 +7,13 @@ import requests
 from brownie import web3
 from brownie.exceptions import TransactionError
 from brownie.network.transaction import TransactionReceipt
+from hypothesis import Phase
 
 # Set by tests/conftest.py from pytest's `--long` option: deeper runs, same fixed seed.
 LONG = False
 LONG_EXAMPLES_FACTOR = 8
 LONG_STEPS = 50
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 
 
 def stateful_settings(default_examples: int, default_steps: int = 20) -> dict:
@@ -28,6 +30,8 @@ def stateful_settings(default_examples: int, default_steps: int = 20) -> dict:
         "derandomize": True,  # the same examples on every run (CI reproducibility)
         "database": None,  # no replay of examples saved by earlier runs on this machine
         "report_multiple_bugs": False,
+        # SOMSTACK_STATEFUL_NO_SHRINK=1 reports the first failing example as found (mutation runs)
+        **({"phases": NO_SHRINK} if os.environ.get("SOMSTACK_STATEFUL_NO_SHRINK") else {}),
     }
 
 

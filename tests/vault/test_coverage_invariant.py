@@ -30,14 +30,13 @@ With -s, a tally of every action's outcomes over all examples is printed at the 
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 from brownie import chain
-from brownie.exceptions import TransactionError, VirtualMachineError
-from brownie.network.transaction import TransactionReceipt
+from brownie.exceptions import VirtualMachineError
 from eth_utils import keccak
 from hypothesis import strategies as st
+from stateful import send_patiently as _send
 from stateful import stateful_settings
 
 from vaultlib import BPS, DAY, UNIT, Position, fresh_ref, latest_time, pin_next_block, valuation
@@ -47,19 +46,6 @@ SETTINGS = stateful_settings(default_examples=12)
 ASSETS = ("BNB", "BTCB", "BSC-USD")
 # A deposit is 1 to 5,000 lots: up to 5 BNB, 20 BTCB, 500,000 BSC-USD.
 LOT = {"BNB": 10**15, "BTCB": 4 * 10**15, "BSC-USD": 100 * UNIT}
-
-
-def _send(send):
-    """Sends a transaction through brownie. On a loaded machine brownie may see the sender's
-    nonce move before anvil has stored the receipt and call the mined transaction "dropped";
-    then the receipt is fetched again (a reverted one comes back with status 0)."""
-    try:
-        return send()
-    except TransactionError as exc:
-        if "dropped without known replacement" not in str(exc):
-            raise
-        time.sleep(0.2)
-        return TransactionReceipt(str(exc).split()[-1])
 
 
 class CoverageMachine:
