@@ -17,6 +17,7 @@ import yaml
 from eth_account import Account
 from web3 import Web3
 
+from somstack.accounts import DEFAULT_KEY_VARIABLE
 from somstack.bsclocal import ADDRESSES
 from somstack.chain import free_port
 from somstack.networks import sync
@@ -130,8 +131,9 @@ def test_brownie_run_deploy_on_bsc_test_uses_the_rpc_from_the_environment(settin
     node = node_factory(chain_id=97)
     account = Account.create()
     Web3(Web3.HTTPProvider(node.url)).provider.make_request("anvil_setBalance", [account.address, hex(10**19)])
-    env = _env(fresh_home, BSC_TESTNET_RPC_URL=node.url, DEPLOYER_PRIVATE_KEY=account.key.hex(),
-               SOMSTACK_DEPLOYMENTS_DIR=str(tmp_path / "deployments"))
+    # The deployer is a key made for this test only; it signs through the variable operators use.
+    env = _env(fresh_home, BSC_TESTNET_RPC_URL=node.url, SOMSTACK_DEPLOYMENTS_DIR=str(tmp_path / "deployments"),
+               **{DEFAULT_KEY_VARIABLE: account.key.hex()})
     assert _run([str(BIN / "somstack"), "networks", "sync"], env, settings.root).returncode == 0
     ran = _run([str(BIN / "brownie"), "run", "scripts/deploy.py", "--network", "bsc-test"], env, settings.root)
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
