@@ -1,0 +1,281 @@
+"""What the relayer checks before it accepts an authorization, and why it refuses one.
+
+Off chain first (no RPC): the JSON shape and types, the validity window against the clock, and
+the EIP-712 signature recovered with eth-account (:mod:`somstack.signatures` builds the typed
+message; high-s signatures are refused as OZ's ECDSA refuses them). Then on chain, in one
+JSON-RPC batch: whether the nonce is used (``authorizationState``), the token's own pre-check
+(``detectTransferRestriction``: pause, blocklist, KYC registration, tier limits, balance) and the
+sender's balance; an ERC-1271 wallet's ``isValidSignature`` when the signer holds code; and last
+a simulation of the very call the relayer will send (``eth_estimateGas`` from the relayer's
+address), whose revert is decoded into a reason.
+
+Every refusal is a :class:`Refusal` carrying an HTTP status and a machine-readable reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_utils import keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from ..errors import ErrorDecoder, InputError
+from ..ops import parse_address, parse_bytes32
+from ..signatures import AUTHORIZATION_TYPES, Domain, typed_message
+from .store import Transfer, authorization_id
+
+UINT256_MAX = 2**256 - 1
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+MAX_SIGNATURE_BYTES = 2048  # an ERC-1271 wallet's signature may be longer than 65 bytes
+ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+ERC1271_ABI = [{
+    "type": "function", "name": "isValidSignature", "stateMutability": "view",
+    "inputs": [{"name": "hash", "type": "bytes32"}, {"name": "signature", "type": "bytes"}],
+    "outputs": [{"name": "", "type": "bytes4"}],
+}]
+
+# reason -> HTTP status of the refusal
+REASONS: dict[str, int] = {
+    "malformed": 400,
+    "wrong_chain": 400,
+    "bad_signature": 400,
+    "not_relayer_recipient": 400,
+    "fee_required": 402,
+    "unknown_token": 404,
+    "nonce_used": 409,
+    "too_large": 413,
+    "expired": 422,
+    "not_yet_valid": 422,
+    "blocked": 422,
+    "paused": 422,
+    "not_registered": 422,
+    "tier_limit": 422,
+    "insufficient_balance": 422,
+    "rejected": 422,
+    "rate_limited": 429,
+    "relayer_low_balance": 503,
+    "chain_unavailable": 503,
+}
+
+# detectTransferRestriction codes (contracts/libraries/TransferRestrictions.sol) -> reason
+RESTRICTIONS = {1: "paused", 2: "blocked", 3: "blocked", 4: "insufficient_balance", 5: "malformed", 6: "malformed",
+                7: "blocked", 9: "not_registered", 10: "not_registered", 11: "tier_limit", 12: "tier_limit",
+                13: "tier_limit"}
+
+
+class Refusal(Exception):
+    """The relayer does not take the request: ``reason`` (machine-readable), an HTTP status,
+    and a one-line message for people."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.status = REASONS[reason]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token the relayer serves: its handle, its EIP-712 domain and its short name."""
+
+    key: str  # kgst, som
+    contract: Contract
+    domain: Domain
+    decimals: int
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """A parsed request body (before any chain check)."""
+
+    token: str
+    kind: str
+    sender: str
+    recipient: str
+    value: int
+    valid_after: int
+    valid_before: int
+    nonce: bytes
+    signature: bytes
+
+    @property
+    def id(self) -> str:
+        return authorization_id(self.token, self.sender, self.nonce)
+
+    @property
+    def primary(self) -> str:
+        return "ReceiveWithAuthorization" if self.kind == "receive" else "TransferWithAuthorization"
+
+    def message(self) -> dict[str, Any]:
+        return {"from": self.sender, "to": self.recipient, "value": self.value, "validAfter": self.valid_after,
+                "validBefore": self.valid_before, "nonce": self.nonce}
+
+    def record(self, gas: int, fee_for: str | None = None) -> Transfer:
+        return Transfer(id=self.id, token=self.token, kind=self.kind, sender=self.sender, recipient=self.recipient,
+                        value=self.value, valid_after=self.valid_after, valid_before=self.valid_before,
+                        nonce="0x" + self.nonce.hex(), signature="0x" + self.signature.hex(), gas=gas, fee_for=fee_for)
+
+
+# --- Parsing (off chain) ---
+
+
+def _malformed(message: str) -> Refusal:
+    return Refusal("malformed", message)
+
+
+def _uint(body: dict[str, Any], key: str) -> int:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _malformed(f"{key} must be an integer or a string of decimal digits")
+    if isinstance(value, str):
+        if not value.isdigit() or len(value) > 78:
+            raise _malformed(f"{key} must be an integer or a string of decimal digits")
+        value = int(value)
+    if not 0 <= value <= UINT256_MAX:
+        raise _malformed(f"{key} must fit a uint256")
+    return value
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str):
+        raise _malformed(f"{key} must be a string")
+    return value
+
+
+def _address(body: dict[str, Any], key: str) -> str:
+    try:
+        return parse_address(_text(body, key), key)
+    except InputError as exc:
+        raise _malformed(str(exc)) from None
+
+
+def _signature(body: dict[str, Any]) -> bytes:
+    text = _text(body, "signature")
+    try:
+        value = bytes.fromhex(text[2:]) if text.startswith("0x") else b""
+    except ValueError:
+        value = b""
+    if not 65 <= len(value) <= MAX_SIGNATURE_BYTES:
+        raise _malformed(f"signature must be 0x and 65 to {MAX_SIGNATURE_BYTES} bytes of hex")
+    return value
+
+
+def parse(body: Any, token: str, kind: str | None = None) -> Authorization:
+    """The authorization in a request body (``token`` already resolved); ``kind`` forces the
+    kind (a fee authorization is always a receive)."""
+    if not isinstance(body, dict):
+        raise _malformed("the body must be a JSON object")
+    kind = kind or body.get("kind", "transfer")
+    if kind not in ("transfer", "receive"):
+        raise _malformed("kind must be 'transfer' or 'receive'")
+    try:
+        nonce = parse_bytes32(_text(body, "nonce"), "nonce")
+    except InputError as exc:
+        raise _malformed(str(exc)) from None
+    value = _uint(body, "value")
+    if value == 0:
+        raise _malformed("value must be more than zero")
+    return Authorization(token=token, kind=kind, sender=_address(body, "from"), recipient=_address(body, "to"), value=value,
+                         valid_after=_uint(body, "validAfter"), valid_before=_uint(body, "validBefore"), nonce=nonce,
+                         signature=_signature(body))
+
+
+def check_window(auth: Authorization, margin: int, now: float | None = None) -> None:
+    """EIP-3009 validity: validAfter < now < validBefore, with ``margin`` [s] left to get mined."""
+    now = time.time() if now is None else now
+    if auth.valid_after >= now:
+        raise Refusal("not_yet_valid", f"the authorization is valid only after {auth.valid_after} (now {int(now)})")
+    if auth.valid_before <= now + margin:
+        raise Refusal("expired", f"the authorization expires at {auth.valid_before}: too late to relay (now {int(now)}, "
+                                 f"{margin} s needed to get mined)")
+
+
+def digest(domain: Domain, auth: Authorization) -> bytes:
+    """The EIP-712 hash the token checks (``_hashTypedDataV4``)."""
+    signable = typed_message(domain, auth.primary, AUTHORIZATION_TYPES, auth.message())
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def recover(domain: Domain, auth: Authorization) -> str | None:
+    """The ECDSA signer of a 65-byte signature, or None (malleable high-s, or unrecoverable)."""
+    sig = auth.signature
+    if len(sig) != 65 or int.from_bytes(sig[32:64], "big") > SECP256K1_HALF_N:
+        return None
+    try:
+        return Account.recover_message(typed_message(domain, auth.primary, AUTHORIZATION_TYPES, auth.message()),
+                                       signature=sig)
+    except Exception:  # malformed v, r or s: not a signature of anybody
+        return None
+
+
+# --- On chain ---
+
+
+def call_data(token: Contract, auth: Authorization) -> str:
+    """The calldata of the bytes-signature overload (ISignedTransfers), valid for EOAs and
+    ERC-1271 wallets alike."""
+    name = "receiveWithAuthorization" if auth.kind == "receive" else "transferWithAuthorization"
+    function = token.get_function_by_signature(f"{name}(address,address,uint256,uint256,uint256,bytes32,bytes)")
+    call = function(auth.sender, auth.recipient, auth.value, auth.valid_after, auth.valid_before, auth.nonce, auth.signature)
+    return call._encode_transaction_data()
+
+
+def check_contract_signature(w3: Web3, token: TokenInfo, auth: Authorization) -> None:
+    """For a signature that does not recover to ``from``: accepted only when ``from`` is a
+    contract wallet whose ERC-1271 ``isValidSignature`` approves it."""
+    if not w3.eth.get_code(auth.sender):  # type: ignore[arg-type]
+        raise Refusal("bad_signature", f"the signature is not {auth.sender}'s for this token and chain")
+    wallet = w3.eth.contract(address=auth.sender, abi=ERC1271_ABI)  # type: ignore[call-overload]
+    try:
+        magic = wallet.functions.isValidSignature(digest(token.domain, auth), auth.signature).call()
+    except (ContractCustomError, ContractLogicError, ValueError):
+        magic = b""
+    if bytes(magic) != ERC1271_MAGIC:
+        raise Refusal("bad_signature", f"the contract wallet {auth.sender} does not accept the signature (ERC-1271)")
+
+
+def check_on_chain(w3: Web3, contract: Contract, auth: Authorization, relayer: str, decoder: ErrorDecoder) -> tuple[int, int]:
+    """Asks the chain through ``contract`` (the token, bound to ``w3``), the signature already
+    checked; returns (the sender's balance, the gas the call needs)."""
+    f = contract.functions
+    with w3.batch_requests() as batch:
+        batch.add(f.authorizationState(auth.sender, auth.nonce))
+        batch.add(f.detectTransferRestriction(auth.sender, auth.recipient, auth.value))
+        batch.add(f.balanceOf(auth.sender))
+        used, restriction, balance = batch.execute()
+    if used:
+        raise Refusal("nonce_used", f"the authorization nonce of {auth.sender} is already used or cancelled")
+    reason = RESTRICTIONS.get(int(restriction))
+    if reason:
+        message = f.messageForTransferRestriction(int(restriction)).call()
+        raise Refusal(reason, f"the token refuses the transfer: {message} (code {restriction})")
+    tx = {"from": relayer, "to": contract.address, "data": call_data(contract, auth)}
+    try:
+        gas = int(w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise refusal_of_revert(decoder, getattr(exc, "data", None), auth) from None
+    return int(balance), gas
+
+
+def refusal_of_revert(decoder: ErrorDecoder, data: Any, auth: Authorization) -> Refusal:
+    """The reason of a simulated call's revert, from its decoded custom error."""
+    decoded = decoder.decode(data if isinstance(data, (str, bytes)) else None)
+    name = decoded.name if decoded else ""
+    text = f"the simulated call reverts: {decoded or 'without a known reason'}"
+    if name.endswith("InvalidSignature"):
+        return Refusal("bad_signature", text)
+    if name == "ERC3009UsedAuthorization":
+        return Refusal("nonce_used", text)
+    if name == "ERC3009InvalidAuthorizationTime":
+        return Refusal("not_yet_valid" if auth.valid_after >= time.time() else "expired", text)
+    for fragment, reason in (("Paused", "paused"), ("Blocked", "blocked"), ("NotRegistered", "not_registered"),
+                             ("LimitExceeded", "tier_limit"), ("HoldingCap", "tier_limit"),
+                             ("InsufficientBalance", "insufficient_balance")):
+        if fragment in name:
+            return Refusal(reason, text)
+    return Refusal("rejected", text)

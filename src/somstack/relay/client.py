@@ -1,0 +1,109 @@
+"""The relayer's Python client (`somstack relay send`): it asks the relayer for the token's
+EIP-712 domain (``GET /v1/config``), signs an EIP-3009 TransferWithAuthorization locally with
+eth-account (:mod:`somstack.signatures`), posts it, and follows it until it is mined. The key
+never leaves the process and is never printed.
+
+Trusting the relayer for the domain is safe: a signature only moves the token whose domain it
+names, and the client prints the token address it signs for.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import requests
+from eth_account.signers.local import LocalAccount
+
+from ..errors import InputError, RpcUnavailableError, SomstackError
+from ..ops import parse_address, parse_units
+from ..signatures import Domain, random_nonce, sign_authorization
+
+Log = Callable[[str], None]
+
+
+class RelayRefused(SomstackError):
+    """The relayer refused the authorization (its reason is in the message)."""
+
+
+@dataclass
+class RelayClient:
+    url: str
+    timeout: float = 10.0
+
+    def _ask(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        try:
+            reply = requests.request(method, self.url.rstrip("/") + path, timeout=self.timeout, **kwargs)
+        except requests.exceptions.RequestException as exc:
+            raise RpcUnavailableError(f"the relayer at {self.url} does not answer ({type(exc).__name__})") from None
+        try:
+            return reply.status_code, reply.json()
+        except ValueError:
+            raise RpcUnavailableError(f"the relayer at {self.url} answered HTTP {reply.status_code} without JSON") from None
+
+    def config(self) -> dict[str, Any]:
+        status, body = self._ask("GET", "/v1/config")
+        if status != 200:
+            raise RpcUnavailableError(f"the relayer at {self.url} answered HTTP {status} to /v1/config")
+        return body
+
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        status, answer = self._ask("POST", "/v1/transfers", json=body)
+        if status >= 400:
+            raise RelayRefused(f"the relayer refused the transfer ({answer.get('error')}): {answer.get('message')}")
+        return answer
+
+    def status(self, transfer_id: str) -> dict[str, Any]:
+        status, answer = self._ask("GET", f"/v1/transfers/{transfer_id}")
+        if status != 200:
+            raise RelayRefused(f"the relayer does not know transfer {transfer_id} ({answer.get('error')})")
+        return answer
+
+    def wait(self, transfer_id: str, timeout: float = 120.0, pause: float = 0.5) -> dict[str, Any]:
+        """The transfer's record once confirmed or failed (or as it is after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self.status(transfer_id)
+            if answer["status"] in ("confirmed", "failed") or time.monotonic() > deadline:
+                return answer
+            time.sleep(pause)
+
+
+def authorization(account: LocalAccount, domain: Domain, token: str, to: str, value: int, validity: int,
+                  kind: str = "transfer", now: float | None = None) -> dict[str, Any]:
+    """The request body of a freshly signed authorization from ``account``, valid from a
+    minute ago (clock skew) for ``validity`` seconds."""
+    now = int(time.time() if now is None else now)
+    nonce = random_nonce()
+    after, before = now - 60, now + validity
+    sig = sign_authorization(domain, account.key, account.address, to, value, after, before, nonce, receive=kind == "receive")
+    return {"token": token, "kind": kind, "from": account.address, "to": to, "value": str(value), "validAfter": str(after),
+            "validBefore": str(before), "nonce": "0x" + nonce.hex(), "signature": "0x" + sig.packed.hex()}
+
+
+def send(client: RelayClient, account: LocalAccount, which: str, to: str, amount: str, validity: int = 3600,
+         wait: bool = True, log: Log = print) -> dict[str, Any]:
+    """Signs a transfer of ``amount`` (whole tokens) of token ``which`` (kgst, som) to ``to``
+    and posts it (with a fee authorization when the relayer asks one); the last record."""
+    config = client.config()
+    tokens = config["tokens"]
+    if which not in tokens:
+        raise InputError(f"the relayer does not relay '{which}': it relays {', '.join(sorted(tokens)) or 'nothing'}")
+    info = tokens[which]
+    d = info["domain"]
+    domain = Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
+    to = parse_address(to, "--to")
+    value = parse_units(amount, int(info["decimals"]), "--amount")
+    if value <= 0:
+        raise InputError("--amount must be more than zero")
+    body = authorization(account, domain, info["address"], to, value, validity)
+    fee = int(info["fee"])
+    if fee:
+        fee_body = authorization(account, domain, info["address"], config["relayer"], fee, validity, kind="receive")
+        body["fee"] = {k: fee_body[k] for k in ("value", "validAfter", "validBefore", "nonce", "signature")}
+        log(f"the relayer takes a fee of {fee} token units (a second authorization to {config['relayer']})")
+    log(f"signed a transfer of {amount} {which} ({info['address']}, chain {config['chainId']}) from {account.address} to {to}")
+    answer = client.post(body)
+    log(f"relayer: transfer {answer['id']} {answer['status']}")
+    return client.wait(answer["id"]) if wait else answer

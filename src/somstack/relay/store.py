@@ -1,0 +1,223 @@
+"""The relayer's durable record: one SQLite row per accepted authorization (stdlib sqlite3).
+
+A row is written (and committed) before the HTTP answer that accepts it, and the relayer's
+transaction hash and nonce are written before that transaction is sent: after a crash, every
+accepted authorization is found again, and one that was sent is looked up on the chain before
+anything is sent again. The id of an authorization is the keccak hash of token, sender and
+EIP-3009 nonce (the primary key): the same authorization posted twice, or by two clients, is
+one row.
+
+Statuses: ``accepted`` (checked, not yet sent), ``submitted`` (sent, hashes recorded),
+``confirmed`` (mined and successful), ``failed`` (with a reason).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from eth_utils import keccak
+
+ACCEPTED, SUBMITTED, CONFIRMED, FAILED = "accepted", "submitted", "confirmed", "failed"
+PENDING = (ACCEPTED, SUBMITTED)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS transfers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    token TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    value TEXT NOT NULL,
+    valid_after TEXT NOT NULL,
+    valid_before TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    gas INTEGER NOT NULL,
+    fee_for TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    tx_hash TEXT,
+    tx_hashes TEXT NOT NULL DEFAULT '[]',
+    tx_nonce INTEGER,
+    gas_price INTEGER,
+    accepted_at REAL NOT NULL,
+    submitted_at REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS transfers_status ON transfers (status, seq);
+CREATE INDEX IF NOT EXISTS transfers_sender ON transfers (token, sender, status);
+"""
+
+
+def authorization_id(token: str, sender: str, nonce: bytes) -> str:
+    """The id of an authorization: keccak(token ‖ from ‖ nonce), as 0x and 64 hex digits."""
+    return "0x" + keccak(bytes.fromhex(token[2:]) + bytes.fromhex(sender[2:]) + nonce).hex()
+
+
+@dataclass
+class Transfer:
+    """One authorization as the relayer records it (addresses checksummed, nonce 0x hex)."""
+
+    id: str
+    token: str
+    kind: str  # "transfer" | "receive"
+    sender: str
+    recipient: str
+    value: int
+    valid_after: int
+    valid_before: int
+    nonce: str
+    signature: str
+    gas: int
+    fee_for: str | None = None
+    status: str = ACCEPTED
+    reason: str | None = None
+    tx_hash: str | None = None
+    tx_hashes: list[str] = field(default_factory=list)
+    tx_nonce: int | None = None
+    gas_price: int | None = None
+    accepted_at: float = 0.0
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    seq: int = 0
+
+    def public(self) -> dict[str, Any]:
+        """The answer of `GET /v1/transfers/{id}`."""
+        answer: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "kind": self.kind,
+            "token": self.token,
+            "from": self.sender,
+            "to": self.recipient,
+            "value": str(self.value),
+            "nonce": self.nonce,
+            "txHash": self.tx_hash,
+        }
+        if self.reason:
+            answer["reason"] = self.reason
+        if self.fee_for:
+            answer["feeFor"] = self.fee_for
+        return answer
+
+
+_COLUMNS = [
+    "id", "token", "kind", "sender", "recipient", "value", "valid_after", "valid_before", "nonce", "signature",
+    "gas", "fee_for", "status", "reason", "tx_hash", "tx_hashes", "tx_nonce", "gas_price", "accepted_at",
+    "submitted_at", "finished_at", "seq",
+]
+_INTEGERS_AS_TEXT = ("value", "valid_after", "valid_before")  # uint256 does not fit SQLite's INTEGER
+
+
+def _row(row: sqlite3.Row) -> Transfer:
+    data = {k: row[k] for k in _COLUMNS}
+    for key in _INTEGERS_AS_TEXT:
+        data[key] = int(data[key])
+    data["tx_hashes"] = json.loads(data["tx_hashes"])
+    return Transfer(**data)
+
+
+class Store:
+    """The SQLite file of one relayer (one chain). Thread-safe: one connection behind a lock
+    (the HTTP handlers and the submitter's thread share it); every write is committed at once,
+    in WAL mode with full sync."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def get(self, transfer_id: str) -> Transfer | None:
+        rows = self._query("SELECT * FROM transfers WHERE id = ?", (transfer_id.lower(),))
+        return _row(rows[0]) if rows else None
+
+    def add(self, *transfers: Transfer) -> tuple[Transfer, bool]:
+        """Records the transfers (the first one, and its fee authorization if any) in one
+        committed transaction, unless the first one's id is known already. Returns the stored
+        first transfer and whether it is new."""
+        with self._lock:
+            cursor = self._db.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                found = cursor.execute("SELECT * FROM transfers WHERE id = ?", (transfers[0].id,)).fetchall()
+                if found:
+                    cursor.execute("ROLLBACK")
+                    return _row(found[0]), False
+                now = time.time()
+                for t in transfers:
+                    cursor.execute(
+                        "INSERT INTO transfers (id, token, kind, sender, recipient, value, valid_after, valid_before, nonce,"
+                        " signature, gas, fee_for, status, accepted_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (t.id, t.token, t.kind, t.sender, t.recipient, str(t.value), str(t.valid_after), str(t.valid_before),
+                         t.nonce, t.signature, t.gas, t.fee_for, ACCEPTED, now),
+                    )
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+        stored = self.get(transfers[0].id)
+        assert stored is not None
+        return stored, True
+
+    def pending(self, status: str, limit: int = 1_000_000) -> list[Transfer]:
+        """Transfers in ``status``, oldest first."""
+        return [_row(r) for r in self._query("SELECT * FROM transfers WHERE status = ? ORDER BY seq LIMIT ?", (status, limit))]
+
+    def pending_outflow(self, token: str, sender: str) -> int:
+        """What ``sender`` has authorized through the relayer and is not yet mined [token units]."""
+        rows = self._query(
+            "SELECT value FROM transfers WHERE token = ? AND sender = ? AND status IN (?, ?)", (token, sender, *PENDING)
+        )
+        return sum(int(r["value"]) for r in rows)
+
+    def counts(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self._query("SELECT status, COUNT(*) AS n FROM transfers GROUP BY status")}
+
+    def mark_submitted(self, transfer_id: str, tx_hash: str, tx_nonce: int, gas_price: int) -> None:
+        """Records a send (before it is made): the hash joins those of earlier tries."""
+        with self._lock:
+            row = self._db.execute("SELECT tx_hashes FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
+            hashes = json.loads(row["tx_hashes"])
+            if tx_hash not in hashes:
+                hashes.append(tx_hash)
+            self._db.execute(
+                "UPDATE transfers SET status = ?, tx_hash = ?, tx_hashes = ?, tx_nonce = ?, gas_price = ?,"
+                " submitted_at = COALESCE(submitted_at, ?) WHERE id = ?",
+                (SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, time.time(), transfer_id),
+            )
+
+    def requeue(self, transfer_id: str) -> None:
+        """Back to ``accepted`` (its transaction was dropped): it is checked and sent again."""
+        with self._lock:
+            self._db.execute("UPDATE transfers SET status = ?, tx_nonce = NULL WHERE id = ?", (ACCEPTED, transfer_id))
+
+    def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE transfers SET status = ?, tx_hash = COALESCE(?, tx_hash), reason = ?, finished_at = ? WHERE id = ?",
+                (status, tx_hash, reason, time.time(), transfer_id),
+            )
+
+    def all(self) -> Iterator[Transfer]:
+        for row in self._query("SELECT * FROM transfers ORDER BY seq"):
+            yield _row(row)

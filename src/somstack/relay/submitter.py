@@ -1,0 +1,249 @@
+"""The one task that sends for the relayer key: it alone picks nonces, so concurrent requests
+never make a gap or use a nonce twice.
+
+Each round (in a worker thread, web3 being synchronous):
+
+1. Sends the accepted authorizations, oldest first, each with the next nonce. The transaction's
+   hash (known before sending: local signing is deterministic) and nonce are written to the
+   store *before* the send, so a crash between the two loses nothing: the restarted relayer
+   looks the hash up.
+2. Looks up the receipts of everything sent (one JSON-RPC batch): mined ones become
+   ``confirmed`` (or ``failed`` with the decoded revert).
+3. A transaction unmined after ``replace_after`` seconds is sent again with the same nonce and a
+   higher gas price (at least +12.5 %, what nodes require of a replacement); one the node no
+   longer knows (dropped, or a chain restarted without its pool) goes back to ``accepted`` and
+   the nonce is read again from the chain.
+
+Before an authorization is sent again, ``authorizationState`` is asked: a used nonce is never
+paid twice. When the RPC does not answer, the round stops and is tried again after a pause:
+submissions wait for the chain and resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from web3 import Web3
+
+from ..chain import Sender, _already_known, _nonce_taken, is_transport_error
+from ..errors import RpcUnavailableError, TransactionFailed
+from .checks import Authorization, TokenInfo, call_data
+from .store import ACCEPTED, CONFIRMED, FAILED, SUBMITTED, Store, Transfer
+
+log = logging.getLogger("somstack.relay")
+
+REPLACEMENT_BUMP = (9, 8)  # a replacement pays at least 9/8 of the gas price it replaces
+
+
+@dataclass
+class Stats:
+    """What the submitter did, for /metrics."""
+
+    submitted: int = 0
+    replaced: int = 0
+    confirmed: int = 0
+    failed: int = 0
+    latencies: list[float] = field(default_factory=list)  # [s] accepted -> confirmed, drained by the server
+
+
+def _auth(t: Transfer) -> Authorization:
+    return Authorization(token=t.token, kind=t.kind, sender=t.sender, recipient=t.recipient, value=t.value,
+                         valid_after=t.valid_after, valid_before=t.valid_before, nonce=bytes.fromhex(t.nonce[2:]),
+                         signature=bytes.fromhex(t.signature[2:]))
+
+
+class Submitter:
+    """Sends and confirms the store's authorizations with ``sender`` (a :class:`Sender` whose
+    signer is the relayer key: its retry policy and revert decoding are reused)."""
+
+    def __init__(self, sender: Sender, store: Store, tokens: dict[str, TokenInfo], replace_after: float = 60.0,
+                 batch: int = 200, on_event: Callable[[str, Transfer], None] | None = None):
+        self.sender = sender
+        self.w3: Web3 = sender.w3
+        self.store = store
+        self.tokens = tokens
+        self.replace_after = replace_after
+        self.batch = batch
+        self.stats = Stats()
+        self.on_event = on_event
+        self.nonce: int | None = None  # the next nonce to use; None: read it from the chain
+        self.chain_id: int | None = None
+        self.healthy = True
+        self._lock = threading.Lock()  # one round at a time
+
+    @property
+    def address(self) -> str:
+        return self.sender.signer.address
+
+    def round(self) -> bool:
+        """One round; returns whether there is more to do at once. Raises RpcUnavailableError
+        (or a transport error) when the chain does not answer."""
+        with self._lock:
+            if self.chain_id is None:
+                self.chain_id = int(self.w3.eth.chain_id)
+            sent = self._send_accepted()
+            self._confirm_submitted()
+            self.healthy = True
+            return sent >= self.batch
+
+    # --- Sending ---
+
+    def _next_nonce(self) -> int:
+        if self.nonce is None:
+            self.nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))  # type: ignore[arg-type]
+        return self.nonce
+
+    def _send_accepted(self) -> int:
+        todo = self.store.pending(ACCEPTED, self.batch)
+        if not todo:
+            return 0
+        used = self._used(todo)
+        gas_price = int(self.w3.eth.gas_price)
+        for transfer, is_used in zip(todo, used):
+            if is_used:
+                self._settle_used(transfer)
+                continue
+            self._send(transfer, self._next_nonce(), gas_price)
+        return len(todo)
+
+    def _used(self, transfers: list[Transfer]) -> list[bool]:
+        with self.w3.batch_requests() as batch:
+            for t in transfers:
+                batch.add(self.tokens[t.token].contract.functions.authorizationState(t.sender, bytes.fromhex(t.nonce[2:])))
+            return [bool(x) for x in batch.execute()]
+
+    def _tx(self, transfer: Transfer, nonce: int, gas_price: int) -> dict[str, Any]:
+        token = self.tokens[transfer.token]
+        return {"from": self.address, "to": token.contract.address, "data": call_data(token.contract, _auth(transfer)),
+                "value": 0, "gas": transfer.gas * 12 // 10 + 10_000, "gasPrice": gas_price, "nonce": nonce,
+                "chainId": self.chain_id}
+
+    def _send(self, transfer: Transfer, nonce: int, gas_price: int) -> None:
+        tx = self._tx(transfer, nonce, gas_price)
+        hash_of = getattr(self.sender.signer, "tx_hash", None)
+        expected = hash_of(tx) if hash_of is not None else None
+        if expected:
+            self.store.mark_submitted(transfer.id, expected, nonce, gas_price)  # before the send: see the module
+        try:
+            tx_hash = Web3.to_hex(self.sender.signer.send(self.w3, tx))
+        except Exception as exc:
+            if expected and _already_known(exc):
+                tx_hash = expected
+            elif _nonce_taken(exc):
+                # another sender used the key's nonce: read it again, send this one next round
+                self.nonce = None
+                if expected and self.sender._known(expected):
+                    tx_hash = expected
+                else:
+                    self.store.requeue(transfer.id)
+                    log.warning("relayer nonce %d was taken by another sender: nonce read again from the chain", nonce)
+                    return
+            elif is_transport_error(exc) or isinstance(exc, RpcUnavailableError):
+                raise  # recorded as submitted: the next rounds look the hash up (or re-queue it)
+            else:
+                self.store.requeue(transfer.id)
+                self.nonce = None
+                raise
+        if not expected:
+            self.store.mark_submitted(transfer.id, tx_hash, nonce, gas_price)
+        self.nonce = nonce + 1
+        self.stats.submitted += 1
+        self._event("submitted", transfer)
+
+    # --- Confirming ---
+
+    def _confirm_submitted(self) -> None:
+        sent = self.store.pending(SUBMITTED)
+        if not sent:
+            return
+        hashes = [h for t in sent for h in t.tx_hashes]
+        receipts = dict(zip(hashes, self._receipts(hashes)))
+        now = time.time()
+        dropped = False
+        for transfer in sent:
+            mined = next((receipts[h] for h in transfer.tx_hashes if receipts.get(h)), None)
+            if mined is not None:
+                self._settle(transfer, mined)
+                continue
+            if now - (transfer.submitted_at or now) < self.replace_after * len(transfer.tx_hashes):
+                continue
+            if any(self.sender._known(h) for h in transfer.tx_hashes):
+                self._replace(transfer)
+            else:
+                dropped = True
+                self.store.requeue(transfer.id)
+                log.warning("transaction of %s was dropped by the node: sent again after a check of its nonce", transfer.id)
+        if dropped:
+            self.nonce = None
+
+    def _receipts(self, hashes: list[str]) -> list[dict[str, Any] | None]:
+        answers: list[dict[str, Any] | None] = []
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            replies = self.w3.provider.make_batch_request([("eth_getTransactionReceipt", [h]) for h in chunk])  # type: ignore[attr-defined]
+            if not isinstance(replies, list):
+                raise RpcUnavailableError(f"the RPC refused a batch of receipts: {replies}")
+            by_id = sorted(replies, key=lambda r: r.get("id", 0))
+            answers += [r.get("result") for r in by_id]
+        return answers
+
+    def _settle(self, transfer: Transfer, receipt: dict[str, Any]) -> None:
+        tx_hash = receipt["transactionHash"]
+        if int(receipt["status"], 16) == 1:
+            self.store.finish(transfer.id, CONFIRMED, tx_hash)
+            self.stats.confirmed += 1
+            self.stats.latencies.append(time.time() - transfer.accepted_at)
+            self._event("confirmed", transfer)
+            return
+        try:
+            self.sender.wait(tx_hash, f"relayed authorization {transfer.id}")
+            reason = "reverted"
+        except TransactionFailed as exc:
+            reason = str(exc)
+        self.store.finish(transfer.id, FAILED, tx_hash, reason)
+        self.stats.failed += 1
+        self._event("failed", transfer)
+
+    def _settle_used(self, transfer: Transfer) -> None:
+        """The nonce is used on chain before this relayer sends (again): by one of its own
+        earlier transactions (then it is confirmed), or by someone else."""
+        receipts = [r for r in self._receipts(transfer.tx_hashes) if r] if transfer.tx_hashes else []
+        if receipts:
+            self._settle(transfer, receipts[0])
+            return
+        self.store.finish(transfer.id, FAILED, None, "nonce_used: the authorization was used or cancelled outside this relayer")
+        self.stats.failed += 1
+        self._event("failed", transfer)
+
+    def _replace(self, transfer: Transfer) -> None:
+        """Same nonce, higher gas price: whichever of the two is mined settles the transfer."""
+        assert transfer.tx_nonce is not None and transfer.gas_price is not None
+        bumped = transfer.gas_price * REPLACEMENT_BUMP[0] // REPLACEMENT_BUMP[1] + 1
+        gas_price = max(bumped, int(self.w3.eth.gas_price))
+        log.warning("transaction %s unmined after %.0f s: replaced with gas price %d", transfer.tx_hash,
+                    self.replace_after, gas_price)
+        tx = self._tx(transfer, transfer.tx_nonce, gas_price)
+        hash_of = getattr(self.sender.signer, "tx_hash", None)
+        expected = hash_of(tx) if hash_of is not None else None
+        if expected:
+            self.store.mark_submitted(transfer.id, expected, transfer.tx_nonce, gas_price)
+        try:
+            tx_hash = Web3.to_hex(self.sender.signer.send(self.w3, tx))
+        except Exception as exc:
+            if is_transport_error(exc) or isinstance(exc, RpcUnavailableError):
+                raise
+            if expected and _already_known(exc):
+                return
+            log.warning("replacement of %s refused by the node: %s", transfer.tx_hash, str(exc)[:200])
+            return  # mined meanwhile ("nonce too low"): the next round finds the receipt
+        if not expected:
+            self.store.mark_submitted(transfer.id, tx_hash, transfer.tx_nonce, gas_price)
+        self.stats.replaced += 1
+
+    def _event(self, what: str, transfer: Transfer) -> None:
+        if self.on_event:
+            self.on_event(what, transfer)
