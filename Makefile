@@ -36,10 +36,16 @@ coverage: install
 bench: install
 	$(BIN)/somstack bench
 
-install: $(STAMPS)/node $(STAMPS)/python .env
+install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;
 	@# idempotent: only rewrites ~/.brownie/network-config.yaml when something changed
 	$(BIN)/somstack networks sync
+
+# Headless Chromium (Debian's package) for the transparency page tests (tests/report/).
+$(STAMPS)/chromium:
+	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
+		|| (apt-get update && apt-get install -y --no-install-recommends chromium)
+	@mkdir -p $(STAMPS) && touch $@
 
 # brownie loads .env (brownie-config.yaml `dotenv:`); a fresh clone starts from the example.
 .env:

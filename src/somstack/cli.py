@@ -223,6 +223,24 @@ def roles(network_name: str, rpc: str | None) -> None:
             click.echo(line)
 
 
+@cli.command()
+@click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("build/report"), show_default=True, help="Folder of the site.")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="Days of supply and coverage history.")
+@click.option("--block", "at_block", type=click.IntRange(min=0), help="Build the report at this past block (default: the latest).")
+@click.option("--explorer", metavar="URL", help="Block explorer for links (default: BscScan of the chain).")
+@click.option("--chunk", type=click.IntRange(min=1), default=5_000, show_default=True, help="Blocks per eth_getLogs query.")
+def report(network_name: str, rpc: str | None, out_dir: Path, days: int, at_block: int | None, explorer: str | None, chunk: int) -> None:
+    """Write the public transparency page (index.html, style.css, SVG charts, report.json):
+    supplies, the reserve and its coverage, compliance actions, governance; no key needed."""
+    from .report import Options, write_report
+
+    with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+        built = write_report(session, out_dir, Options(days=days, block=at_block, explorer=explorer, chunk=chunk), log=_info)
+    click.echo(f"transparency report of {network_name} at block {built['block']:,}: {out_dir / 'index.html'}")
+
+
 # --- The reserve: thin wrappers over somstack.reserve ---
 
 
@@ -795,6 +813,63 @@ def governance_execute(ctx: click.Context, command: tuple[str, ...]) -> None:
 
     with routed(Route("execute")):
         _run_nested(ctx, command)
+
+
+# --- The remittance relayer: somstack.relay ---
+
+
+@cli.group()
+def relay() -> None:
+    """The remittance relayer: relays signed EIP-3009 transfers and pays their gas, so that
+    senders need no BNB."""
+
+
+@relay.command("serve")
+@sending_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8645, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file of the relayer (default build/relay/<chain id>.sqlite).")
+@click.option("--fee", metavar="AMOUNT", help="Fee in whole tokens, taken as a second authorization to the relayer (default: sponsored).")
+@click.option("--min-balance", default="0.01", show_default=True, metavar="BNB", help="Refuse new transfers (503) below this relayer balance.")
+@click.option("--sender-rate", type=click.FloatRange(min=0.001), default=1.0, show_default=True, help="Requests per second per sender (token bucket).")
+@click.option("--sender-burst", type=click.FloatRange(min=1), default=20.0, show_default=True, help="Burst per sender.")
+@click.option("--global-rate", type=click.FloatRange(min=0.001), default=200.0, show_default=True, help="Requests per second in all.")
+@click.option("--global-burst", type=click.FloatRange(min=1), default=1000.0, show_default=True, help="Burst in all.")
+@click.option("--max-body", type=click.IntRange(min=256), default=16 * 1024, show_default=True, help="Largest request body [bytes] (413 above).")
+@click.option("--min-validity", type=click.IntRange(min=0), default=30, show_default=True, help="Seconds an authorization must stay valid to be accepted.")
+@click.option("--replace-after", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds before an unmined transaction is replaced with a higher fee.")
+def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                keystore: Path | None, password_file: Path | None, host: str, port: int, db: Path | None, fee: str | None,
+                min_balance: str, sender_rate: float, sender_burst: float, global_rate: float, global_burst: float,
+                max_body: int, min_validity: int, replace_after: float) -> None:
+    """Serve the relayer's HTTP API (POST /v1/transfers, GET /v1/transfers/{id}, /healthz,
+    /metrics, /openapi.json) until Ctrl-C; the relayer key signs (key options, as every sending
+    command; on a dev chain without them, a node account)."""
+    from .relay.run import serve
+
+    keys = _keys(key_env, keystore, password_file)
+    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
+        serve(session, keys, from_index, host, port, db, fee, min_balance, sender_rate, sender_burst, global_rate,
+              global_burst, max_body, min_validity, replace_after, log=_info)
+
+
+@relay.command("send")
+@click.option("--from-key", "from_key", required=True, metavar="VAR", help="Environment variable holding the sender's key (never printed).")
+@click.option("--to", "to", required=True, help="Recipient address.")
+@click.option("--amount", required=True, help="Amount in whole tokens (e.g. 12.5).")
+@token_option()
+@click.option("--url", default="http://127.0.0.1:8645", show_default=True, envvar="SOMSTACK_RELAY_URL", help="The relayer's base URL.")
+@click.option("--validity", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds the authorization stays valid.")
+@click.option("--no-wait", is_flag=True, help="Print the id once accepted; do not wait for the transaction.")
+def relay_send(from_key: str, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
+    """Sign an EIP-3009 transfer locally and post it to the relayer (the sender needs no BNB)."""
+    from .accounts import key_from_env
+    from .relay.client import RelayClient, RelayRefused, send
+
+    answer = send(RelayClient(url), key_from_env(from_key), which, to, amount, validity, wait=not no_wait, log=_info)
+    click.echo(f"transfer {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
+    if answer["status"] == "failed":
+        raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")
 
 
 @cli.command()

@@ -261,10 +261,10 @@ class Status:
     min_coverage: int  # [bps]
 
 
-def read_status(reserve: Reserve) -> Status:
-    """Everything `reserve status` shows, read at one block."""
+def read_status(reserve: Reserve, at_block: int | str = "latest") -> Status:
+    """Everything `reserve status` shows, read at one block (the latest, or ``at_block``)."""
     w3, v = reserve.w3, reserve.vault.functions
-    block = w3.eth.get_block("latest")
+    block = w3.eth.get_block(at_block)
     at = block["number"]
     names = reserve.names()
     valuation, refusal = reserve.try_call(v.valuation(), at)
@@ -408,13 +408,14 @@ class StressReport:
     min_coverage: int
 
 
-def stress(reserve: Reserve, asset: str, drop_bps: int) -> StressReport:
-    """Coverage now and with ``asset``'s price cut by ``drop_bps``, and the same for every asset."""
+def stress(reserve: Reserve, asset: str, drop_bps: int, at_block: int | None = None) -> StressReport:
+    """Coverage now (or at ``at_block``) and with ``asset``'s price cut by ``drop_bps``, and the
+    same for every asset."""
     if not 0 <= drop_bps <= BPS:
         raise ReserveInputError(f"drop must be between 0 and 100%, got {percent(drop_bps)}")
     symbol, _address = reserve.resolve(asset)
     v = reserve.vault.functions
-    at = reserve.w3.eth.block_number
+    at = reserve.w3.eth.block_number if at_block is None else at_block
     now, refusal = reserve.try_call(v.coverageRatio(), at)
     every: dict[str, int | None] = {}
     for other, name in reserve.names().items():

@@ -1,0 +1,309 @@
+"""`somstack report`: the transparency page against a deployed chain of the module's own, with
+mints, a burn, a block, a seizure, a pause, an attestation and a scheduled withdrawal on it.
+
+The figures of report.json are compared with the chain (totalSupply, coverage, balances); the
+event cache is checked to read only new blocks on a rerun, and to survive a tiny chunk size;
+bad input gives one error line. The page is opened in headless Chromium (the Makefile's
+`install` puts it at /usr/bin/chromium): its rendered figures must be report.json's, it must
+load no asset over the network, and phone and desktop screenshots go to
+reports/report-screenshots/.
+
+Dev accounts (brownie-config.yaml dev_holders): MINTER 1, MINTER_ADMIN 2, BURNER 3, PAUSER 4,
+COMPLIANCE 6, SEIZE_APPROVER 7."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
+
+from clihelp import assert_one_line_error, deployed_chain, run  # noqa: E402
+from somstack.cli import main  # noqa: E402
+from somstack.ops import units  # noqa: E402
+
+HOLDER, VICTIM, BURNER = 11, 12, 3
+UNIT = 10**18
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ok(*argv):
+    assert main(list(argv)) == 0, argv
+
+
+@pytest.fixture(scope="module")
+def system(settings, tmp_path_factory):
+    """A deployed chain with every kind of event the page shows."""
+    with deployed_chain(settings, tmp_path_factory) as (node, manifest):
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        acct = w3.eth.accounts
+        ok("reserve", "set-rate", "--rate", "87.5")
+        ok("reserve", "deposit", "--asset", "BNB", "--amount", "1000")
+        ok("reserve", "attest", "--amount", "5000000", "--as-of", "now", "--report-hash", "0x" + "ab" * 32, "--uri", "ipfs://report-1")
+        ok("minter", "set", acct[1], "--allowance", "1000000")
+        ok("mint", acct[HOLDER], "500", "--ref", "deposit-1")
+        ok("mint", acct[VICTIM], "300", "--ref", "deposit-2")
+        ok("mint", acct[BURNER], "100", "--ref", "deposit-3")
+        ok("burn", "40", "--ref", "payout-1")
+        ok("block", acct[VICTIM], "--reason", "UN-LIST-42")
+        ok("seize", "propose", acct[VICTIM], "--to", acct[BURNER], "--amount", "300", "--case", "COURT-CASE-117")
+        ok("seize", "execute", "1")
+        ok("pause", "--token", "kgst", "--what", "mint")
+        ok("unpause", "--token", "kgst", "--what", "mint")
+        ok("pause", "--token", "kgst", "--what", "redeem")
+        ok("governance", "schedule", "reserve", "withdraw", "--asset", "BNB", "--amount", "10", "--to", acct[HOLDER])
+        artifacts = settings.root / "build" / "contracts"
+        abi = {n: json.loads((artifacts / f"{n}.json").read_text())["abi"] for n in ("Stablecoin", "ReserveVault", "DigitalCurrency")}
+        contracts = {n: w3.eth.contract(address=manifest.address(n), abi=abi[n]) for n in abi}
+        yield type("System", (), {"w3": w3, "manifest": manifest, "accounts": acct, "c": contracts, "node": node})
+
+
+@pytest.fixture(scope="module")
+def built(system, tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    cache = tmp_path_factory.mktemp("cache")
+    return build(out, cache)
+
+
+def build(out, cache, *extra):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("somstack.report.cache_dir", lambda _session: cache)
+        code = main(["report", "--network", "local", "--out", str(out), *extra])
+    assert code == 0
+    return json.loads((out / "report.json").read_text()), out
+
+
+def figure(report, fid):
+    return report["figures"][fid]
+
+
+# --- Figures equal the chain ---
+
+
+def test_report_supply_equals_total_supply(system, built):
+    report, _ = built
+    kgst = system.c["Stablecoin"].functions
+    supply = kgst.totalSupply().call(block_identifier=report["block"])
+    assert supply == (500 + 300 + 100 - 40) * UNIT
+    assert figure(report, "kgst.supply")["raw"] == supply
+    assert figure(report, "kgst.supply")["text"] == units(supply, 18)
+    assert figure(report, "som.supply")["raw"] == system.c["DigitalCurrency"].functions.totalSupply().call()
+    token = report["tokens"]["kgst"]
+    assert token["reconciled"] and token["mints"] == 3 and token["burns"] == 1
+    assert [p["raw"] for p in token["series"][1:-1]] == [500 * UNIT, 800 * UNIT, 900 * UNIT, 860 * UNIT]
+
+
+def test_report_reserve_equals_the_vault(system, built):
+    report, _ = built
+    vault = system.c["ReserveVault"].functions
+    at = report["block"]
+    assert figure(report, "reserve.coverage")["raw"] == vault.coverageRatio().call(block_identifier=at)
+    assert figure(report, "reserve.total")["raw"] == vault.valuation().call(block_identifier=at)[2]
+    bnb = report["reserve"]["assets"][[a["symbol"] for a in report["reserve"]["assets"]].index("BNB")]
+    assert figure(report, bnb["balance"])["raw"] == vault.asset(bnb["address"]).call(block_identifier=at)[4] == 1000 * UNIT
+    assert figure(report, "reserve.attested")["raw"] == 5_000_000 * UNIT
+    assert report["reserve"]["attestations"][0]["reportHash"] == "0x" + "ab" * 32
+    drops = {s["drop"]: figure(report, s["coverage"])["raw"] for s in report["reserve"]["stress"]}
+    native = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
+    assert drops[50] == vault.stressedCoverage(native, 5000).call(block_identifier=at)
+    assert drops[25] >= drops[50] >= drops[75]
+    assert report["reserve"]["coverageSeries"][-1]["raw"] == figure(report, "reserve.coverage")["raw"]
+
+
+def test_report_lists_compliance_actions_and_pauses(system, built):
+    report, _ = built
+    c = report["compliance"]
+    kinds = [(a["token"], a["kind"]) for a in c["actions"]]
+    assert kinds.count(("kgst", "block")) == kinds.count(("som", "block")) == 1  # `somstack block` blocks on both tokens
+    assert kinds.count(("kgst", "seizure executed")) == 1
+    seizure = next(a for a in c["actions"] if a["kind"] == "seizure executed")
+    assert seizure["ref"] == Web3.to_hex(Web3.keccak(text="COURT-CASE-117"))
+    assert system.w3.eth.get_transaction_receipt(seizure["tx"])["blockNumber"] == seizure["block"]
+    pauses = {(p["what"], p["to"] is None) for p in c["pauses"]}
+    assert pauses == {("mint", False), ("redeem", True)}
+
+
+def test_report_shows_pending_operations_roles_and_upgrades(system, built):
+    report, _ = built
+    g = report["governance"]
+    (pending,) = g["pending"]
+    assert pending["targetName"] == "ReserveVault" and pending["function"] == "withdraw" and pending["status"] == "waiting"
+    assert pending["executableAt"] > report["timestamp"]
+    minter = next(r for r in g["roles"] if r["name"] == "MINTER")
+    assert [m["address"] for m in minter["members"]] == [system.accounts[1]]
+    assert {u["contract"] for u in g["upgrades"]} >= {"Stablecoin", "ReserveVault", "DigitalCurrency"}
+
+
+# --- The event cache ---
+
+
+def test_report_rerun_reads_only_new_blocks(system, built, tmp_path):
+    first, _ = build(tmp_path / "a", tmp_path / "cache")
+    again, _ = build(tmp_path / "b", tmp_path / "cache")
+    assert first["cache"]["getLogs"] > 0 and first["cache"]["blocksScanned"] > 0
+    assert again["cache"]["getLogs"] == 0 and again["cache"]["blocksScanned"] == 0
+    ok("mint", system.accounts[HOLDER], "1", "--ref", "deposit-late")
+    third, _ = build(tmp_path / "c", tmp_path / "cache")
+    queries = len(list((tmp_path / "cache").glob("0x*.json")))
+    new_blocks = third["block"] - again["block"]
+    assert third["cache"]["blocksScanned"] == queries * new_blocks
+    assert figure(third, "kgst.supply")["raw"] == figure(again, "kgst.supply")["raw"] + UNIT
+    assert third["tokens"]["kgst"]["reconciled"]
+
+
+def test_report_cache_from_another_chain_is_thrown_away(system, tmp_path):
+    build(tmp_path / "a", tmp_path / "cache")
+    for path in (tmp_path / "cache").glob("0x*.json"):
+        entry = json.loads(path.read_text())
+        entry["anchor"]["genesis"] = "0x" + "00" * 32
+        path.write_text(json.dumps(entry))
+    again, _ = build(tmp_path / "b", tmp_path / "cache")
+    assert again["cache"]["blocksScanned"] > 0 and again["cache"]["invalidated"]
+
+
+def test_report_tiny_chunks_give_the_same_figures(system, built, tmp_path):
+    report, _ = built
+    tiny, _ = build(tmp_path / "site", tmp_path / "cache", "--chunk", "3", "--block", str(report["block"]))
+    assert tiny["cache"]["getLogs"] > 3 * len(list((tmp_path / "cache").glob("0x*.json")))
+    assert tiny["figures"] == report["figures"]
+    assert tiny["compliance"] == report["compliance"]
+
+
+def test_report_at_a_past_block(system, built, tmp_path):
+    report, _ = built
+    kgst = system.c["Stablecoin"].functions
+    past = report["tokens"]["kgst"]["series"][2]["block"]  # the second mint
+    old, _ = build(tmp_path / "site", tmp_path / "cache", "--block", str(past))
+    assert old["block"] == past
+    assert figure(old, "kgst.supply")["raw"] == kgst.totalSupply().call(block_identifier=past) == 800 * UNIT
+    assert old["tokens"]["kgst"]["reconciled"]
+
+
+# --- Bad input: one line, non-zero exit ---
+
+
+def test_report_unknown_network_is_one_line(capsys):
+    code, _, err = run(capsys, "report", "--network", "no-such-net", "--out", "unused")
+    assert_one_line_error(code, err, "no-such-net")
+
+
+def test_report_unwritable_out_dir_is_one_line(system, capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, err = run(capsys, "report", "--network", "local", "--out", str(blocker / "site"))
+    assert_one_line_error(code, err, "ReportError", "output folder")
+
+
+def test_report_without_manifest_is_one_line(system, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(tmp_path / "empty"))
+    code, _, err = run(capsys, "report", "--network", "local", "--out", str(tmp_path / "site"))
+    assert_one_line_error(code, err, "ManifestError", "nothing deployed")
+
+
+def test_report_past_the_head_is_one_line(system, capsys, tmp_path):
+    code, _, err = run(capsys, "report", "--network", "local", "--out", str(tmp_path / "site"), "--block", "99999999")
+    assert_one_line_error(code, err, "ReportError", "99999999")
+
+
+# --- The page ---
+
+
+class Figures(HTMLParser):
+    """data-figure -> the text of each element carrying it, and every href/src of the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.figures, self.links, self._open = {}, [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("href", "src"):
+            if key in attrs:
+                self.links.append((tag, key, attrs[key]))
+        if "data-figure" in attrs:
+            self._open = attrs["data-figure"]
+            self.figures.setdefault(self._open, []).append("")
+
+    def handle_data(self, data):
+        if self._open:
+            self.figures[self._open][-1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self._open = None
+
+
+def parse(html):
+    parser = Figures()
+    parser.feed(html)
+    return parser
+
+
+def test_page_assets_are_local_and_links_go_to_the_explorer(built):
+    report, out = built
+    page = parse((out / "index.html").read_text())
+    assert report["explorer"] == "https://bscscan.com"
+    for tag, key, url in page.links:
+        if re.match(r"https?:", url):
+            assert tag == "a" and url.startswith(report["explorer"]), (tag, url)
+        elif tag != "a":
+            assert (out / url).is_file(), url
+    for name in ("style.css", "supply-kgst.svg", "coverage.svg"):
+        assert not re.search(r"(src|href)=\"https?:", (out / name).read_text()), name
+    supply = figure(report, "kgst.supply")
+    assert f'{report["explorer"]}/block/{supply["block"]}' in (out / "index.html").read_text()
+
+
+def chromium(*args, profile):
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("no /usr/bin/chromium: run `make install` (it installs Debian's chromium)")
+    return CHROMIUM
+
+
+def test_rendered_page_shows_report_figures(system, built, browser, tmp_path):
+    report, out = built
+    done = chromium("--dump-dom", (out / "index.html").as_uri(), profile=tmp_path / "profile")
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = parse(done.stdout)
+    shown = page.figures
+    assert set(shown) == set(report["figures"])
+    for fid, item in report["figures"].items():
+        assert set(shown[fid]) == {item["text"]}, fid
+    supply = system.c["Stablecoin"].functions.totalSupply().call(block_identifier=report["block"])
+    assert shown["kgst.supply"][0] == units(supply, 18)
+    coverage = system.c["ReserveVault"].functions.coverageRatio().call(block_identifier=report["block"])
+    assert shown["reserve.coverage"][0] == f"{units(coverage, 2, 2)}%"
+
+
+@pytest.mark.parametrize("device,size", [("phone", "390,844"), ("desktop", "1280,900")])
+def test_rendered_page_screenshots(built, browser, tmp_path, device, size):
+    _, out = built
+    folder = ROOT / "reports" / "report-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    shot = folder / f"report-{device}.png"
+    shot.unlink(missing_ok=True)
+    done = chromium(f"--screenshot={shot}", f"--window-size={size}", "--hide-scrollbars", (out / "index.html").as_uri(),
+                    profile=tmp_path / "profile")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(shot.read_bytes()[16:20], "big")
+    assert width == int(size.split(",")[0])
+    print(f"{device} screenshot: {shot}")
+    shutil.copy(shot, tmp_path / shot.name)
