@@ -234,6 +234,7 @@ class Demo:
             for person in (alice, bob, carol, mallory):
                 self.log(f"  {person.name:8s} {kgst(f.balanceOf(person.address).call()):>22s}")
             self.log(f"  total supply {kgst(f.totalSupply().call()):>18s}")
+            self.transparency_report(Session(settings, network, w3, deployer.sender))
             self.log(f"\ndemo finished in {time.monotonic() - started:.1f} s")
         return self.gas
 
@@ -318,6 +319,15 @@ class Demo:
     def _one_transfer_gas(self, cbdc: Cbdc, treasury: Actor, wallet: str) -> int:
         call = cbdc.token.functions.transfer(wallet, 100 * TYIYN)
         return int(cbdc.w3.eth.estimate_gas({"from": treasury.address, "to": cbdc.token.address, "data": call._encode_transaction_data()}))
+
+    def transparency_report(self, session: Session) -> None:
+        """The last step: the public transparency page of the demo's chain (`somstack report`)."""
+        from .report import Options, write_report
+
+        self.step("Transparency report (somstack report): supplies, reserve, compliance, governance from the chain")
+        out = session.settings.root / "build" / "report"
+        built = write_report(session, out, Options(days=30))
+        self.log(f"  built at block {built['block']:,} in {built['buildSeconds']} s; open {out / 'index.html'}")
 
 
 def run_demo(log: Log = print) -> dict[str, int]:
