@@ -54,3 +54,91 @@ def wait_status(url, transfer_id, statuses=("confirmed", "failed"), timeout=60):
 
 def open_config(**changes):
     return replace(OPEN, **changes)
+
+
+@contextmanager
+def spawned(key, db, *options, rpc=None):
+    """`somstack relay serve` as a process of its own (network `local` at `rpc`, else at
+    SOMSTACK_RPC_LOCAL), the relayer key in RELAYER_KEY; yields (url, process). Stopped with
+    SIGTERM on exit unless the test killed it."""
+    import os
+    import subprocess
+    import sys
+
+    from somstack.chain import free_port
+
+    port = free_port()
+    env = {**os.environ, "RELAYER_KEY": key.key.hex()}
+    cmd = [sys.executable, "-m", "somstack.cli", "relay", "serve", "--network", "local", "--key-env", "RELAYER_KEY",
+           "--port", str(port), "--db", str(db), *(("--rpc", rpc) if rpc else ()), *options]
+    log = open(str(db) + f".{port}.log", "wb")
+    process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, open(log.name).read()
+            try:
+                if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.exceptions.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "the relayer did not start"
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
+        log.close()
+
+
+def sign_many(chain, senders, recipients, per_sender, value_of):
+    """per_sender signed KGST authorizations from each sender, to recipients in turn; the
+    bodies and the expected balance changes {address: delta}."""
+    bodies, delta = [], {}
+    for i in range(per_sender):
+        for j, account in enumerate(senders):
+            to = recipients[(i * len(senders) + j) % len(recipients)]
+            value = value_of(i, j)
+            bodies.append(body_of(chain, account, to, value))
+            delta[account.address] = delta.get(account.address, 0) - value
+            delta[to] = delta.get(to, 0) + value
+    return bodies, delta
+
+
+def post_all(url, bodies, concurrency=32, retry_refused=False):
+    """Posts every body concurrently (at most `concurrency` at once, aiohttp on the loopback);
+    the answers in order: (status, json) or (None, error name) for a failed connection."""
+    import asyncio
+
+    import aiohttp
+
+    async def main():
+        gate = asyncio.Semaphore(concurrency)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+
+            async def one(body):
+                async with gate:
+                    try:
+                        async with session.post(url + "/v1/transfers", json=body) as reply:
+                            return reply.status, await reply.json()
+                    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                        return None, type(exc).__name__
+
+            return await asyncio.gather(*(one(b) for b in bodies))
+
+    return asyncio.run(main())
+
+
+def fund_many(chain, addresses, amount):
+    """`amount` KGST units to each address from the holder, sent at once, then waited for."""
+    holder = chain.accounts[HOLDER]
+    hashes = [chain.kgst.functions.transfer(a, amount).transact({"from": holder}) for a in addresses]
+    for h in hashes:
+        assert chain.w3.eth.wait_for_transaction_receipt(h)["status"] == 1
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]

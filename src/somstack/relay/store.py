@@ -195,16 +195,28 @@ class Store:
 
     def mark_submitted(self, transfer_id: str, tx_hash: str, tx_nonce: int, gas_price: int) -> None:
         """Records a send (before it is made): the hash joins those of earlier tries."""
+        self.mark_many([(transfer_id, tx_hash, tx_nonce, gas_price)])
+
+    def mark_many(self, sends: list[tuple[str, str, int, int]]) -> None:
+        """Records sends (id, hash, nonce, gas price) in one transaction."""
+        now = time.time()
         with self._lock:
-            row = self._db.execute("SELECT tx_hashes FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
-            hashes = json.loads(row["tx_hashes"])
-            if tx_hash not in hashes:
-                hashes.append(tx_hash)
-            self._db.execute(
-                "UPDATE transfers SET status = ?, tx_hash = ?, tx_hashes = ?, tx_nonce = ?, gas_price = ?,"
-                " submitted_at = COALESCE(submitted_at, ?) WHERE id = ?",
-                (SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, time.time(), transfer_id),
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for transfer_id, tx_hash, tx_nonce, gas_price in sends:
+                    row = self._db.execute("SELECT tx_hashes FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
+                    hashes = json.loads(row["tx_hashes"])
+                    if tx_hash not in hashes:
+                        hashes.append(tx_hash)
+                    self._db.execute(
+                        "UPDATE transfers SET status = ?, tx_hash = ?, tx_hashes = ?, tx_nonce = ?, gas_price = ?,"
+                        " submitted_at = COALESCE(submitted_at, ?) WHERE id = ?",
+                        (SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, now, transfer_id),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def requeue(self, transfer_id: str) -> None:
         """Back to ``accepted`` (its transaction was dropped): it is checked and sent again."""

@@ -31,7 +31,7 @@ from web3 import Web3
 
 from ..chain import Sender, _already_known, _nonce_taken, is_transport_error
 from ..errors import RpcUnavailableError, TransactionFailed
-from .checks import Authorization, TokenInfo, call_data
+from .checks import _AUTHORIZATION_STATE, Authorization, TokenInfo, call_data, encode
 from .store import ACCEPTED, CONFIRMED, FAILED, SUBMITTED, Store, Transfer
 
 log = logging.getLogger("somstack.relay")
@@ -73,6 +73,7 @@ class Submitter:
         self.nonce: int | None = None  # the next nonce to use; None: read it from the chain
         self.chain_id: int | None = None
         self.healthy = True
+        self._recheck = True  # at start: a recorded transaction the node does not know is sent again at once
         self._lock = threading.Lock()  # one round at a time
 
     @property
@@ -83,10 +84,14 @@ class Submitter:
         """One round; returns whether there is more to do at once. Raises RpcUnavailableError
         (or a transport error) when the chain does not answer."""
         with self._lock:
-            if self.chain_id is None:
-                self.chain_id = int(self.w3.eth.chain_id)
-            sent = self._send_accepted()
-            self._confirm_submitted()
+            try:
+                if self.chain_id is None:
+                    self.chain_id = int(self.w3.eth.chain_id)
+                self._confirm_submitted()
+                sent = self._send_accepted()
+            except BaseException:
+                self._recheck = True  # after an outage, transactions the node lost are found at once
+                raise
             self.healthy = True
             return sent >= self.batch
 
@@ -97,59 +102,83 @@ class Submitter:
             self.nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))  # type: ignore[arg-type]
         return self.nonce
 
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """One JSON-RPC batch; the replies in the order of the calls."""
+        answers: list[dict[str, Any]] = []
+        for start in range(0, len(calls), 500):
+            chunk = calls[start:start + 500]
+            replies = self.w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
+            if not isinstance(replies, list) or len(replies) != len(chunk):
+                raise RpcUnavailableError(f"the RPC answered a batch with {str(replies)[:200]}")
+            answers += sorted(replies, key=lambda r: r.get("id", 0))
+        return answers
+
     def _send_accepted(self) -> int:
         todo = self.store.pending(ACCEPTED, self.batch)
         if not todo:
             return 0
         used = self._used(todo)
         gas_price = int(self.w3.eth.gas_price)
+        fresh = []
         for transfer, is_used in zip(todo, used):
             if is_used:
                 self._settle_used(transfer)
+            else:
+                fresh.append(transfer)
+        account = getattr(self.sender.signer, "account", None)
+        if account is None:  # the node signs (a dev chain's account): one by one
+            for transfer in fresh:
+                self._send(transfer, self._next_nonce(), gas_price)
+            return len(todo)
+        planned = []
+        for transfer in fresh:
+            nonce = self._next_nonce()
+            self.nonce = nonce + 1
+            signed = account.sign_transaction(self._tx(transfer, nonce, gas_price))
+            planned.append((transfer, nonce, Web3.to_hex(signed.hash), Web3.to_hex(signed.raw_transaction)))
+        # recorded before the send (see the module), in one SQLite transaction
+        self.store.mark_many([(t.id, h, n, gas_price) for t, n, h, _ in planned])
+        replies = self._batch([("eth_sendRawTransaction", [raw]) for *_, raw in planned])
+        for (transfer, nonce, tx_hash, _), reply in zip(planned, replies):
+            error = reply.get("error")
+            if error is None or _already_known(Exception(str(error))):
+                self.stats.submitted += 1
+                self._event("submitted", transfer)
                 continue
-            self._send(transfer, self._next_nonce(), gas_price)
+            if _nonce_taken(Exception(str(error))) and self.sender._known(tx_hash):
+                continue
+            # refused: sent again next round with a nonce read again from the chain
+            log.warning("the node refused the transaction of %s (nonce %d): %s", transfer.id, nonce, str(error)[:200])
+            self.store.requeue(transfer.id)
+            self.nonce = None
         return len(todo)
 
     def _used(self, transfers: list[Transfer]) -> list[bool]:
-        with self.w3.batch_requests() as batch:
-            for t in transfers:
-                batch.add(self.tokens[t.token].contract.functions.authorizationState(t.sender, bytes.fromhex(t.nonce[2:])))
-            return [bool(x) for x in batch.execute()]
+        calls = [("eth_call", [{"to": t.token, "data": encode(_AUTHORIZATION_STATE, ["address", "bytes32"],
+                                                               [t.sender, bytes.fromhex(t.nonce[2:])])}, "latest"])
+                 for t in transfers]
+        replies = self._batch(calls)
+        if any("error" in r for r in replies):
+            raise RpcUnavailableError("the RPC refused a read of authorizationState")
+        return [bool(int(r["result"], 16)) for r in replies]
 
     def _tx(self, transfer: Transfer, nonce: int, gas_price: int) -> dict[str, Any]:
-        token = self.tokens[transfer.token]
-        return {"from": self.address, "to": token.contract.address, "data": call_data(token.contract, _auth(transfer)),
-                "value": 0, "gas": transfer.gas * 12 // 10 + 10_000, "gasPrice": gas_price, "nonce": nonce,
-                "chainId": self.chain_id}
+        return {"from": self.address, "to": transfer.token, "data": call_data(_auth(transfer)), "value": 0,
+                "gas": transfer.gas * 12 // 10 + 10_000, "gasPrice": gas_price, "nonce": nonce, "chainId": self.chain_id}
 
     def _send(self, transfer: Transfer, nonce: int, gas_price: int) -> None:
+        """One send through the signer (a node account, whose hash is known only after it)."""
         tx = self._tx(transfer, nonce, gas_price)
-        hash_of = getattr(self.sender.signer, "tx_hash", None)
-        expected = hash_of(tx) if hash_of is not None else None
-        if expected:
-            self.store.mark_submitted(transfer.id, expected, nonce, gas_price)  # before the send: see the module
         try:
             tx_hash = Web3.to_hex(self.sender.signer.send(self.w3, tx))
         except Exception as exc:
-            if expected and _already_known(exc):
-                tx_hash = expected
-            elif _nonce_taken(exc):
-                # another sender used the key's nonce: read it again, send this one next round
-                self.nonce = None
-                if expected and self.sender._known(expected):
-                    tx_hash = expected
-                else:
-                    self.store.requeue(transfer.id)
-                    log.warning("relayer nonce %d was taken by another sender: nonce read again from the chain", nonce)
-                    return
-            elif is_transport_error(exc) or isinstance(exc, RpcUnavailableError):
-                raise  # recorded as submitted: the next rounds look the hash up (or re-queue it)
-            else:
-                self.store.requeue(transfer.id)
-                self.nonce = None
+            if is_transport_error(exc) or isinstance(exc, RpcUnavailableError):
                 raise
-        if not expected:
-            self.store.mark_submitted(transfer.id, tx_hash, nonce, gas_price)
+            self.store.requeue(transfer.id)
+            self.nonce = None
+            log.warning("the node refused the transaction of %s (nonce %d): %s", transfer.id, nonce, str(exc)[:200])
+            return
+        self.store.mark_submitted(transfer.id, tx_hash, nonce, gas_price)
         self.nonce = nonce + 1
         self.stats.submitted += 1
         self._event("submitted", transfer)
@@ -169,27 +198,22 @@ class Submitter:
             if mined is not None:
                 self._settle(transfer, mined)
                 continue
-            if now - (transfer.submitted_at or now) < self.replace_after * len(transfer.tx_hashes):
+            due = now - (transfer.submitted_at or now) >= self.replace_after * len(transfer.tx_hashes)
+            if not due and not self._recheck:
                 continue
             if any(self.sender._known(h) for h in transfer.tx_hashes):
-                self._replace(transfer)
+                if due:
+                    self._replace(transfer)
             else:
                 dropped = True
                 self.store.requeue(transfer.id)
                 log.warning("transaction of %s was dropped by the node: sent again after a check of its nonce", transfer.id)
+        self._recheck = False
         if dropped:
             self.nonce = None
 
     def _receipts(self, hashes: list[str]) -> list[dict[str, Any] | None]:
-        answers: list[dict[str, Any] | None] = []
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start:start + 500]
-            replies = self.w3.provider.make_batch_request([("eth_getTransactionReceipt", [h]) for h in chunk])  # type: ignore[attr-defined]
-            if not isinstance(replies, list):
-                raise RpcUnavailableError(f"the RPC refused a batch of receipts: {replies}")
-            by_id = sorted(replies, key=lambda r: r.get("id", 0))
-            answers += [r.get("result") for r in by_id]
-        return answers
+        return [r.get("result") for r in self._batch([("eth_getTransactionReceipt", [h]) for h in hashes])]
 
     def _settle(self, transfer: Transfer, receipt: dict[str, Any]) -> None:
         tx_hash = receipt["transactionHash"]
