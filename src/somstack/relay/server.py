@@ -41,6 +41,9 @@ log = logging.getLogger("somstack.relay")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)  # [s]
 
 
+FIELDS = {"token", "kind", "from", "to", "value", "validAfter", "validBefore", "nonce", "signature", "chainId", "fee"}
+
+
 # --- Limits ---
 
 
@@ -232,6 +235,9 @@ class Relay:
     def _parse(self, body: Any) -> tuple[TokenInfo, Authorization, Authorization | None]:
         if not isinstance(body, dict):
             raise Refusal("malformed", "the body must be a JSON object")
+        unknown = sorted(set(body) - FIELDS)
+        if unknown:
+            raise Refusal("malformed", f"unknown field(s): {', '.join(unknown)[:200]}")
         if "chainId" in body:
             chain_id = body["chainId"]
             if isinstance(chain_id, bool) or not isinstance(chain_id, (int, str)) or str(chain_id) != str(self.chain_id):
@@ -241,6 +247,8 @@ class Relay:
             raise Refusal("unknown_token", f"this relayer relays {', '.join(sorted(self.tokens))}; not {token}")
         auth = checks.parse(body, token)
         fee = None
+        if "fee" in body and token not in self.config.fee:
+            raise Refusal("malformed", "this relayer takes no fee: leave out 'fee'")
         if token in self.config.fee:
             raw = body.get("fee")
             if raw is None:
