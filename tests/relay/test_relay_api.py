@@ -325,3 +325,38 @@ def test_healthz_metrics_and_openapi(relay_chain, relay, sender_account):
     from somstack.relay.checks import REASONS
 
     assert set(REASONS) <= reasons
+
+
+# --- The client: somstack relay send ---
+
+
+def test_relay_send_signs_posts_and_waits_without_printing_the_key(relay_chain, relay, sender_account, capsys, monkeypatch):
+    from clihelp import run
+
+    url, _ = relay
+    to = fresh()
+    monkeypatch.setenv("ALICE_KEY", sender_account.key.hex())
+    code, out, err = run(capsys, "relay", "send", "--from-key", "ALICE_KEY", "--to", to, "--amount", "12.5", "--url", url)
+    assert code == 0, err
+    assert "confirmed" in out and "tx 0x" in out
+    assert relay_chain.kgst.functions.balanceOf(to).call() == 125 * UNIT // 10
+    assert sender_account.key.hex()[2:] not in out + err and sender_account.key.hex() not in out + err
+
+
+def test_relay_send_refused_is_one_error_line(relay_chain, relay, sender_account, capsys, monkeypatch):
+    from clihelp import assert_one_line_error, run
+
+    url, _ = relay
+    monkeypatch.setenv("ALICE_KEY", sender_account.key.hex())
+    code, _, err = run(capsys, "relay", "send", "--from-key", "ALICE_KEY", "--to", fresh(), "--amount", "5000", "--url", url)
+    assert_one_line_error(code, err, "insufficient_balance")
+
+
+def test_relay_send_to_a_silent_relayer_is_one_error_line(sender_account, capsys, monkeypatch):
+    from clihelp import assert_one_line_error, run
+    from somstack.chain import free_port
+
+    monkeypatch.setenv("ALICE_KEY", sender_account.key.hex())
+    code, _, err = run(capsys, "relay", "send", "--from-key", "ALICE_KEY", "--to", fresh(), "--amount", "1",
+                       "--url", f"http://127.0.0.1:{free_port()}")
+    assert_one_line_error(code, err, "does not answer")
