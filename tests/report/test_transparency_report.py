@@ -26,7 +26,7 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
 
-from clihelp import assert_one_line_error, deployed_chain, run  # noqa: E402
+from clihelp import assert_one_line_error, deployed_chain, reverted, run  # noqa: E402
 from somstack.cli import main  # noqa: E402
 from somstack.ops import units  # noqa: E402
 
@@ -170,10 +170,28 @@ def test_report_cache_from_another_chain_is_thrown_away(system, tmp_path):
     assert again["cache"]["blocksScanned"] > 0 and again["cache"]["invalidated"]
 
 
-def test_report_tiny_chunks_give_the_same_figures(system, built, tmp_path):
+def test_report_cache_is_dropped_when_the_chain_went_back(system, tmp_path):
+    """A dev chain reverted to a snapshot (or a reorganisation): the cached last block's hash no
+    longer matches, so the cache is read again rather than trusted."""
+    w3 = system.w3
+    with reverted(w3):
+        snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+        ok("mint", system.accounts[HOLDER], "7", "--ref", "deposit-undone")
+        build(tmp_path / "a", tmp_path / "cache")
+        assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+        ok("mint", system.accounts[HOLDER], "2", "--ref", "deposit-instead")
+        again, _ = build(tmp_path / "b", tmp_path / "cache")
+        supply = system.c["Stablecoin"].functions.totalSupply().call()
+    assert any("changed" in why for why in again["cache"]["invalidated"])
+    assert figure(again, "kgst.supply")["raw"] == supply and again["tokens"]["kgst"]["reconciled"]
+
+
+def test_report_tiny_chunks_give_the_same_figures(system, built, tmp_path, capsys):
     report, _ = built
     tiny, _ = build(tmp_path / "site", tmp_path / "cache", "--chunk", "3", "--block", str(report["block"]))
     assert tiny["cache"]["getLogs"] > 3 * len(list((tmp_path / "cache").glob("0x*.json")))
+    err = capsys.readouterr().err
+    assert re.search(r"\[#+ *\] 100% [0-9,]+/[0-9,]+ blocks", err), err[-500:]  # the progress bar of the long scans
     assert tiny["figures"] == report["figures"]
     assert tiny["compliance"] == report["compliance"]
 

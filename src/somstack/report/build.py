@@ -23,12 +23,12 @@ from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
-from ..contracts import Artifacts
-from ..errors import SomstackError
+from ..contracts import Artifact, Artifacts
+from ..errors import ErrorDecoder, SomstackError
 from ..governance import read_matrix
 from ..manifest import Manifest
 from ..ops import units, utc
-from ..reserve import BPS, UINT256_MAX, Reserve, coverage_text, percent, read_status, stress
+from ..reserve import Reserve, coverage_text, percent, read_status, stress
 from .events import ZERO_TOPIC, Event, LogReader, topic_of
 
 Log = Callable[[str], None]
@@ -43,6 +43,22 @@ TOKENS = (("kgst", "Stablecoin"), ("som", "DigitalCurrency"))
 
 class ReportError(SomstackError):
     """The report cannot be built or written (a bad option, an unwritable folder)."""
+
+
+class _Artifacts(Artifacts):
+    """The project's artifacts, each parsed once per report (a report asks for some many times),
+    with the error decoder the session already built."""
+
+    def __init__(self, base: Artifacts, decoder: ErrorDecoder | None = None):
+        self.folder = base.folder
+        self._parsed: dict[str, Artifact] = {}
+        if decoder is not None:
+            self.__dict__["decoder"] = decoder  # functools.cached_property's slot
+
+    def get(self, name: str) -> Artifact:
+        if name not in self._parsed:
+            self._parsed[name] = super().get(name)
+        return self._parsed[name]
 
 
 def default_explorer(chain_id: int) -> str:
@@ -72,9 +88,11 @@ class Figures:
         return fid
 
 
-def build_report(w3: Web3, manifest: Manifest, artifacts: Artifacts, network: str, options: Options, log: Log = lambda _m: None) -> dict[str, Any]:
+def build_report(w3: Web3, manifest: Manifest, artifacts: Artifacts, network: str, options: Options, log: Log = lambda _m: None,
+                 decoder: ErrorDecoder | None = None) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
     started = time.monotonic()
+    artifacts = _Artifacts(artifacts, decoder)
     if options.explorer is not None and not options.explorer.startswith(("https://", "http://")):
         raise ReportError(f"--explorer must be an http(s) URL, got '{options.explorer}'")
     head = w3.eth.block_number
@@ -204,7 +222,7 @@ def _token(ctx: _Context, key: str, name: str) -> dict[str, Any]:
 
 
 def _reserve(ctx: _Context) -> dict[str, Any]:
-    reserve = Reserve.load(ctx.w3, ctx.artifacts, ctx.manifest)
+    reserve = Reserve.load(ctx.w3, ctx.artifacts, ctx.manifest, ctx.artifacts.decoder)
     status = read_status(reserve, ctx.at)
     fig = ctx.figures
     assets = []
@@ -407,4 +425,4 @@ def _targets(ctx: _Context) -> dict[str, tuple[str, dict[str, str]]]:
     return found
 
 
-__all__ = ["BPS", "UINT256_MAX", "Options", "ReportError", "build_report", "default_explorer"]
+__all__ = ["Options", "ReportError", "build_report", "default_explorer"]
