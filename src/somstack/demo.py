@@ -10,7 +10,8 @@ blocked address refused (by the pre-check and by the chain), and a court-ordered
 two officers. Then the digital som: its tiers, 1,003 wallets registered, a 1,000-row payroll
 paid from a CSV in once-only batches, a holding cap refusing a payment and the waterfall
 taking the excess to the holder's bank, the same payroll run again paying nothing twice, and
-one sanction applied to both tokens. Chain time moves forward a day (anvil evm_increaseTime)
+one sanction applied to both tokens. Last, a remittance through the relayer's HTTP service
+(somstack.relay) by a sender who holds no BNB. Chain time moves forward a day (anvil evm_increaseTime)
 for the stale price.
 """
 
@@ -229,6 +230,7 @@ class Demo:
             self.act(role["BURNER"], f.burn(balance, Web3.keccak(text="SEIZED-FUNDS-RETURNED-117")), f"burn {kgst(balance)} (redemption ref)")
 
             self.digital_som(w3, settings, network, manifest, artifacts, role, decoder, deployer)
+            self.remittance(w3, manifest, artifacts, decoder, relayer, people["carol"], alice.address)
 
             self.step("Balances")
             for person in (alice, bob, carol, mallory):
@@ -319,6 +321,27 @@ class Demo:
     def _one_transfer_gas(self, cbdc: Cbdc, treasury: Actor, wallet: str) -> int:
         call = cbdc.token.functions.transfer(wallet, 100 * TYIYN)
         return int(cbdc.w3.eth.estimate_gas({"from": treasury.address, "to": cbdc.token.address, "data": call._encode_transaction_data()}))
+
+    def remittance(self, w3: Web3, manifest: Any, artifacts: Artifacts, decoder: Any, relayer: Actor, sender: Any,
+                   to: str) -> None:
+        """A remittance through the relayer's HTTP API (somstack.relay) by a sender holding no BNB."""
+        import tempfile
+        from pathlib import Path
+
+        from .relay.client import RelayClient, send
+        from .relay.server import Background, Relay, tokens_of
+        from .relay.store import Store
+
+        self.step("18. The remittance relayer (somstack relay): carol, who holds no BNB, sends 250 KGST over HTTP")
+        with tempfile.TemporaryDirectory() as folder:
+            relay = Relay(relayer.sender, tokens_of(w3, manifest, artifacts), Store(Path(folder) / "relay.sqlite"), decoder)
+            try:
+                with Background(relay) as served:
+                    answer = send(RelayClient(served.url), sender, "kgst", to, "250", log=lambda m: self.log(f"  {m}"))
+            finally:
+                relay.store.close()
+        self.log(f"  transfer {answer['status']} in tx {answer['txHash']}, gas paid by the relayer {relay.relayer}; "
+                 f"carol holds {w3.eth.get_balance(sender.address)} BNB")
 
     def transparency_report(self, session: Session) -> None:
         """The last step: the public transparency page of the demo's chain (`somstack report`)."""

@@ -97,10 +97,11 @@ def send(client: RelayClient, account: LocalAccount, which: str, to: str, amount
     value = parse_units(amount, int(info["decimals"]), "--amount")
     if value <= 0:
         raise InputError("--amount must be more than zero")
-    body = authorization(account, domain, info["address"], to, value, validity)
+    now = config.get("chainTime")  # the chain's clock, which the token checks the window against
+    body = authorization(account, domain, info["address"], to, value, validity, now=now)
     fee = int(info["fee"])
     if fee:
-        fee_body = authorization(account, domain, info["address"], config["relayer"], fee, validity, kind="receive")
+        fee_body = authorization(account, domain, info["address"], config["relayer"], fee, validity, kind="receive", now=now)
         body["fee"] = {k: fee_body[k] for k in ("value", "validAfter", "validBefore", "nonce", "signature")}
         log(f"the relayer takes a fee of {fee} token units (a second authorization to {config['relayer']})")
     log(f"signed a transfer of {amount} {which} ({info['address']}, chain {config['chainId']}) from {account.address} to {to}")

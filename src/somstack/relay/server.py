@@ -157,6 +157,7 @@ class Relay:
         self._sender_locks: dict[str, asyncio.Lock] = {}
         self._wake: asyncio.Event | None = None
         self._balance: tuple[float, int] | None = None
+        self._clock: tuple[float, int] = (0.0, 0)
         self._low = False
         # web3's batches are per provider: each worker thread asks through a Web3 of its own,
         # failing fast (a 503 to the client) instead of the submitter's patient retries
@@ -177,8 +178,14 @@ class Relay:
     def _contract_signature(self, token: TokenInfo, auth: Authorization) -> None:
         checks.check_contract_signature(self._handles()[0], token, auth)
 
-    def _get_balance(self) -> int:
-        return int(self._handles()[0].eth.get_balance(self.relayer))  # type: ignore[arg-type]
+    def _read_chain(self) -> tuple[int, int]:
+        """The relayer's balance [wei] and the latest block's timestamp, in one batch."""
+        w3 = self._handles()[0]
+        with w3.batch_requests() as batch:
+            batch.add(w3.eth.get_balance(self.relayer))  # type: ignore[arg-type]
+            batch.add(w3.eth.get_block("latest"))
+            balance, block = batch.execute()
+        return int(balance), int(block["timestamp"])
 
     def _on_event(self, what: str, transfer: Transfer) -> None:
         if what == "confirmed":
@@ -214,11 +221,25 @@ class Relay:
 
     # --- Accepting ---
 
-    async def relayer_balance(self) -> int:
+    async def _refresh(self) -> None:
+        """The relayer's balance and the chain's clock, read again every 2 s at most."""
         now = time.monotonic()
         if self._balance is None or now - self._balance[0] > 2.0:
-            self._balance = (now, await asyncio.to_thread(self._get_balance))
+            balance, stamp = await asyncio.to_thread(self._read_chain)
+            self._balance, self._clock = (now, balance), (now, stamp)
+
+    async def relayer_balance(self) -> int:
+        await self._refresh()
+        assert self._balance is not None
         return self._balance[1]
+
+    async def chain_now(self) -> float:
+        """The chain's time (the latest block's timestamp, run on by the local clock): what the
+        token checks validAfter and validBefore against, which on a test chain may be far from
+        the wall clock."""
+        await self._refresh()
+        fetched, stamp = self._clock
+        return stamp + (time.monotonic() - fetched)
 
     async def check_balance(self) -> None:
         balance = await self.relayer_balance()
@@ -287,11 +308,12 @@ class Relay:
         known = self.store.get(auth.id)
         if known is not None:
             return 200, known.public()
-        checks.check_window(auth, self.config.margin)
+        await self.check_balance()
+        now = await self.chain_now()
+        checks.check_window(auth, self.config.margin, now)
         if fee is not None:
             await self._signature(token, fee)
-            checks.check_window(fee, self.config.margin)
-        await self.check_balance()
+            checks.check_window(fee, self.config.margin, now)
         balance, gas = await asyncio.to_thread(self._on_chain, auth)
         records = [auth.record(gas)]
         if fee is not None:
@@ -349,8 +371,15 @@ class Relay:
         return web.json_response(known.public())
 
     async def get_config(self, request: web.Request) -> web.Response:
+        try:
+            now = int(await self.chain_now())
+        except Exception as exc:
+            if is_transport_error(exc) or isinstance(exc, RpcUnavailableError):
+                return self.refused(Refusal("chain_unavailable", "the chain does not answer; try again later"))
+            raise
         return web.json_response({
             "chainId": self.chain_id,
+            "chainTime": now,
             "relayer": self.relayer,
             "tokens": {t.key: {"address": a, "decimals": t.decimals, "fee": str(self.config.fee.get(a, 0)),
                                "domain": t.domain.as_dict()} for a, t in self.tokens.items()},
