@@ -360,3 +360,65 @@ def test_relay_send_to_a_silent_relayer_is_one_error_line(sender_account, capsys
     code, _, err = run(capsys, "relay", "send", "--from-key", "ALICE_KEY", "--to", fresh(), "--amount", "1",
                        "--url", f"http://127.0.0.1:{free_port()}")
     assert_one_line_error(code, err, "does not answer")
+
+
+# --- The digital som: KYC registration and tier limits ---
+
+
+@pytest.fixture(scope="module")
+def som_wallets(relay_chain):
+    """Two tier-1 wallets (transfer limit 10,000 som), the first holding 20,000 som."""
+    from somstack.cli import main
+
+    som = relay_chain.artifacts.get("DigitalCurrency").contract(relay_chain.w3, relay_chain.manifest.address("DigitalCurrency"))
+    payer, payee = Account.create(), Account.create()
+    for i, account in enumerate((payer, payee)):
+        assert main(["cbdc", "register", account.address, "--tier", "1", "--kyc-hash", "0x" + f"{i + 1:064x}",
+                     "--identity", "0x" + f"{i + 0xabc:064x}"]) == 0
+    assert main(["mint", payer.address, "20000", "--token", "som", "--ref", "relay-som"]) == 0
+    return som, Domain.of(som), payer, payee
+
+
+def _som_body(som, domain, payer, to, whole):
+    unit = 10 ** som.functions.decimals().call()
+    return authorization(payer, domain, som.address, to, whole * unit, 3600)
+
+
+def test_som_transfer_over_the_tier_limit_is_tier_limit(relay, som_wallets):
+    url, _ = relay
+    som, domain, payer, payee = som_wallets
+    message = refused(post(url, _som_body(som, domain, payer, payee.address, 10_001)), 422, "tier_limit")
+    assert "limit" in message.lower()
+
+
+def test_som_transfer_to_an_unregistered_wallet_is_not_registered(relay, som_wallets):
+    url, _ = relay
+    som, domain, payer, _ = som_wallets
+    refused(post(url, _som_body(som, domain, payer, fresh(), 1)), 422, "not_registered")
+
+
+def test_som_transfer_within_the_tier_is_relayed(relay, som_wallets):
+    url, _ = relay
+    som, domain, payer, payee = som_wallets
+    before = som.functions.balanceOf(payee.address).call()
+    reply = post(url, _som_body(som, domain, payer, payee.address, 100))
+    assert reply.status_code == 202, reply.text
+    assert wait_status(url, reply.json()["id"])["status"] == "confirmed"
+    assert som.functions.balanceOf(payee.address).call() - before == 100 * 10 ** som.functions.decimals().call()
+
+
+def test_a_revert_no_other_reason_names_is_rejected_with_the_decoded_error(relay_chain):
+    """The catch-all of the simulation: a revert the pre-checks did not foresee is `rejected`,
+    its message naming the decoded custom error (here the allowance error of the token)."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    from somstack.relay.checks import Authorization, refusal_of_revert
+
+    auth = Authorization(relay_chain.kgst.address, "transfer", fresh(), fresh(), 1, 0, 2**40, b"\x01" * 32, b"\x00" * 65)
+    data = keccak(text="SignedTransfersAllowanceUnderflow(address,uint256,uint256)")[:4] + encode(
+        ["address", "uint256", "uint256"], [auth.sender, 1, 2])
+    refusal = refusal_of_revert(relay_chain.decoder, "0x" + data.hex(), auth)
+    assert refusal.reason == "rejected" and refusal.status == 422
+    assert "SignedTransfersAllowanceUnderflow" in str(refusal)
+    assert refusal_of_revert(relay_chain.decoder, "0xdeadbeef", auth).reason == "rejected"
