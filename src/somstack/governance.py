@@ -59,13 +59,13 @@ def _logs(event: object, start: int, end: int) -> list[dict]:
     return found
 
 
-def read_matrix(w3: Web3, manifest: Manifest, artifacts: object) -> Matrix:
-    """The role matrix at the latest block."""
+def read_matrix(w3: Web3, manifest: Manifest, artifacts: object, at_block: int | None = None) -> Matrix:
+    """The role matrix at the latest block (or at ``at_block``)."""
     record = manifest.contracts.get("AccessManager")
     if not record or not w3.eth.get_code(Web3.to_checksum_address(record["address"])):
         raise ManifestError(f"{manifest.path.name} records no AccessManager with code on this chain: deploy first")
     manager: Contract = artifacts.get("SomAccessManager").contract(w3, record["address"])  # type: ignore[attr-defined]
-    at = w3.eth.block_number
+    at = w3.eth.block_number if at_block is None else at_block
     start = int(record.get("block") or 0)
     candidates: dict[int, set[str]] = {}
     for log in _logs(manager.events.RoleGranted, start, at):
@@ -73,9 +73,9 @@ def read_matrix(w3: Web3, manifest: Manifest, artifacts: object) -> Matrix:
     functions = manager.functions
     rows = []
     for role in sorted(ROLES.values(), key=lambda r: r.id):
-        row = RoleRow(role.id, role.name, grant_delay=int(functions.getRoleGrantDelay(role.id).call()))
+        row = RoleRow(role.id, role.name, grant_delay=int(functions.getRoleGrantDelay(role.id).call(block_identifier=at)))
         for account in sorted(candidates.get(role.id, ())):
-            member, delay = functions.hasRole(role.id, account).call()
+            member, delay = functions.hasRole(role.id, account).call(block_identifier=at)
             if member:
                 row.members.append((account, int(delay)))
         rows.append(row)
@@ -89,10 +89,10 @@ def read_matrix(w3: Web3, manifest: Manifest, artifacts: object) -> Matrix:
         if contract not in manifest.contracts:
             continue
         target = artifacts.get(contract).contract(w3, manifest.address(contract))  # type: ignore[attr-defined]
-        admin_delays[contract] = int(functions.getTargetAdminDelay(target.address).call())
+        admin_delays[contract] = int(functions.getTargetAdminDelay(target.address).call(block_identifier=at))
         for role, names in table_.items():
             for name in names:
-                on_chain = {int(functions.getTargetFunctionRole(target.address, s).call()) for s in selectors(target.abi, (name,))}
+                on_chain = {int(functions.getTargetFunctionRole(target.address, s).call(block_identifier=at)) for s in selectors(target.abi, (name,))}
                 for rid in on_chain:
                     if rid in by_id:
                         label = f"{contract}.{name}"

@@ -204,6 +204,8 @@ def test_report_at_a_past_block(system, built, tmp_path):
     assert old["block"] == past
     assert figure(old, "kgst.supply")["raw"] == kgst.totalSupply().call(block_identifier=past) == 800 * UNIT
     assert old["tokens"]["kgst"]["reconciled"]
+    assert old["governance"]["matrixBlock"] == past
+    assert not [a for a in old["compliance"]["actions"] if a["block"] > past]
 
 
 # --- Bad input: one line, non-zero exit ---

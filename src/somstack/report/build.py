@@ -359,7 +359,7 @@ def _compliance(ctx: _Context) -> dict[str, Any]:
 
 
 def _governance(ctx: _Context) -> dict[str, Any]:
-    matrix = read_matrix(ctx.w3, ctx.manifest, ctx.artifacts)
+    matrix = read_matrix(ctx.w3, ctx.manifest, ctx.artifacts, ctx.at)
     manager = ctx.contract("AccessManager", "SomAccessManager")
     ops = ("OperationScheduled", "OperationExecuted", "OperationCanceled")
     events = ctx.reader.read("AccessManager operations", manager, [[topic_of(manager, n) for n in ops]], ctx.at)
