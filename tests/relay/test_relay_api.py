@@ -49,6 +49,7 @@ def test_same_authorization_posted_twice_and_concurrently_is_one_transaction(rel
         t.start()
     for t in threads:
         t.join()
+    assert all("id" in r.json() for r in replies), [r.text for r in replies]
     ids = {r.json()["id"] for r in replies}
     assert len(ids) == 1
     assert sorted(r.status_code for r in replies) == [200, 200, 200, 202]

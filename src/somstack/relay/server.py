@@ -314,13 +314,22 @@ class Relay:
         if fee is not None:
             await self._signature(token, fee)
             checks.check_window(fee, self.config.margin, now)
-        balance, gas = await asyncio.to_thread(self._on_chain, auth)
+        try:
+            balance, gas = await asyncio.to_thread(self._on_chain, auth)
+        except Refusal:
+            known = self.store.get(auth.id)
+            if known is not None:  # a twin request was accepted (and perhaps mined) meanwhile
+                return 200, known.public()
+            raise
         records = [auth.record(gas)]
         if fee is not None:
             _, fee_gas = await asyncio.to_thread(self._on_chain, fee)
             records.append(fee.record(fee_gas, fee_for=auth.id))
         lock = self._sender_locks.setdefault(f"{token.contract.address}{auth.sender}", asyncio.Lock())
         async with lock:  # what is pending counts against the balance: no overdraft by concurrent posts
+            known = self.store.get(auth.id)
+            if known is not None:
+                return 200, known.public()
             outflow = self.store.pending_outflow(token.contract.address, auth.sender)
             need = sum(r.value for r in records)
             if balance - outflow < need:
