@@ -50,7 +50,7 @@ def test_relayer_killed_mid_load_loses_nothing_and_pays_nothing_twice(relay_chai
         process.wait(10)
         poster.join(120)
     accepted = {answer["id"] for status, answer in first if status in (200, 202)}
-    assert 100 <= len(accepted) < len(bodies)  # killed in the middle
+    assert 0 < len(accepted) < len(bodies)  # killed in the middle
     assert sum(status is None for status, _ in first) > 0  # clients saw the cut
     with spawned(relayer_key, db, *SPAWN_LIMITS) as (url, _):
         again = post_all(url, bodies)  # clients do not know what arrived: they post everything again
