@@ -423,3 +423,37 @@ def test_a_revert_no_other_reason_names_is_rejected_with_the_decoded_error(relay
     assert refusal.reason == "rejected" and refusal.status == 422
     assert "SignedTransfersAllowanceUnderflow" in str(refusal)
     assert refusal_of_revert(relay_chain.decoder, "0xdeadbeef", auth).reason == "rejected"
+
+
+def test_transfer_that_reverts_after_acceptance_is_failed_with_the_decoded_error(relay_chain, relay, sender_account):
+    """Accepted, then the sender is blocked before the transaction is mined: the transfer is
+    `failed`, its reason naming the token's custom error, and nothing moved."""
+    url, _ = relay
+    w3, k = relay_chain.w3, relay_chain.kgst.functions
+    to = fresh()
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        transfer_id = post(url, body_of(relay_chain, sender_account, to, UNIT)).json()["id"]
+        assert wait_status(url, transfer_id, ("submitted",))["status"] == "submitted"
+        tx = k.blockAccount(sender_account.address, Web3.keccak(text="court order")).transact(
+            {"from": relay_chain.accounts[COMPLIANCE], "gasPrice": w3.eth.gas_price * 10 + 10**9})  # mined first
+        pending = w3.provider.make_request("txpool_content", [])["result"]["pending"]
+        assert any(pending.values())
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+        w3.provider.make_request("evm_mine", [])
+    assert w3.eth.get_transaction_receipt(tx)["status"] == 1
+    done = wait_status(url, transfer_id)
+    assert done["status"] == "failed" and "StablecoinAccountBlocked" in done["reason"], done
+    assert k.balanceOf(to).call() == 0
+
+
+def test_node_account_relays_on_a_dev_chain_without_a_key(relay_chain, tmp_path, sender_account):
+    """`relay serve` on a dev chain without key options: the node's account signs (sent one by
+    one, hashes recorded after each send)."""
+    to = fresh()
+    with served(relay_chain, None, tmp_path / "node.sqlite") as (url, relayer):
+        assert relayer.relayer == relay_chain.accounts[0]
+        ids = [post(url, body_of(relay_chain, sender_account, to, UNIT)).json()["id"] for _ in range(3)]
+        assert {wait_status(url, i)["status"] for i in ids} == {"confirmed"}
+    assert relay_chain.kgst.functions.balanceOf(to).call() == 3 * UNIT

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ..chain import Sender, _already_known, _nonce_taken, is_transport_error
 from ..errors import RpcUnavailableError, TransactionFailed
@@ -223,14 +224,27 @@ class Submitter:
             self.stats.latencies.append(time.time() - transfer.accepted_at)
             self._event("confirmed", transfer)
             return
-        try:
-            self.sender.wait(tx_hash, f"relayed authorization {transfer.id}")
-            reason = "reverted"
-        except TransactionFailed as exc:
-            reason = str(exc)
-        self.store.finish(transfer.id, FAILED, tx_hash, reason)
+        self.store.finish(transfer.id, FAILED, tx_hash, self._revert_reason(transfer, tx_hash, int(receipt["blockNumber"], 16)))
         self.stats.failed += 1
         self._event("failed", transfer)
+
+    def _revert_reason(self, transfer: Transfer, tx_hash: str, block: int) -> str:
+        """Why a mined transaction reverted: replayed before its block (chain.Sender), else
+        after it (a change in the same block, such as a blocklisting mined first, shows there)."""
+        what = f"relayed authorization {transfer.id}"
+        try:
+            self.sender.wait(tx_hash, what)
+        except TransactionFailed as exc:
+            if exc.error is not None:
+                return str(exc)
+        tx = self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        try:
+            self.w3.eth.call({"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}, block)
+        except (ContractCustomError, ContractLogicError) as exc:
+            decoded = self.sender.decoder.decode(getattr(exc, "data", None))
+            if decoded:
+                return f"{what} reverted: {decoded}"
+        return f"{what} reverted without a known reason"
 
     def _settle_used(self, transfer: Transfer) -> None:
         """The nonce is used on chain before this relayer sends (again): by one of its own
