@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from web3 import Web3
@@ -48,7 +48,6 @@ class Stats:
     replaced: int = 0
     confirmed: int = 0
     failed: int = 0
-    latencies: list[float] = field(default_factory=list)  # [s] accepted -> confirmed, drained by the server
 
 
 def _auth(t: Transfer) -> Authorization:
@@ -221,7 +220,6 @@ class Submitter:
         if int(receipt["status"], 16) == 1:
             self.store.finish(transfer.id, CONFIRMED, tx_hash)
             self.stats.confirmed += 1
-            self.stats.latencies.append(time.time() - transfer.accepted_at)
             self._event("confirmed", transfer)
             return
         self.store.finish(transfer.id, FAILED, tx_hash, self._revert_reason(transfer, tx_hash, int(receipt["blockNumber"], 16)))
