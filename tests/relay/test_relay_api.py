@@ -457,3 +457,23 @@ def test_node_account_relays_on_a_dev_chain_without_a_key(relay_chain, tmp_path,
         ids = [post(url, body_of(relay_chain, sender_account, to, UNIT)).json()["id"] for _ in range(3)]
         assert {wait_status(url, i)["status"] for i in ids} == {"confirmed"}
     assert relay_chain.kgst.functions.balanceOf(to).call() == 3 * UNIT
+
+
+def test_client_pays_the_fee_the_relayer_asks(relay_chain, relayer_key, tmp_path, sender_account):
+    from somstack.relay.client import RelayClient, send
+
+    fee = {relay_chain.kgst.address: UNIT // 2}
+    to = fresh()
+    with served(relay_chain, relayer_key, tmp_path / "r.sqlite", open_config(fee=fee)) as (url, _):
+        answer = send(RelayClient(url), sender_account, "kgst", to, "10", log=lambda _m: None)
+    assert answer["status"] == "confirmed"
+    assert relay_chain.kgst.functions.balanceOf(to).call() == 10 * UNIT
+    assert relay_chain.kgst.functions.balanceOf(relayer_key.address).call() == UNIT // 2
+
+
+def test_bad_signatures_in_a_sender_name_do_not_spend_its_rate(relay_chain, relayer_key, tmp_path, sender_account):
+    with served(relay_chain, relayer_key, tmp_path / "r.sqlite", open_config(sender_rate=0.01, sender_burst=1)) as (url, _):
+        forged = body_of(relay_chain, Account.create(), fresh(), UNIT, **{"from": sender_account.address})
+        for _ in range(3):
+            refused(post(url, forged), 400, "bad_signature")
+        assert post(url, body_of(relay_chain, sender_account, fresh(), UNIT)).status_code == 202

@@ -302,8 +302,8 @@ class Relay:
         if not self._global.take(time.monotonic()):
             raise Refusal("rate_limited", "the relayer is busy; try again shortly")
         token, auth, fee = self._parse(body)
-        self._limit(auth.sender)
         await self._signature(token, auth)
+        self._limit(auth.sender)  # after the signature: nobody can spend another sender's allowance
         known = self.store.get(auth.id)
         if known is not None:
             return 200, known.public()
