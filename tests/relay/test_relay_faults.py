@@ -122,3 +122,22 @@ def test_unmined_transaction_is_replaced_with_a_higher_fee(relay_chain, relayer_
     assert mined["gasPrice"] == record.gas_price >= price * 9 // 8 and mined["nonce"] == record.tx_nonce == 0
     assert w3.eth.get_transaction_count(relayer_key.address) == 1
     assert chain.kgst.functions.balanceOf(to).call() == 7 * UNIT
+
+
+def test_transfers_wait_while_the_relayer_cannot_pay_and_go_once_it_is_funded(relay_chain, tmp_path, sender_account):
+    """With no minimum balance configured, a relayer without BNB accepts; the node refuses its
+    sends, which wait (backing off) and go once the relayer is funded, each once."""
+    chain, w3 = relay_chain, relay_chain.w3
+    poor = Account.create()
+    to = Account.create().address
+    with served(chain, poor, tmp_path / "poor.sqlite", open_config(min_balance=0, chain_pause=0.1)) as (url, relay):
+        ids = [post(url, body_of(chain, sender_account, to, UNIT)).json()["id"] for _ in range(2)]
+        deadline = time.monotonic() + 20
+        while relay.submitter.refusals == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.submitter.refusals > 0
+        assert {wait_status(url, i, ("accepted",))["status"] for i in ids} == {"accepted"}
+        w3.provider.make_request("anvil_setBalance", [poor.address, hex(UNIT)])
+        assert {wait_status(url, i)["status"] for i in ids} == {"confirmed"}
+    assert w3.eth.get_transaction_count(poor.address) == 2
+    assert chain.kgst.functions.balanceOf(to).call() == 2 * UNIT

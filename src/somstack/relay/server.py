@@ -210,6 +210,9 @@ class Relay:
                 self.submitter.healthy = False
                 await asyncio.sleep(self.config.chain_pause)
                 continue
+            if self.submitter.refusals:  # the node refuses our sends (no BNB left?): try again less often
+                await asyncio.sleep(min(30.0, self.config.chain_pause * 2 ** min(self.submitter.refusals, 5)))
+                continue
             if more:
                 continue
             self._wake.clear()

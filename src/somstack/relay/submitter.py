@@ -71,8 +71,10 @@ class Submitter:
         self.stats = Stats()
         self.on_event = on_event
         self.nonce: int | None = None  # the next nonce to use; None: read it from the chain
+        self.refusals = 0  # rounds in a row in which the node refused a send (the server backs off)
         self.chain_id: int | None = None
         self.healthy = True
+        self._refused = 0  # sends the node refused, in all
         self._recheck = True  # at start: a recorded transaction the node does not know is sent again at once
         self._lock = threading.Lock()  # one round at a time
 
@@ -88,7 +90,9 @@ class Submitter:
                 if self.chain_id is None:
                     self.chain_id = int(self.w3.eth.chain_id)
                 self._confirm_submitted()
+                refused_before = self._refused
                 sent = self._send_accepted()
+                self.refusals = self.refusals + 1 if self._refused > refused_before else 0
             except BaseException:
                 self._recheck = True  # after an outage, transactions the node lost are found at once
                 raise
@@ -149,6 +153,7 @@ class Submitter:
                 continue
             # refused: sent again next round with a nonce read again from the chain
             log.warning("the node refused the transaction of %s (nonce %d): %s", transfer.id, nonce, str(error)[:200])
+            self._refused += 1
             self.store.requeue(transfer.id)
             self.nonce = None
         return len(todo)
@@ -176,6 +181,7 @@ class Submitter:
                 raise
             self.store.requeue(transfer.id)
             self.nonce = None
+            self._refused += 1
             log.warning("the node refused the transaction of %s (nonce %d): %s", transfer.id, nonce, str(exc)[:200])
             return
         self.store.mark_submitted(transfer.id, tx_hash, nonce, gas_price)
