@@ -5,7 +5,9 @@ SQLite file and a fresh relayer key funded by anvil_setBalance."""
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,13 +28,32 @@ from relaylib import HOLDER, MINTER, UNIT, served  # noqa: E402
 def relay_chain(settings, tmp_path_factory):
     from clihelp import deployed_chain
 
+    names = ("SOMSTACK_RPC_LOCAL", "SOMSTACK_DEPLOYMENTS_DIR")
+    prior = {name: os.environ.get(name) for name in names}
     with deployed_chain(settings, tmp_path_factory) as (node, manifest):
-        assert main(["reserve", "set-rate", "--rate", "87.5"]) == 0
-        assert main(["reserve", "deposit", "--asset", "BNB", "--amount", "1000"]) == 0
+        env = {name: os.environ[name] for name in names}
+
+        @contextmanager
+        def cli_env():
+            """The environment that makes network `local` this chain, for the body only (the
+            session's other tests must not find it)."""
+            os.environ.update(env)
+            try:
+                yield env
+            finally:
+                for name, value in prior.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+
         w3 = Web3(Web3.HTTPProvider(node.url))
         accounts = w3.eth.accounts
-        assert main(["minter", "set", accounts[MINTER], "--allowance", "100000000"]) == 0
-        assert main(["mint", accounts[HOLDER], "10000000", "--ref", "relay-tests"]) == 0
+        with cli_env():  # from here on, `local` is this chain only inside cli_env()
+            assert main(["reserve", "set-rate", "--rate", "87.5"]) == 0
+            assert main(["reserve", "deposit", "--asset", "BNB", "--amount", "1000"]) == 0
+            assert main(["minter", "set", accounts[MINTER], "--allowance", "100000000"]) == 0
+            assert main(["mint", accounts[HOLDER], "10000000", "--ref", "relay-tests"]) == 0
         artifacts = Artifacts(settings.root)
         kgst = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
 
@@ -46,7 +67,8 @@ def relay_chain(settings, tmp_path_factory):
             assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
 
         yield SimpleNamespace(w3=w3, node=node, manifest=manifest, artifacts=artifacts, accounts=accounts, kgst=kgst,
-                              domain=Domain.of(kgst), decoder=artifacts.decoder, fund=fund, send=send, settings=settings)
+                              domain=Domain.of(kgst), decoder=artifacts.decoder, fund=fund, send=send, settings=settings,
+                              env=env, cli_env=cli_env)
 
 
 @pytest.fixture

@@ -57,10 +57,10 @@ def open_config(**changes):
 
 
 @contextmanager
-def spawned(key, db, *options, rpc=None):
-    """`somstack relay serve` as a process of its own (network `local` at `rpc`, else at
-    SOMSTACK_RPC_LOCAL), the relayer key in RELAYER_KEY; yields (url, process). Stopped with
-    SIGTERM on exit unless the test killed it."""
+def spawned(chain, key, db, *options):
+    """`somstack relay serve` as a process of its own, on `chain` as network `local`, the relayer
+    key in RELAYER_KEY; yields (url, process). Stopped with SIGTERM on exit unless the test
+    killed it."""
     import os
     import subprocess
     import sys
@@ -68,9 +68,9 @@ def spawned(key, db, *options, rpc=None):
     from somstack.chain import free_port
 
     port = free_port()
-    env = {**os.environ, "RELAYER_KEY": key.key.hex()}
+    env = {**os.environ, **chain.env, "RELAYER_KEY": key.key.hex()}
     cmd = [sys.executable, "-m", "somstack.cli", "relay", "serve", "--network", "local", "--key-env", "RELAYER_KEY",
-           "--port", str(port), "--db", str(db), *(("--rpc", rpc) if rpc else ()), *options]
+           "--port", str(port), "--db", str(db), *options]
     log = open(str(db) + f".{port}.log", "wb")
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -373,10 +373,11 @@ def som_wallets(relay_chain):
 
     som = relay_chain.artifacts.get("DigitalCurrency").contract(relay_chain.w3, relay_chain.manifest.address("DigitalCurrency"))
     payer, payee = Account.create(), Account.create()
-    for i, account in enumerate((payer, payee)):
-        assert main(["cbdc", "register", account.address, "--tier", "1", "--kyc-hash", "0x" + f"{i + 1:064x}",
-                     "--identity", "0x" + f"{i + 0xabc:064x}"]) == 0
-    assert main(["mint", payer.address, "20000", "--token", "som", "--ref", "relay-som"]) == 0
+    with relay_chain.cli_env():
+        for i, account in enumerate((payer, payee)):
+            assert main(["cbdc", "register", account.address, "--tier", "1", "--kyc-hash", "0x" + f"{i + 1:064x}",
+                         "--identity", "0x" + f"{i + 0xabc:064x}"]) == 0
+        assert main(["mint", payer.address, "20000", "--token", "som", "--ref", "relay-som"]) == 0
     return som, Domain.of(som), payer, payee
 
 

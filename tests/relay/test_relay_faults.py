@@ -40,7 +40,7 @@ def test_relayer_killed_mid_load_loses_nothing_and_pays_nothing_twice(relay_chai
     before = {a: chain.kgst.functions.balanceOf(a).call() for a in delta}
     db = tmp_path / "kill.sqlite"
     first = []
-    with spawned(relayer_key, db, *SPAWN_LIMITS) as (url, process):
+    with spawned(chain, relayer_key, db, *SPAWN_LIMITS) as (url, process):
         poster = threading.Thread(target=lambda: first.extend(post_all(url, bodies, concurrency=16)))
         poster.start()
         deadline = time.monotonic() + 60
@@ -52,7 +52,7 @@ def test_relayer_killed_mid_load_loses_nothing_and_pays_nothing_twice(relay_chai
     accepted = {answer["id"] for status, answer in first if status in (200, 202)}
     assert 0 < len(accepted) < len(bodies)  # killed in the middle
     assert sum(status is None for status, _ in first) > 0  # clients saw the cut
-    with spawned(relayer_key, db, *SPAWN_LIMITS) as (url, _):
+    with spawned(chain, relayer_key, db, *SPAWN_LIMITS) as (url, _):
         again = post_all(url, bodies)  # clients do not know what arrived: they post everything again
         assert all(status in (200, 202) for status, _ in again), [a for a in again if a[0] not in (200, 202)][:3]
         ids = [answer["id"] for _, answer in again]
