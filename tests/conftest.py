@@ -369,6 +369,10 @@ def untraced_stateful(request):
         yield
     finally:
         CONFIG.argv["coverage"] = True
+        # brownie's no_call_coverage marker restored `always_transact` from `coverage` at the end
+        # of the call phase, while it was still off here: without this, every later test's
+        # calls (the pre-check views) would go untraced.
+        CONFIG.argv["always_transact"] = True
 
 
 @pytest.fixture(autouse=True)

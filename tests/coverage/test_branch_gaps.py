@@ -1,13 +1,25 @@
 """Branches the feature tests left unmeasured (found by the coverage floor, tests/coverage_floor.py).
 
-Not here: the initializers' branches. `initialize` runs inside the proxy's constructor (SomProxy
-refuses empty init data, ERC1967ProxyUninitialized), where brownie's coverage does not look.
+The initializers run inside SomProxy's constructor, where brownie's coverage does not look
+(SomProxy refuses empty init data, ERC1967ProxyUninitialized): here each implementation sits
+behind contracts/test/UninitializedProxy.sol and `initialize` is a transaction of its own.
 """
 
 from __future__ import annotations
 
 import pytest
-from brownie import ZERO_ADDRESS, Contract, MockReserveToken, ReserveVault, SomProxy
+from brownie import (
+    ZERO_ADDRESS,
+    Contract,
+    DigitalCurrency,
+    DigitalCurrencyLogic,
+    MockAggregatorV3,
+    MockReserveToken,
+    ReserveVault,
+    SomProxy,
+    Stablecoin,
+    UninitializedProxy,
+)
 from eth_utils import keccak
 
 from cbdclib import BASIC_TIER, identity_of, kyc_record
@@ -87,3 +99,45 @@ def test_disburse_skips_a_wallet_at_its_cap_when_asked(cbdc_ready, kyc_officer, 
     cap = tiers[BASIC_TIER].holding_cap  # [token units]
     tx = cbdc.disburse(keccak(text="gap-batch"), [users.alice], [cap + 1], True, {"from": treasury})
     assert tx.events["BatchDisbursed"]["paid"] == 0 and cbdc.balanceOf(users.alice) == 0
+
+
+# --- initializers, as transactions of their own ---
+
+
+def _behind_bare_proxy(container, implementation, stranger):
+    proxy = UninitializedProxy.deploy(implementation, {"from": stranger})
+    return Contract.from_abi(container._name, proxy.address, container.abi)
+
+
+@pytest.mark.parametrize("token", ["kgst", "som"])
+def test_token_initializer_refuses_zero_authority_and_another_domain_name(token, manager, stranger, reverts):
+    if token == "kgst":
+        container, name, error = Stablecoin, "KGST Som Stablecoin", "StablecoinZeroAddress"
+    else:
+        DigitalCurrencyLogic.deploy({"from": stranger})  # linked into the implementation deployed next
+        container, name, error = DigitalCurrency, "Digital Som", "DigitalCurrencyZeroAddress"
+    token_ = _behind_bare_proxy(container, container.deploy(name, {"from": stranger}), stranger)
+    with reverts(error):
+        token_.initialize(name, "X", 18, ZERO_ADDRESS, {"from": stranger})
+    with reverts("SignedTransfersDomainNameMismatch"):
+        token_.initialize(name + " v2", "X", 18, manager, {"from": stranger})
+    token_.initialize(name, "X", 6, manager, {"from": stranger})
+    assert token_.name() == name and token_.decimals() == 6 and token_.authority() == manager.address
+    with reverts("InvalidInitialization"):
+        token_.initialize(name, "X", 6, manager, {"from": stranger})
+
+
+def test_vault_initializer_refuses_zero_addresses_and_unmatched_lists(manager, kgst, stranger, reverts):
+    vault = _behind_bare_proxy(ReserveVault, ReserveVault.deploy({"from": stranger}), stranger)
+    token = MockReserveToken.deploy("Gap Token", "GAP", 8, {"from": stranger})
+    feed = MockAggregatorV3.deploy(8, "GAP / USD", 10**8, {"from": stranger})
+    config = (feed, 3_600, 500, 10_000, 10**20)
+    bounds = (10_000, 172_800, 500, 3_024_000)
+    with reverts("ReserveVaultZeroAddress"):
+        vault.initialize(ZERO_ADDRESS, kgst, *bounds, [], [], {"from": stranger})
+    with reverts("ReserveVaultZeroAddress"):
+        vault.initialize(manager, ZERO_ADDRESS, *bounds, [], [], {"from": stranger})
+    with reverts("ReserveVaultInvalidConfig"):
+        vault.initialize(manager, kgst, *bounds, [token], [], {"from": stranger})
+    vault.initialize(manager, kgst, *bounds, [token], [config], {"from": stranger})
+    assert vault.assets() == [token.address]

@@ -263,3 +263,11 @@ def test_permit_submitted_by_blocked_relayer_is_refused(funded, alice, bob, rela
     sig = sign_permit(Domain.of(funded), alice.private_key, alice.address, bob.address, 5, funded.nonces(alice), deadline)
     with reverts("StablecoinAccountBlocked", account=relayer.address):
         funded.permit(alice, bob, 5, deadline, sig.v, sig.r, sig.s, {"from": relayer})
+
+
+def test_spender_may_submit_the_permit_itself(funded, domain, deadline, alice, bob):
+    """The usual flow of a dApp: the spender submits the owner's permit and then spends."""
+    sig = _sign(funded, domain, alice, alice, bob, 5 * UNIT, deadline)
+    funded.permit[VRS](alice, bob, 5 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": bob})
+    funded.transferFrom(alice, bob, 5 * UNIT, {"from": bob})
+    assert funded.allowance(alice, bob) == 0 and funded.nonces(alice) == 1
