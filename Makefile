@@ -22,10 +22,14 @@ demo: install
 # contract has less than COVERAGE_FLOOR % of its branches covered, and prints the report path
 # (tests/coverage_floor.py, reports/coverage-floor.txt). COVERAGE_ARGS= (empty) runs the suite
 # without coverage, e.g. `make test COVERAGE_ARGS= PYTEST_ARGS="tests/ops -x"`.
+# TEST_WORKERS: pytest-xdist workers (brownie gives each its own anvil, on port 8545 + worker
+# number, and merges their coverage); the tests are bound by Python's CPU time, so 2 workers
+# halve the run on 2 cores. TEST_WORKERS=0 runs in one process.
 COVERAGE_FLOOR ?= 95
 COVERAGE_ARGS ?= --coverage --coverage-floor $(COVERAGE_FLOOR)
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest $(COVERAGE_ARGS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
 # BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
 # BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/bench.py.
