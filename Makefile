@@ -20,13 +20,14 @@ demo: install
 
 # `make test` runs the whole suite under brownie's coverage: the run fails when a production
 # contract has less than COVERAGE_FLOOR % of its branches covered, and prints the report path
-# (tests/coverage_floor.py, reports/coverage-floor.txt). COVERAGE_ARGS= (empty) runs the suite
-# without coverage, e.g. `make test COVERAGE_ARGS= PYTEST_ARGS="tests/ops -x"`.
+# (tests/coverage_floor.py, reports/coverage-floor.txt). A part of the suite
+# (`make test PYTEST_ARGS="-k permit"`) runs without coverage, as its floor would mean nothing;
+# COVERAGE_ARGS= (empty) runs the whole suite without it.
 # TEST_WORKERS: pytest-xdist workers (brownie gives each its own anvil, on port 8545 + worker
 # number, and merges their coverage); the tests are bound by Python's CPU time, so 2 workers
 # halve the run on 2 cores. TEST_WORKERS=0 runs in one process.
 COVERAGE_FLOOR ?= 95
-COVERAGE_ARGS ?= --coverage --coverage-floor $(COVERAGE_FLOOR)
+COVERAGE_ARGS ?= $(if $(strip $(PYTEST_ARGS)),,--coverage --coverage-floor $(COVERAGE_FLOOR))
 TEST_WORKERS ?= 2
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS) $(COVERAGE_ARGS) $(PYTEST_ARGS)
