@@ -44,8 +44,8 @@ install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium .env
 
 # Headless Chromium (Debian's package) for the transparency page tests (tests/report/).
 $(STAMPS)/chromium:
-	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
-		|| (apt-get update && apt-get install -y --no-install-recommends chromium)
+	@test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 	@mkdir -p $(STAMPS) && touch $@
 
 # brownie loads .env (brownie-config.yaml `dotenv:`); a fresh clone starts from the example.
