@@ -25,11 +25,12 @@ demo: install
 # COVERAGE_ARGS= (empty) runs the whole suite without it.
 # TEST_WORKERS: pytest-xdist workers (brownie gives each its own anvil, on port 8545 + worker
 # number, and merges their coverage); the tests are bound by Python's CPU time, so 2 workers
-# halve the run on 2 cores. TEST_WORKERS=0 runs in one process.
+# halve the run on 2 cores. TEST_WORKERS=0 runs in one process. The project is compiled first:
+# workers that each find it uncompiled race to write build/ (one fails "Unable to load project").
 COVERAGE_FLOOR ?= 95
 COVERAGE_ARGS ?= $(if $(strip $(PYTEST_ARGS)),,--coverage --coverage-floor $(COVERAGE_FLOOR))
 TEST_WORKERS ?= 2
-test: install
+test: compile
 	$(BIN)/pytest -n $(TEST_WORKERS) $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
 # BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
