@@ -14,13 +14,14 @@ from typing import Any, Callable, Protocol
 import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound
 from web3.middleware import Web3Middleware
 
 from .config import Network, Settings
 from .errors import (
     ChainMismatchError,
     ConfigError,
+    ConfirmationTimeout,
     ErrorDecoder,
     InsufficientFundsError,
     RpcUnavailableError,
@@ -336,7 +337,14 @@ class Sender:
         return True
 
     def wait(self, tx_hash: str, what: str) -> Any:
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.confirmations_timeout)  # type: ignore[arg-type]
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.confirmations_timeout)  # type: ignore[arg-type]
+        except TimeExhausted:
+            raise ConfirmationTimeout(
+                f"{what}: transaction {tx_hash} was sent but not mined within {self.confirmations_timeout:g} s; "
+                "it may still be mined: look it up before sending it again",
+                tx_hash,
+            ) from None
         if receipt["status"] != 1:
             raise self._failure(what, self._replay(tx_hash), tx_hash)
         return receipt

@@ -53,6 +53,16 @@ class ManifestError(SomstackError):
     """The deployment manifest is unreadable or does not match the chain."""
 
 
+class ConfirmationTimeout(SomstackError):
+    """A sent transaction was not mined within the confirmation timeout. It may still be mined;
+    a deployment or a payroll rerun finds it (manifest, batch ids), other commands must be
+    checked on chain before they are run again."""
+
+    def __init__(self, message: str, tx_hash: str):
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
 class TransactionFailed(SomstackError):
     """A transaction reverted; ``error`` is the decoded custom error, if any."""
 

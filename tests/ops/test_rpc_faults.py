@@ -19,7 +19,7 @@ from web3 import Web3
 from clihelp import assert_one_line_error, run
 from somstack.chain import LocalNode, LocalSigner, NodeSigner, NonceConflictError, RetryPolicy, Sender, connect, free_port, rpc_web3
 from somstack.config import Network
-from somstack.errors import RpcUnavailableError
+from somstack.errors import ConfirmationTimeout, RpcUnavailableError
 from test_deploy_idempotent import PLAN_TRANSACTIONS
 
 FAST = RetryPolicy(attempts=3, timeout=2, backoff=0.01)
@@ -263,3 +263,17 @@ def test_cli_status_on_the_wrong_chain_is_one_line(capsys, node_factory, monkeyp
     monkeypatch.setenv("BSC_MAINNET_RPC_URL", node.url)
     code, _out, err = run(capsys, "status", "--network", "bsc-main")
     assert_one_line_error(code, err, "ChainMismatchError", "expects chain id 56", "chain 31337")
+
+
+def test_a_send_not_mined_in_time_is_one_clear_error_with_its_hash(settings, node_factory):
+    """A node that stops mining (anvil's automine off): the wait ends in ConfirmationTimeout
+    naming the transaction, not web3's TimeExhausted; once mined, the receipt is the one sent."""
+    node = node_factory()
+    account, _ = _funded_sender(node, node.url, settings)
+    w3 = rpc_web3(node.url, FAST, "the test RPC")
+    sender = Sender(w3, LocalSigner(account), None, policy=FAST, confirmations_timeout=0.5)  # type: ignore[arg-type]
+    w3.provider.make_request("evm_setAutomine", [False])
+    with pytest.raises(ConfirmationTimeout, match="pay 1 BNB: transaction 0x[0-9a-f]{64} was sent but not mined within 0.5 s") as caught:
+        sender.transact({"to": Account.create().address, "value": UNIT}, "pay 1 BNB")
+    w3.provider.make_request("evm_mine", [])
+    assert w3.eth.get_transaction_receipt(caught.value.tx_hash)["status"] == 1
