@@ -54,12 +54,15 @@ def gather(build, coverage_eval) -> dict[str, FileCoverage]:
         if not coverage_map:
             continue
         hits = coverage_eval.get(name, {})
-        for source_id, functions in coverage_map["branches"].items():
-            path = paths.get(source_id)
-            if not path or not is_production(path):
-                continue
-            entry = files.setdefault(path, FileCoverage())
-            hit = hits.get(source_id, [set(), set(), set()])
+
+        def production(kind):
+            """(file entry, this contract's hits in it, {function: items}) per production source."""
+            for source_id, functions in coverage_map[kind].items():
+                path = paths.get(source_id)
+                if path and is_production(path):
+                    yield files.setdefault(path, FileCoverage()), hits.get(source_id, [set(), set(), set()]), functions
+
+        for entry, hit, functions in production("branches"):
             for fn, branches in functions.items():
                 for branch_id, (start, end, _jump) in branches.items():
                     key = (start, end)
@@ -68,13 +71,8 @@ def gather(build, coverage_eval) -> dict[str, FileCoverage]:
                         if int(branch_id) in ids:
                             entry.sides_hit.add((key, side))
                     entry.missed.setdefault(key, fn)
-        for source_id, functions in coverage_map["statements"].items():
-            path = paths.get(source_id)
-            if not path or not is_production(path):
-                continue
-            entry = files.setdefault(path, FileCoverage())
-            hit = hits.get(source_id, [set(), set(), set()])
-            for fn, statements in functions.items():
+        for entry, hit, functions in production("statements"):
+            for statements in functions.values():
                 for statement_id, (start, end) in statements.items():
                     entry.statements.add((start, end))
                     if int(statement_id) in hit[0]:
