@@ -460,6 +460,26 @@ def test_node_account_relays_on_a_dev_chain_without_a_key(relay_chain, tmp_path,
     assert relay_chain.kgst.functions.balanceOf(to).call() == 3 * UNIT
 
 
+def test_fee_authorization_reused_while_pending_is_nonce_used(relay_chain, relayer_key, tmp_path, sender_account):
+    """A second transfer that brings the fee authorization of a pending one is refused (409
+    nonce_used), not a 500 from the store's unique id."""
+    fee = {relay_chain.kgst.address: 2 * UNIT}
+    with served(relay_chain, relayer_key, tmp_path / "r.sqlite", open_config(fee=fee)) as (url, relayer):
+        fee_body = authorization(sender_account, relay_chain.domain, relay_chain.kgst.address, relayer.relayer, 2 * UNIT, 3600,
+                                 kind="receive")
+        fee_part = {k: fee_body[k] for k in ("value", "validAfter", "validBefore", "nonce", "signature")}
+        send_round = relayer.submitter.round
+        relayer.submitter.round = lambda: False  # the first stays accepted: the chain does not know its fee yet
+        try:
+            first = post(url, {**body_of(relay_chain, sender_account, fresh(), UNIT), "fee": fee_part})
+            assert first.status_code == 202, first.text
+            refused(post(url, {**body_of(relay_chain, sender_account, fresh(), UNIT), "fee": fee_part}), 409, "nonce_used")
+        finally:
+            relayer.submitter.round = send_round
+        assert wait_status(url, first.json()["id"])["status"] == "confirmed"
+        assert len(list(relayer.store.all())) == 2
+
+
 def test_client_pays_the_fee_the_relayer_asks(relay_chain, relayer_key, tmp_path, sender_account):
     from somstack.relay.client import RelayClient, send
 

@@ -332,12 +332,16 @@ class Relay:
         known = self.store.get(auth.id)
         if known is not None:
             return 200, known.public()
+        if fee is not None and self.store.get(fee.id) is not None:
+            raise Refusal("nonce_used", f"the fee authorization nonce of {fee.sender} is already taken by another transfer")
         outflow = self.store.pending_outflow(token.contract.address, auth.sender)
         need = sum(r.value for r in records)
         if balance - outflow < need:
             raise Refusal("insufficient_balance", f"{auth.sender} holds {balance} token units, {outflow} of them "
                                                   f"already promised to pending transfers; {need} more asked")
         stored, new = self.store.add(*records)
+        if stored.id != auth.id:  # not reached while this section has no await (checked above)
+            raise Refusal("nonce_used", f"the fee authorization nonce of {auth.sender} is already taken by another transfer")
         if new:
             self.metrics.accepted += 1
             if self._wake is not None:

@@ -153,16 +153,18 @@ class Store:
 
     def add(self, *transfers: Transfer) -> tuple[Transfer, bool]:
         """Records the transfers (the first one, and its fee authorization if any) in one
-        committed transaction, unless the first one's id is known already. Returns the stored
-        first transfer and whether it is new."""
+        committed transaction, unless one of their ids is known already: then nothing is written.
+        Returns the stored first transfer (or, if only a later one is known, that one) and
+        whether they were new."""
         with self._lock:
             cursor = self._db.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                found = cursor.execute("SELECT * FROM transfers WHERE id = ?", (transfers[0].id,)).fetchall()
-                if found:
-                    cursor.execute("ROLLBACK")
-                    return _row(found[0]), False
+                for t in transfers:
+                    found = cursor.execute("SELECT * FROM transfers WHERE id = ?", (t.id,)).fetchall()
+                    if found:
+                        cursor.execute("ROLLBACK")
+                        return _row(found[0]), False
                 now = time.time()
                 for t in transfers:
                     cursor.execute(

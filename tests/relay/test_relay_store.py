@@ -1,0 +1,27 @@
+"""The relayer's store on its own (a SQLite file in tmp_path, no chain)."""
+
+from __future__ import annotations
+
+from somstack.relay.store import CONFIRMED, Store, Transfer
+
+TOKEN = "0x" + "11" * 20
+SENDER = "0x" + "22" * 20
+
+
+def transfer(n, value=5, fee_for=None):
+    return Transfer(id=f"0x{n:064x}", token=TOKEN, kind="transfer", sender=SENDER, recipient="0x" + "33" * 20,
+                    value=value, valid_after=0, valid_before=2**40, nonce=f"0x{n:064x}", signature="0x00", gas=50_000,
+                    fee_for=fee_for)
+
+
+def test_add_with_a_fee_id_already_stored_writes_nothing_and_does_not_raise(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        first, new = store.add(transfer(1), transfer(2, fee_for=transfer(1).id))
+        assert new and first.id == transfer(1).id
+        stored, new = store.add(transfer(3), transfer(2, fee_for=transfer(3).id))
+        assert not new and stored.id == transfer(2).id
+        assert store.get(transfer(3).id) is None
+        assert [t.id for t in store.all()] == [transfer(1).id, transfer(2).id]
+    finally:
+        store.close()
