@@ -140,14 +140,16 @@ class Reserve:
 
     # --- assets ---
 
-    def registered(self) -> list[str]:
-        return [to_checksum_address(a) for a in self.vault.functions.assets().call()]
+    def registered(self, at: int | str = "latest") -> list[str]:
+        """The vault's registered assets at block ``at`` (the latest by default)."""
+        return [to_checksum_address(a) for a in self.vault.functions.assets().call(block_identifier=at)]
 
-    def names(self) -> dict[str, str]:
-        """Asset address -> symbol for every registered asset (the manifest's, else the token's)."""
+    def names(self, at: int | str = "latest") -> dict[str, str]:
+        """Asset address -> symbol for every asset registered at block ``at`` (the manifest's
+        symbol, else the token's)."""
         by_address = {address: symbol for symbol, address in self.symbols.items()}
         names = {}
-        for address in self.registered():
+        for address in self.registered(at):
             names[address] = by_address.get(address) or self._token_symbol(address)
         return names
 
@@ -168,9 +170,9 @@ class Reserve:
         outputs = next(i for i in self.vault.abi if i.get("type") == "function" and i["name"] == "asset")["outputs"][0]
         return _named(outputs, self.vault.functions.asset(address).call())
 
-    def resolve(self, name: str) -> tuple[str, str]:
-        """(symbol, address) of a registered asset named by symbol (any case) or address."""
-        names = self.names()
+    def resolve(self, name: str, at: int | str = "latest") -> tuple[str, str]:
+        """(symbol, address) of an asset registered at block ``at``, named by symbol (any case) or address."""
+        names = self.names(at)
         known = ", ".join(names.values()) or "none"
         if is_address(name):
             address = to_checksum_address(name)
@@ -266,7 +268,7 @@ def read_status(reserve: Reserve, at_block: int | str = "latest") -> Status:
     w3, v = reserve.w3, reserve.vault.functions
     block = w3.eth.get_block(at_block)
     at = block["number"]
-    names = reserve.names()
+    names = reserve.names(at)
     valuation, refusal = reserve.try_call(v.valuation(), at)
     valued = {}
     if valuation is not None:
@@ -413,12 +415,12 @@ def stress(reserve: Reserve, asset: str, drop_bps: int, at_block: int | None = N
     same for every asset."""
     if not 0 <= drop_bps <= BPS:
         raise ReserveInputError(f"drop must be between 0 and 100%, got {percent(drop_bps)}")
-    symbol, _address = reserve.resolve(asset)
     v = reserve.vault.functions
     at = reserve.w3.eth.block_number if at_block is None else at_block
+    symbol, _address = reserve.resolve(asset, at)
     now, refusal = reserve.try_call(v.coverageRatio(), at)
     every: dict[str, int | None] = {}
-    for other, name in reserve.names().items():
+    for other, name in reserve.names(at).items():
         every[name], why = reserve.try_call(v.stressedCoverage(other, drop_bps), at)
         refusal = refusal or why
     return StressReport(symbol, drop_bps, now, every[symbol], every, refusal, v.minCoverage().call(block_identifier=at))

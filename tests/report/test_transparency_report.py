@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
 from clihelp import assert_one_line_error, deployed_chain, reverted, run  # noqa: E402
 from somstack.cli import main  # noqa: E402
 from somstack.ops import units  # noqa: E402
+from somstack.roles import role_id  # noqa: E402
 
 HOLDER, VICTIM, BURNER = 11, 12, 3
 UNIT = 10**18
@@ -197,15 +198,35 @@ def test_report_tiny_chunks_give_the_same_figures(system, built, tmp_path, capsy
 
 
 def test_report_at_a_past_block(system, built, tmp_path):
+    """A report at a past block shows that block's chain: the assets registered then (not an
+    asset unregistered later), the role members then (not a MINTER granted later)."""
     report, _ = built
+    w3, vault = system.w3, system.c["ReserveVault"].functions
     kgst = system.c["Stablecoin"].functions
     past = report["tokens"]["kgst"]["series"][2]["block"]  # the second mint
-    old, _ = build(tmp_path / "site", tmp_path / "cache", "--block", str(past))
+    manifest_assets = system.manifest.contracts["ReserveVault"]["assets"]
+    btcb = Web3.to_checksum_address(manifest_assets["BTCB"])
+    manager = w3.eth.contract(address=system.manifest.address("AccessManager"), abi=json.loads(
+        (ROOT / "build" / "contracts" / "SomAccessManager.json").read_text())["abi"])
+    minter = role_id("MINTER")
+    granted = min(e["blockNumber"] for e in manager.events.RoleGranted().get_logs(from_block=0, argument_filters={"roleId": minter}))
+    with reverted(w3):
+        vault.unregisterAsset(btcb).transact({"from": system.accounts[15]})  # RESERVE_ADMIN; BTCB holds nothing
+        assert btcb not in vault.assets().call()
+        old, _ = build(tmp_path / "site", tmp_path / "cache", "--block", str(past))
+        before_grant, _ = build(tmp_path / "site0", tmp_path / "cache", "--block", str(granted - 1))
     assert old["block"] == past
     assert figure(old, "kgst.supply")["raw"] == kgst.totalSupply().call(block_identifier=past) == 800 * UNIT
     assert old["tokens"]["kgst"]["reconciled"]
     assert old["governance"]["matrixBlock"] == past
     assert not [a for a in old["compliance"]["actions"] if a["block"] > past]
+    assert {a["address"] for a in old["reserve"]["assets"]} == set(vault.assets().call(block_identifier=past)) >= {btcb}
+    assert figure(old, "reserve.total")["raw"] == vault.valuation().call(block_identifier=past)[2]
+    assert figure(old, "reserve.coverage")["raw"] == vault.coverageRatio().call(block_identifier=past)
+    roles = {r["name"]: r["members"] for r in before_grant["governance"]["roles"]}
+    assert roles["MINTER"] == [] and before_grant["governance"]["matrixBlock"] == granted - 1
+    now = {r["name"]: r["members"] for r in report["governance"]["roles"]}
+    assert [m["address"] for m in now["MINTER"]] == [system.accounts[1]]
 
 
 # --- Bad input: one line, non-zero exit ---
