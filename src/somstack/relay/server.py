@@ -66,6 +66,27 @@ class TokenBucket:
             return True
         return False
 
+    def full(self, now: float) -> bool:
+        """Whether the bucket has refilled by ``now`` (then it is as good as a fresh one)."""
+        return self.tokens < 0 or min(self.burst, self.tokens + (now - self.stamp) * self.rate) >= self.burst
+
+
+class SenderLimits:
+    """One token bucket per sender. The buckets that have refilled are forgotten when their
+    number passes a threshold, which then becomes twice what is left (never below ``floor``):
+    the pruning costs O(1) per request on average."""
+
+    def __init__(self, rate: float, burst: float, floor: int = 10_000):
+        self.rate, self.burst, self.floor = rate, burst, floor
+        self.buckets: dict[str, TokenBucket] = {}
+        self.prune_at = floor
+
+    def take(self, sender: str, now: float) -> bool:
+        if len(self.buckets) >= self.prune_at:
+            self.buckets = {k: b for k, b in self.buckets.items() if not b.full(now)}
+            self.prune_at = max(self.floor, 2 * len(self.buckets))
+        return self.buckets.setdefault(sender, TokenBucket(self.rate, self.burst)).take(now)
+
 
 @dataclass(frozen=True)
 class RelayConfig:
@@ -152,7 +173,7 @@ class Relay:
         self.metrics = Metrics()
         self.submitter = Submitter(sender, store, self.tokens, replace_after=config.replace_after, on_event=self._on_event)
         self.relayer = sender.signer.address
-        self._senders: dict[str, TokenBucket] = {}
+        self._senders = SenderLimits(config.sender_rate, config.sender_burst)
         self._global = TokenBucket(config.global_rate, config.global_burst)
         self._wake: asyncio.Event | None = None
         self._balance: tuple[float, int] | None = None
@@ -290,11 +311,7 @@ class Relay:
         return self.tokens[token], auth, fee
 
     def _limit(self, sender: str) -> None:
-        now = time.monotonic()
-        if len(self._senders) > 100_000:  # forget the idle ones (a full bucket is a fresh one)
-            self._senders = {k: b for k, b in self._senders.items() if b.tokens < b.burst - 1}
-        bucket = self._senders.setdefault(sender, TokenBucket(self.config.sender_rate, self.config.sender_burst))
-        if not bucket.take(now):
+        if not self._senders.take(sender, time.monotonic()):
             raise Refusal("rate_limited", f"too many requests from {sender}; slow down")
 
     async def _signature(self, token: TokenInfo, auth: Authorization) -> None:
