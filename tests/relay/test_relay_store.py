@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from somstack.relay.store import CONFIRMED, Store, Transfer
 
 TOKEN = "0x" + "11" * 20
@@ -23,5 +25,23 @@ def test_add_with_a_fee_id_already_stored_writes_nothing_and_does_not_raise(tmp_
         assert not new and stored.id == transfer(2).id
         assert store.get(transfer(3).id) is None
         assert [t.id for t in store.all()] == [transfer(1).id, transfer(2).id]
+    finally:
+        store.close()
+
+
+def test_outflow_since_a_balance_read_counts_what_was_confirmed_after_it(tmp_path):
+    """A transfer confirmed between the balance read and the outflow query is in neither the
+    balance nor the pending ones: `since` counts it."""
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        store.add(transfer(1, value=7))
+        store.add(transfer(2, value=11))
+        store.finish(transfer(1).id, CONFIRMED, "0x" + "aa" * 32)  # confirmed before the read
+        read_at = time.time()
+        store.finish(transfer(2).id, CONFIRMED, "0x" + "bb" * 32)  # confirmed after it
+        store.add(transfer(3, value=13))  # still pending
+        assert store.pending_outflow(TOKEN, SENDER) == 13
+        assert store.pending_outflow(TOKEN, SENDER, since=read_at) == 11 + 13
+        assert store.pending_outflow(TOKEN, "0x" + "44" * 20, since=read_at) == 0
     finally:
         store.close()

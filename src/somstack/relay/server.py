@@ -333,6 +333,7 @@ class Relay:
         if fee is not None:
             await self._signature(token, fee)
             checks.check_window(fee, self.config.margin, now)
+        read_at = time.time()  # what is confirmed from here on may be missing from the balance read next
         try:
             balance, gas = await asyncio.to_thread(self._on_chain, auth)
         except Refusal:
@@ -351,7 +352,7 @@ class Relay:
             return 200, known.public()
         if fee is not None and self.store.get(fee.id) is not None:
             raise Refusal("nonce_used", f"the fee authorization nonce of {fee.sender} is already taken by another transfer")
-        outflow = self.store.pending_outflow(token.contract.address, auth.sender)
+        outflow = self.store.pending_outflow(token.contract.address, auth.sender, since=read_at)
         need = sum(r.value for r in records)
         if balance - outflow < need:
             raise Refusal("insufficient_balance", f"{auth.sender} holds {balance} token units, {outflow} of them "

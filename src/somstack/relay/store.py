@@ -185,10 +185,15 @@ class Store:
         """Transfers in ``status``, oldest first."""
         return [_row(r) for r in self._query("SELECT * FROM transfers WHERE status = ? ORDER BY seq LIMIT ?", (status, limit))]
 
-    def pending_outflow(self, token: str, sender: str) -> int:
-        """What ``sender`` has authorized through the relayer and is not yet mined [token units]."""
+    def pending_outflow(self, token: str, sender: str, since: float | None = None) -> int:
+        """What ``sender`` has authorized through the relayer and is not yet mined [token units];
+        with ``since`` (a time.time() taken before the balance was read), also what was
+        confirmed at or after it: a balance read then may not show it yet (an over-count at
+        worst, never an under-count)."""
         rows = self._query(
-            "SELECT value FROM transfers WHERE token = ? AND sender = ? AND status IN (?, ?)", (token, sender, *PENDING)
+            "SELECT value FROM transfers WHERE token = ? AND sender = ? AND (status IN (?, ?)"
+            " OR (status = ? AND finished_at >= ?))",
+            (token, sender, *PENDING, CONFIRMED, float("inf") if since is None else since),
         )
         return sum(int(r["value"]) for r in rows)
 
