@@ -10,7 +10,7 @@ confirmed with ``hasRole``: what is printed is what holds now.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from eth_utils import to_checksum_address
 from web3 import Web3
@@ -59,17 +59,22 @@ def _logs(event: object, start: int, end: int) -> list[dict]:
     return found
 
 
-def read_matrix(w3: Web3, manifest: Manifest, artifacts: object, at_block: int | None = None) -> Matrix:
-    """The role matrix at the latest block (or at ``at_block``)."""
+def read_matrix(w3: Web3, manifest: Manifest, artifacts: object, at_block: int | None = None,
+                granted: Iterable[Mapping[str, Any]] | None = None) -> Matrix:
+    """The role matrix at the latest block (or at ``at_block``). ``granted`` is the arguments
+    (``roleId``, ``account``) of the AccessManager's RoleGranted events up to that block when the
+    caller has read them already (the report, through its cache); else they are read here."""
     record = manifest.contracts.get("AccessManager")
     if not record or not w3.eth.get_code(Web3.to_checksum_address(record["address"])):
         raise ManifestError(f"{manifest.path.name} records no AccessManager with code on this chain: deploy first")
     manager: Contract = artifacts.get("SomAccessManager").contract(w3, record["address"])  # type: ignore[attr-defined]
     at = w3.eth.block_number if at_block is None else at_block
     start = int(record.get("block") or 0)
+    if granted is None:
+        granted = (log["args"] for log in _logs(manager.events.RoleGranted, start, at))
     candidates: dict[int, set[str]] = {}
-    for log in _logs(manager.events.RoleGranted, start, at):
-        candidates.setdefault(int(log["args"]["roleId"]), set()).add(to_checksum_address(log["args"]["account"]))
+    for args in granted:
+        candidates.setdefault(int(args["roleId"]), set()).add(to_checksum_address(args["account"]))
     functions = manager.functions
     rows = []
     for role in sorted(ROLES.values(), key=lambda r: r.id):

@@ -75,9 +75,19 @@ def built(system, tmp_path_factory):
     return build(out, cache)
 
 
-def build(out, cache, *extra):
+def build(out, cache, *extra, requests=None):
+    """Builds the report with the CLI; ``requests`` (a list) collects the JSON-RPC method of
+    every request that goes through web3's HTTP provider."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("somstack.report.cache_dir", lambda _session: cache)
+        if requests is not None:
+            send = Web3.HTTPProvider.make_request
+
+            def counted(provider, method, params):
+                requests.append(method)
+                return send(provider, method, params)
+
+            mp.setattr(Web3.HTTPProvider, "make_request", counted)
         code = main(["report", "--network", "local", "--out", str(out), *extra])
     assert code == 0
     return json.loads((out / "report.json").read_text()), out
@@ -149,9 +159,11 @@ def test_report_shows_pending_operations_roles_and_upgrades(system, built):
 
 def test_report_rerun_reads_only_new_blocks(system, built, tmp_path):
     first, _ = build(tmp_path / "a", tmp_path / "cache")
-    again, _ = build(tmp_path / "b", tmp_path / "cache")
+    requests = []
+    again, _ = build(tmp_path / "b", tmp_path / "cache", requests=requests)
     assert first["cache"]["getLogs"] > 0 and first["cache"]["blocksScanned"] > 0
     assert again["cache"]["getLogs"] == 0 and again["cache"]["blocksScanned"] == 0
+    assert "eth_call" in requests and "eth_getLogs" not in requests  # the role matrix too reads its events through the cache
     ok("mint", system.accounts[HOLDER], "1", "--ref", "deposit-late")
     third, _ = build(tmp_path / "c", tmp_path / "cache")
     queries = len(list((tmp_path / "cache").glob("0x*.json")))

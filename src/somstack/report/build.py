@@ -359,8 +359,9 @@ def _compliance(ctx: _Context) -> dict[str, Any]:
 
 
 def _governance(ctx: _Context) -> dict[str, Any]:
-    matrix = read_matrix(ctx.w3, ctx.manifest, ctx.artifacts, ctx.at)
     manager = ctx.contract("AccessManager", "SomAccessManager")
+    grants = ctx.reader.read("AccessManager role grants", manager, [topic_of(manager, "RoleGranted")], ctx.at)
+    matrix = read_matrix(ctx.w3, ctx.manifest, ctx.artifacts, ctx.at, granted=[e.args for e in grants])
     ops = ("OperationScheduled", "OperationExecuted", "OperationCanceled")
     events = ctx.reader.read("AccessManager operations", manager, [[topic_of(manager, n) for n in ops]], ctx.at)
     targets = _targets(ctx)
