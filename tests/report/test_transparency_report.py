@@ -138,6 +138,7 @@ def test_report_lists_compliance_actions_and_pauses(system, built):
     assert kinds.count(("kgst", "seizure executed")) == 1
     seizure = next(a for a in c["actions"] if a["kind"] == "seizure executed")
     assert seizure["ref"] == Web3.to_hex(Web3.keccak(text="COURT-CASE-117"))
+    assert seizure["amount"] == units(300 * UNIT, system.c["Stablecoin"].functions.decimals().call()) == "300"
     assert system.w3.eth.get_transaction_receipt(seizure["tx"])["blockNumber"] == seizure["block"]
     pauses = {(p["what"], p["to"] is None) for p in c["pauses"]}
     assert pauses == {("mint", False), ("redeem", True)}

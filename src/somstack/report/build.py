@@ -320,6 +320,7 @@ def _compliance(ctx: _Context) -> dict[str, Any]:
         if name not in ctx.manifest.contracts:
             continue
         token = ctx.contract(name)
+        decimals = int(token.functions.decimals().call(block_identifier=ctx.at))
         events = ctx.reader.read(f"{name} compliance", token, [[topic_of(token, n) for n in names]], ctx.at)
         times = ctx.times(events)
         open_: dict[int, dict[str, Any]] = {}
@@ -331,7 +332,6 @@ def _compliance(ctx: _Context) -> dict[str, Any]:
             elif e.name == "AccountUnblocked":
                 actions.append({**where, "kind": "unblock", "account": a["account"], "ref": None})
             elif e.name in ("SeizureProposed", "SeizureExecuted"):
-                decimals = 18 if key == "kgst" else 2
                 actions.append({**where, "kind": "seizure proposed" if e.name == "SeizureProposed" else "seizure executed",
                                 "account": a["account"], "ref": Web3.to_hex(a["caseRef"]), "seizureId": int(a["seizureId"]),
                                 "amount": units(int(a["amount"]), decimals), "recovery": a["recovery"]})
