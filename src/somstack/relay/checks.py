@@ -256,6 +256,15 @@ def check_contract_signature(w3: Web3, token: TokenInfo, auth: Authorization) ->
         raise Refusal("bad_signature", f"the contract wallet {auth.sender} does not accept the signature (ERC-1271)")
 
 
+def batch_replies(w3: Web3, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+    """One JSON-RPC batch; the replies in the order of the calls (web3 7 matches them up
+    already; re-sorting by id would misplace an error reply that has none)."""
+    replies = w3.provider.make_batch_request(calls)  # type: ignore[attr-defined]
+    if not isinstance(replies, list) or len(replies) != len(calls):
+        raise RpcUnavailableError(f"the RPC answered a batch with {str(replies)[:200]}")
+    return replies
+
+
 def check_on_chain(w3: Web3, contract: Contract, auth: Authorization, relayer: str, decoder: ErrorDecoder) -> tuple[int, int]:
     """Asks the chain in one JSON-RPC batch (the signature already checked): the nonce, the
     token's pre-check, the sender's balance and the simulated call. Returns (the sender's
@@ -267,10 +276,7 @@ def check_on_chain(w3: Web3, contract: Contract, auth: Authorization, relayer: s
         ("eth_call", [{"to": token, "data": encode(_BALANCE_OF, ["address"], [auth.sender])}, "latest"]),
         ("eth_estimateGas", [{"from": relayer, "to": token, "data": call_data(auth)}]),
     ]
-    replies = w3.provider.make_batch_request(calls)  # type: ignore[attr-defined]
-    if not isinstance(replies, list) or len(replies) != len(calls):
-        raise RpcUnavailableError(f"the RPC answered a batch with {str(replies)[:200]}")
-    used, restriction, balance, gas = sorted(replies, key=lambda r: r.get("id", 0))
+    used, restriction, balance, gas = batch_replies(w3, calls)
     for reply in (used, restriction, balance):
         if "error" in reply:
             raise RpcUnavailableError(f"the RPC refused a read of the token: {reply['error']}")

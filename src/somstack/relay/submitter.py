@@ -32,7 +32,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ..chain import Sender, _already_known, _nonce_taken, is_transport_error
 from ..errors import RpcUnavailableError, TransactionFailed
-from .checks import _AUTHORIZATION_STATE, Authorization, TokenInfo, call_data, encode
+from .checks import _AUTHORIZATION_STATE, Authorization, TokenInfo, batch_replies, call_data, encode
 from .store import ACCEPTED, CONFIRMED, FAILED, SUBMITTED, Store, Transfer
 
 log = logging.getLogger("somstack.relay")
@@ -110,11 +110,7 @@ class Submitter:
         """One JSON-RPC batch; the replies in the order of the calls."""
         answers: list[dict[str, Any]] = []
         for start in range(0, len(calls), 500):
-            chunk = calls[start:start + 500]
-            replies = self.w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
-            if not isinstance(replies, list) or len(replies) != len(chunk):
-                raise RpcUnavailableError(f"the RPC answered a batch with {str(replies)[:200]}")
-            answers += sorted(replies, key=lambda r: r.get("id", 0))
+            answers += batch_replies(self.w3, calls[start:start + 500])
         return answers
 
     def _send_accepted(self) -> int:
