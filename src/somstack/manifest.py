@@ -92,18 +92,25 @@ def deployed_manifest(folder: Path, chain_id: int, network: Any) -> "Manifest":
     return manifest
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Writes ``data`` as JSON to ``path`` through a temporary file and a rename: a reader (or
-    a crash) sees the old file or the new one, never half of one."""
+def write_text_atomically(path: Path, text: str, mode: int | None = None) -> None:
+    """Writes ``text`` (UTF-8) to ``path`` through a temporary file in the same folder, flushed
+    and synced to disk, and a rename: a reader (or a crash) sees the old file or the new one,
+    never half of one. ``mode`` sets the file's permissions (the temporary file's 0600 if None)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Writes ``data`` as JSON to ``path`` atomically (see :func:`write_text_atomically`)."""
+    write_text_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

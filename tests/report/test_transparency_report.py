@@ -315,6 +315,8 @@ def test_page_assets_are_local_and_links_go_to_the_explorer(built):
         assert not re.search(r"(src|href)=\"https?:", (out / name).read_text()), name
     supply = figure(report, "kgst.supply")
     assert f'{report["explorer"]}/block/{supply["block"]}' in (out / "index.html").read_text()
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o644}  # readable by a web server
+    assert not list(out.glob(".*"))  # no temporary file left behind
 
 
 def chromium(*args, profile):

@@ -9,14 +9,13 @@ from the network: the CSS and the charts are files next to the page.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from decimal import Decimal
 from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..manifest import write_text_atomically
 from ..ops import units, utc
 from ..reserve import UINT256_MAX
 from .svg import step_chart
@@ -239,23 +238,16 @@ def charts(report: dict[str, Any]) -> dict[str, str]:
 
 
 def write_site(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Writes index.html, style.css, the charts and report.json into ``out_dir`` (each file
-    through a temporary file and a rename); returns the paths."""
-    files = {"index.html": Page(report).render(), "style.css": resources.files(__package__).joinpath("style.css").read_text()}
+    """Writes style.css, the charts, report.json and, last, index.html into ``out_dir`` (each
+    file atomically), so the page never links to a file not yet written; returns the paths.
+    A value report.json cannot hold (bytes) raises rather than being written as its repr."""
+    files = {"style.css": resources.files(__package__).joinpath("style.css").read_text()}
     files.update(charts(report))
-    files["report.json"] = json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    files["report.json"] = json.dumps(report, indent=2, sort_keys=True) + "\n"
+    files["index.html"] = Page(report).render()
     written = []
     for name, text in files.items():
         path = out_dir / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomically(path, text, mode=0o644)
         written.append(path)
     return written
