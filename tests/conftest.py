@@ -3,6 +3,8 @@ operators deploy), and a chain snapshot around every test so that each starts fr
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from types import SimpleNamespace
 
@@ -94,8 +96,37 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.no_call_coverage)
 
 
+def _test_chain_port() -> int:
+    """The port of this process's test chain: SOMSTACK_TEST_PORT (default 8545) plus the xdist
+    worker number, so that two checkouts can run their suites side by side."""
+    raw = os.environ.get("SOMSTACK_TEST_PORT", "").strip() or "8545"
+    if not raw.isascii() or not raw.isdigit() or not 1024 <= int(raw) <= 65000:
+        raise pytest.UsageError(f"SOMSTACK_TEST_PORT must be a port number from 1024 to 65000, not {raw!r}")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(raw) + (int("".join(c for c in worker if c.isdigit()) or 0) if worker else 0)
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
     session.config.stash[_SESSION] = session
+    if hasattr(session.config, "workerinput") or not session.config.pluginmanager.hasplugin("xdist") or (
+        session.config.getoption("numprocesses", None) in (None, 0)
+    ):
+        # brownie launches (or, if something already answers there, attaches to and resets) the
+        # development chain at collection's end: the port is set here, and a chain that this run
+        # did not start is refused rather than reset.
+        port = _test_chain_port()
+        CONFIG.networks["development"]["cmd_settings"]["port"] = port
+        if _port_in_use(port):
+            raise pytest.UsageError(
+                f"port {port} is in use: the test chain is started by the tests and never attached to "
+                f"(something else may be using it); set SOMSTACK_TEST_PORT to another base port"
+            )
 
 
 @pytest.hookimpl(trylast=True)
