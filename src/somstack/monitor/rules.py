@@ -40,6 +40,7 @@ def connect(threads: int | None = None, memory_limit: str | None = "1500MB") -> 
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -250,17 +251,22 @@ class Engine:
 
     def velocity(self) -> list[Alert]:
         p = self.rules.rules["velocity"]
-        rows = self._q("""WITH d AS (
-                SELECT src, ts // 86400 AS day, sum(amount) AS out, list(tx_hash ORDER BY seq) AS txs, list(dst ORDER BY seq) AS dsts,
-                       min(ts) AS first, max(ts) AS last FROM pay GROUP BY src, day),
-              w AS (SELECT *, median(out) OVER h AS med, count(*) OVER h AS active FROM d
-                    WINDOW h AS (PARTITION BY src ORDER BY day RANGE BETWEEN ? PRECEDING AND 1 PRECEDING)),
+        # the median is computed only for the days over the amount threshold (a few), each
+        # against the wallet's active days of the look-back window
+        rows = self._q("""WITH d AS (SELECT src, ts // 86400 AS day, sum(amount) AS out FROM pay GROUP BY src, day),
+              c AS (SELECT * FROM d WHERE out >= ?),
+              w AS (SELECT c.src, c.day, any_value(c.out) AS out, median(h.out) AS med, count(h.out) AS active
+                    FROM c LEFT JOIN d h ON h.src = c.src AND h.day >= c.day - ? AND h.day <= c.day - 1 GROUP BY c.src, c.day),
+              x AS (SELECT w.*, list(p.tx_hash ORDER BY p.seq) AS txs, list(p.dst ORDER BY p.seq) AS dsts, min(p.ts) AS first,
+                           max(p.ts) AS last
+                    FROM w JOIN pay p ON p.src = w.src AND p.ts // 86400 = w.day
+                    WHERE w.active >= ? AND w.out > ? * w.med GROUP BY ALL),
               f AS (SELECT *, CASE WHEN day - lag(day) OVER (PARTITION BY src ORDER BY day) <= 1 THEN 0 ELSE 1 END AS fresh
-                    FROM w WHERE active >= ? AND out >= ? AND out > ? * med),
+                    FROM x),
               e AS (SELECT *, sum(fresh) OVER (PARTITION BY src ORDER BY day ROWS UNBOUNDED PRECEDING) AS ep FROM f)
             SELECT src, ep, min(day), flatten(list(txs ORDER BY day)), flatten(list(dsts ORDER BY day)), min(first), max(last),
                    sum(out), max(out / med), arg_max(med, out), count(*)
-            FROM e GROUP BY src, ep""", [p["lookback_days"], p["min_active_days"], p["min_som"], p["multiple"]])
+            FROM e GROUP BY src, ep""", [p["min_som"], p["lookback_days"], p["min_active_days"], p["multiple"]])
         alerts = []
         for subject, _ep, day, txs, dsts, first, last, som, ratio, median, days in rows:
             text = (f"{checksum([subject])[0]} sent {_money(self.rules.usd(som))} in {days} day(s) from {iso(day * DAY)[:10]}, "

@@ -87,47 +87,47 @@ def check(path: Path) -> TransfersFile:
     """Validates the whole file (raises :class:`TransfersRejectedError`, or :class:`InputError`
     for an unreadable file or a wrong header); returns its row count."""
     try:
-        data = path.read_bytes()
+        handle = path.open("r", encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name} is not a UTF-8 text file") from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if not lines:
-        raise InputError(f"{path.name} is empty: expected the header {','.join(HEADER)}")
-    header = lines[0].rstrip("\r").strip()
-    if tuple(c.strip() for c in header.split(",")) != HEADER:
-        raise InputError(f"{path.name}: the header must be {','.join(HEADER)}, not {header[:120]!r}")
     problems: list[RowProblem] = []
     count = 0
+    rows = 0
     seen: dict[tuple[str, str], int] = {}
     match = _ROW.fullmatch
-    for number, line in enumerate(lines[1:], start=2):
-        if line.endswith("\r"):
-            line = line[:-1]
-        m = match(line)
-        if m is None:
-            count += 1
-            if len(problems) < SHOWN:
-                problems.append(RowProblem(number, "empty line" if not line.strip() else _diagnose(line)))
-            continue
-        frac = m.group(9)
-        if frac is not None and len(frac) > TOKENS[m.group(5)]:
-            count += 1
-            if len(problems) < SHOWN:
-                problems.append(RowProblem(number, f"amount {m.group(8)}.{frac} has more decimals than {m.group(5)}'s {TOKENS[m.group(5)]}"))
-            continue
-        key = (m.group(3).lower(), m.group(4))
-        first = seen.setdefault(key, number)
-        if first != number:
-            count += 1
-            if len(problems) < SHOWN:
-                problems.append(RowProblem(number, f"the event {m.group(3)} #{m.group(4)} is already on row {first}"))
-    rows = len(lines) - 1
+    # streamed line by line: a million rows are never all in memory at once
+    with handle:
+        try:
+            header = handle.readline()
+            if not header.strip():
+                raise InputError(f"{path.name} is empty: expected the header {','.join(HEADER)}")
+            if tuple(c.strip() for c in header.strip().split(",")) != HEADER:
+                raise InputError(f"{path.name}: the header must be {','.join(HEADER)}, not {header.strip()[:120]!r}")
+            for number, line in enumerate(handle, start=2):
+                rows += 1
+                line = line.rstrip("\n")
+                if line.endswith("\r"):
+                    line = line[:-1]
+                m = match(line)
+                if m is None:
+                    count += 1
+                    if len(problems) < SHOWN:
+                        problems.append(RowProblem(number, "empty line" if not line.strip() else _diagnose(line)))
+                    continue
+                frac = m.group(9)
+                if frac is not None and len(frac) > TOKENS[m.group(5)]:
+                    count += 1
+                    if len(problems) < SHOWN:
+                        problems.append(RowProblem(number, f"amount {m.group(8)}.{frac} has more decimals than {m.group(5)}'s {TOKENS[m.group(5)]}"))
+                    continue
+                key = (m.group(3).lower(), m.group(4))
+                first = seen.setdefault(key, number)
+                if first != number:
+                    count += 1
+                    if len(problems) < SHOWN:
+                        problems.append(RowProblem(number, f"the event {m.group(3)} #{m.group(4)} is already on row {first}"))
+        except UnicodeDecodeError:
+            raise InputError(f"{path.name} is not a UTF-8 text file") from None
     if count:
         raise TransfersRejectedError(path, problems, count, rows)
     return TransfersFile(path, rows)
