@@ -1,4 +1,4 @@
-"""Fixtures of the monitor's chain tests: one anvil of the module's own on a port derived from
+"""Fixtures of the monitor's chain tests: one anvil of the session's own on a port derived from
 SOMSTACK_TEST_PORT (+20, +10 per xdist worker), deployed by `somstack deploy`, with KGST minted
 to a holder; `local` points at it only inside ``chain.env()``."""
 
@@ -31,7 +31,7 @@ def monitor_port(offset: int = 0) -> int:
     return base + 20 + 10 * number + offset
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chain(settings, tmp_path_factory):
     node = LocalNode(settings, 31337, port=monitor_port()).start()
     deployments = tmp_path_factory.mktemp("deployments")

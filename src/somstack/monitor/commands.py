@@ -194,6 +194,192 @@ def monitor_run(network_name: str, rpc: str | None, store_path: Path | None, con
     click.echo(f"read up to block {runner.health.cursor} (head {runner.health.head}); {open_alerts} open alert(s)")
 
 
+# --- Alerts and cases (the store only; no chain needed except for propose-block and identify) ---
+
+
+def store_options(func: Any) -> Any:
+    func = click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="The monitor's SQLite store (default build/monitor/<chain id of --network>.sqlite).")(func)
+    func = click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK",
+                        help="Named network (its chain id names the default store).")(func)
+    return func
+
+
+def who_option(func: Any) -> Any:
+    return click.option("--who", envvar="SOMSTACK_ANALYST", required=True,
+                        help="The analyst acting (an operator id; default SOMSTACK_ANALYST); recorded in the audit trail.")(func)
+
+
+def _store(network_name: str, store_path: Path | None) -> Any:
+    from ..config import load_settings
+    from .store import Store, default_path
+
+    if store_path is None:
+        settings = load_settings()
+        store_path = default_path(settings.root, settings.network(network_name).chain_id)
+    if not store_path.exists():
+        raise SomstackError(f"no monitor store at {store_path}: run `somstack monitor run` (or --once) first")
+    return Store(store_path)
+
+
+@monitor.command("alerts")
+@store_options
+@click.option("--status", type=click.Choice(["open", "in_case", "closed", "retracted"]), help="Only alerts in this state.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line (the alert, its status and case).")
+def monitor_alerts(network_name: str, store_path: Path | None, status: str | None, as_json: bool) -> None:
+    """List the alerts of the store."""
+    store = _store(network_name, store_path)
+    rows = store.alerts(status)
+    for row in rows:
+        record = row["record"]
+        if as_json:
+            click.echo(json.dumps({**record, "status": row["status"], "case": row["case_id"]}, separators=(",", ":")))
+        else:
+            click.echo(f"{record['id']}  {row['status']:9s} {record['rule']:18s} {record['severity']:8s} {record['amount_usd']:>14,.2f} USD  "
+                       f"{record['addresses'][0]}  {record['last_seen']}")
+    if not as_json:
+        _info(f"{len(rows)} alert(s)" + (f" {status}" if status else ""))
+
+
+@monitor.group("case")
+def case() -> None:
+    """Cases: alerts an analyst works, with an append-only audit trail."""
+
+
+@case.command("open")
+@store_options
+@who_option
+@click.argument("alert_ids", nargs=-1, required=True, metavar="ALERT...")
+@click.option("--note", "text", default="", help="Why the case is opened.")
+def case_open(network_name: str, store_path: Path | None, who: str, alert_ids: tuple[str, ...], text: str) -> None:
+    """Open a case on one or more alerts."""
+    from .cases import open_case
+
+    opened = open_case(_store(network_name, store_path), alert_ids, who, text)
+    click.echo(f"case {opened['id']} opened by {who} with {len(opened['alerts'])} alert(s)")
+
+
+@case.command("note")
+@store_options
+@who_option
+@click.argument("case_id", metavar="CASE")
+@click.argument("text")
+def case_note(network_name: str, store_path: Path | None, who: str, case_id: str, text: str) -> None:
+    """Add a note to an open case."""
+    from .cases import note
+
+    entry = note(_store(network_name, store_path), case_id, who, text)
+    click.echo(f"case {case_id}: note recorded ({entry['hash'][:16]})")
+
+
+@case.command("close")
+@store_options
+@who_option
+@click.argument("case_id", metavar="CASE")
+@click.option("--outcome", type=click.Choice(["reported", "blocked", "false_positive", "no_action"]), required=True)
+@click.option("--note", "text", default="", help="Why.")
+def case_close(network_name: str, store_path: Path | None, who: str, case_id: str, outcome: str, text: str) -> None:
+    """Close a case with its outcome."""
+    from .cases import close
+
+    close(_store(network_name, store_path), case_id, who, outcome, text)
+    click.echo(f"case {case_id} closed: {outcome}")
+
+
+@case.command("report")
+@store_options
+@who_option
+@click.argument("case_id", metavar="CASE")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Report path: its .json and .html are written.")
+def case_report(network_name: str, store_path: Path | None, who: str, case_id: str, out: Path) -> None:
+    """Write the suspicious-transaction report of a case for the financial intelligence unit
+    (JSON and a readable HTML page: the transactions, the evidence, the notes, the audit trail)."""
+    from .cases import write_report
+
+    json_path, html_path = write_report(_store(network_name, store_path), case_id, out, who)
+    click.echo(f"case {case_id}: wrote {json_path} and {html_path}")
+
+
+@case.command("propose-block", context_settings={"ignore_unknown_options": False})
+@store_options
+@who_option
+@click.argument("case_id", metavar="CASE")
+@click.option("--address", "addresses", multiple=True, help="Address to block (default: the subject of each of the case's alerts).")
+@click.option("--safe", help="Write a Safe proposal for this Safe (governance propose) instead of sending.")
+@click.option("--batch", "batch", type=click.Path(dir_okay=False, path_type=Path), help="With --safe: the batch file to write.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+@click.option("--from-index", type=click.IntRange(min=0), help="Dev networks: the node account that signs.")
+@click.option("--key-env", metavar="VAR", help="Environment variable holding the signing key.")
+@click.option("--yes-mainnet", is_flag=True, help="Confirm sending on a mainnet network.")
+@click.pass_context
+def case_propose_block(ctx: click.Context, network_name: str, store_path: Path | None, who: str, case_id: str, addresses: tuple[str, ...],
+                       safe: str | None, batch: Path | None, rpc: str | None, from_index: int | None, key_env: str | None,
+                       yes_mainnet: bool) -> None:
+    """Turn a case into the existing compliance block on every token (`compliance block ADDRESS
+    --reason CASE`), sent directly by a COMPLIANCE holder, or with --safe written as a Safe
+    proposal through the governance routes. Recorded in the case's audit trail."""
+    from ..cli import cli as root
+    from .cases import record, subjects
+
+    store = _store(network_name, store_path)
+    targets = list(addresses) or subjects(store, case_id)
+    route = "safe" if safe else "direct"
+    done: list[str] = []
+    try:
+        for index, address in enumerate(targets):
+            command = ["compliance", "block", address, "--reason", case_id, "--network", network_name]
+            if rpc:
+                command += ["--rpc", rpc]
+            if from_index is not None:
+                command += ["--from-index", str(from_index)]
+            if key_env:
+                command += ["--key-env", key_env]
+            if yes_mainnet:
+                command += ["--yes-mainnet"]
+            if safe:
+                prefix = ["governance", "propose", "--safe", safe, "--name", f"SomStack case {case_id}"]
+                if batch:
+                    prefix += ["--out", str(batch)] + (["--append"] if index else [])
+                command = prefix + command
+            root.main(args=command, prog_name="somstack", standalone_mode=False, obj=ctx.obj)
+            done.append(address)
+    finally:
+        record(store, case_id, who, "propose-block", {"route": route, "safe": safe, "addresses": targets, "done": done,
+                                                       "reason": case_id})
+    click.echo(f"case {case_id}: block {'proposed to the Safe' if safe else 'sent'} for {len(done)} address(es)")
+
+
+@case.command("identify")
+@store_options
+@who_option
+@click.argument("case_id", metavar="CASE")
+@click.option("--why", required=True, help="The legal ground of the request (recorded).")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+def case_identify(network_name: str, store_path: Path | None, who: str, case_id: str, why: str, rpc: str | None) -> None:
+    """Ask the digital som's registry for the identity hashes of the case's wallets. Records who
+    asked, when and why in the audit trail; returns only the registry's hashes, which the KYC
+    officer resolves off chain."""
+    from ..cli import _deployed_session
+    from ..ops import session_manifest
+    from .cases import record, subjects
+
+    if not why.strip():
+        raise SomstackError("--why: give the ground of the request")
+    store = _store(network_name, store_path)
+    targets = subjects(store, case_id)
+    found: dict[str, Any] = {}
+    with _deployed_session(network_name, rpc, None, False) as session:
+        manifest = session_manifest(session)
+        som = session.artifacts.get("DigitalCurrency").contract(session.w3, manifest.address("DigitalCurrency"))
+        for address in targets:
+            tier, identity, _overflow = som.functions.walletOf(address).call()
+            registered = any(identity)
+            found[address] = {"tier": int(tier), "identity": "0x" + bytes(identity).hex()} if registered else None
+    record(store, case_id, who, "identify", {"why": why, "addresses": targets, "returned": found})
+    for address, entry in found.items():
+        click.echo(f"{address}  " + (f"tier {entry['tier']}  identity {entry['identity']}" if entry else "not a registered digital som wallet"))
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(monitor)
 
