@@ -83,3 +83,28 @@ def test_case_open_refuses_an_unknown_alert(tmp_path, capsys):
     Store(tmp_path / "m.sqlite").close()
     code, _out, err = run(capsys, "monitor", "case", "open", "A-nope", "--who", "a1", "--store", str(tmp_path / "m.sqlite"))
     assert code == 1 and "no alert A-nope" in err and err.count("Error:") == 1
+
+
+def test_propose_block_as_a_safe_proposal_sends_nothing(chain, tmp_path, capsys):
+    listed, wallet = Account.create().address, Account.create().address
+    blocklist = tmp_path / "list.csv"
+    blocklist.write_text(f"address,reason\n{listed},OFAC-SDN-9\n")
+    s = ["--store", str(tmp_path / "m.sqlite"), "--who", "analyst-3"]
+    with reverted(chain):
+        chain.pay(chain.holder, listed, 1_000, ref=b"\x04" * 32)
+        chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_transaction({"from": chain.holder, "to": listed, "value": 10**17}))
+        chain.rpc("anvil_impersonateAccount", listed)
+        chain.pay(listed, wallet, 500, ref=b"\x05" * 32)
+        with chain.env():
+            assert run(capsys, "monitor", "run", "--once", "--confirmations", "0", "--blocklist", str(blocklist), "--store", s[1])[0] == 0
+            store = Store(tmp_path / "m.sqlite")
+            alert = next(a for a in store.alerts("open") if a["record"]["addresses"][0] == wallet)
+            assert run(capsys, "monitor", "case", "open", alert["id"], *s)[0] == 0
+            batch = tmp_path / "batch.json"
+            code, out, err = run(capsys, "monitor", "case", "propose-block", "C-00001", "--safe", chain.accounts[6], "--batch", str(batch), *s)
+            assert code == 0 and "block proposed to the Safe for 1 address(es)" in out, err
+            assert chain.kgst.functions.isBlocked(wallet).call() is False  # a proposal sends nothing
+        transactions = json.loads(batch.read_text())["transactions"]
+        assert len(transactions) == 2  # blockAccount on KGST and on the digital som
+        trail = store.audit("C-00001")
+        assert trail[-1]["action"] == "propose-block" and trail[-1]["detail"]["route"] == "safe"
