@@ -341,7 +341,7 @@ class Runner:
                 self.log(f"alert {alert_id} {by_id[alert_id].rule}: {by_id[alert_id].explanation}")
             for alert_id in retracted:
                 self.metrics.retracted.inc()
-                self.log(f"alert {alert_id} retracted: its events were dropped by a reorganisation")
+                self.log(f"alert {alert_id} retracted: the rules no longer produce it (a reorganisation, or an unblock)")
         deliver(self.store, self.webhook)
         self.metrics.open.set(len(self.store.alerts("open")))
         self.metrics.outbox.set(self.store.outbox_pending())
