@@ -186,6 +186,10 @@ def monitor_run(network_name: str, rpc: str | None, store_path: Path | None, con
               f"{chain.follower.confirmations} confirmation(s) behind the head; store {chain.store.path}")
         try:
             runner.run(poll, once)
+        except KeyboardInterrupt:
+            _info(f"monitor: stopped at block {runner.health.cursor}; the store keeps the cursor and the outbox: "
+                  "run the same command to resume")
+            raise SystemExit(130) from None
         finally:
             if server is not None:
                 server.shutdown()

@@ -212,8 +212,9 @@ def evaluate(store: Store, rules: RuleSet, extra_listed: list[str], work: Path) 
 
 
 def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | None = None) -> tuple[int, int]:
-    """Posts each due outbox entry to ``url``; a failure is retried later (backoff doubling from
-    1 s to 5 min), never dropped. Returns (delivered, failed)."""
+    """Posts each due outbox entry to ``url``, oldest first; a failure is retried later (backoff
+    doubling from 1 s to 5 min) and ends the round, so a slow or failing receiver does not hold
+    the follower up; nothing is dropped. Returns (delivered, failed)."""
     if not url:
         return 0, 0
     now = time.time() if now is None else now
@@ -236,6 +237,7 @@ def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | No
             ok += 1
         else:
             failed += 1
+            break  # the receiver is failing: the rest wait for the next round, in order
     return ok, failed
 
 
