@@ -940,19 +940,32 @@ def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_
 
 
 @relay.command("send")
-@click.option("--from-key", "from_key", required=True, metavar="VAR", help="Environment variable holding the sender's key (never printed).")
+@click.option("--from-key", "from_key", metavar="VAR", help="Environment variable holding the sender's key (never printed); or --hsm-key.")
 @click.option("--to", "to", required=True, help="Recipient address.")
 @click.option("--amount", required=True, help="Amount in whole tokens (e.g. 12.5).")
 @token_option()
 @click.option("--url", default="http://127.0.0.1:8645", show_default=True, envvar="SOMSTACK_RELAY_URL", help="The relayer's base URL.")
 @click.option("--validity", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds the authorization stays valid.")
 @click.option("--no-wait", is_flag=True, help="Print the id once accepted; do not wait for the transaction.")
-def relay_send(from_key: str, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
-    """Sign an EIP-3009 transfer locally and post it to the relayer (the sender needs no BNB)."""
+@hsm_options
+@click.option("--hsm-key", "hsm_key", metavar="LABEL", expose_value=False, callback=_remember, help="Sign with this key of the HSM token instead of --from-key.")
+def relay_send(from_key: str | None, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
+    """Sign an EIP-3009 transfer locally (or in the HSM) and post it to the relayer (the sender needs no BNB)."""
     from .accounts import key_from_env
     from .relay.client import RelayClient, RelayRefused, send
 
-    answer = send(RelayClient(url), key_from_env(from_key), which, to, amount, validity, wait=not no_wait, log=_info)
+    hsm = _hsm()
+    if (hsm.key is None) == (from_key is None):
+        raise click.UsageError("name the sender's key: --from-key VAR or --hsm-key LABEL (one of them)")
+    if hsm.key is not None:
+        from .config import load_settings
+        from .hsm import account_of
+
+        load_settings()  # .env: SOMSTACK_PKCS11_*
+        account: Any = account_of(hsm)
+    else:
+        account = key_from_env(from_key)  # type: ignore[arg-type]
+    answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)
     click.echo(f"transfer {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
     if answer["status"] == "failed":
         raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")
