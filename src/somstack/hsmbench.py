@@ -210,10 +210,10 @@ def relay_throughput(settings: Settings, env: dict[str, str], folder: Path, log:
             w3.provider.make_request("anvil_setBalance", [address, hex(1000 * 10**18)])  # type: ignore[arg-type]
         out = {}
         for name, key_args, extra in (
-            ("plain key (--key-env)", ["--key-env", "BENCH_RELAYER_KEY"], {"BENCH_RELAYER_KEY": plain.key.hex()}),
-            ("HSM key (--hsm-key, SoftHSM2)", ["--hsm-key", "bench-relayer"], {}),
+            ("a plain key (--key-env)", ["--key-env", "BENCH_RELAYER_KEY"], {"BENCH_RELAYER_KEY": plain.key.hex()}),
+            ("an HSM key (--hsm-key, SoftHSM2)", ["--hsm-key", "bench-relayer"], {}),
         ):
-            log(f"  relayer with a {name}: {AUTHORIZATIONS:,} authorizations from {SENDERS} senders")
+            log(f"  relayer with {name}: {AUTHORIZATIONS:,} authorizations from {SENDERS} senders")
             out[name] = _serve_and_load({**cli_env, **extra}, key_args, bodies(), folder / f"relay-{len(out)}.sqlite")
             log(f"    {out[name]['accepted_per_s']:.0f}/s accepted, {out[name]['confirmed_per_s']:.0f}/s confirmed "
                 f"(all in {out[name]['seconds']:.1f} s)")
