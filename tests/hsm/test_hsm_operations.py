@@ -192,3 +192,29 @@ def test_the_relayer_signs_with_an_hsm_key_and_relays_a_transfer_signed_in_the_h
     assert chain.w3.eth.get_transaction(tx_hash)["from"] == chain.address["relayer"]
     assert chain.kgst.functions.balanceOf(to).call() == 125 * UNIT // 10
     assert chain.kgst.functions.balanceOf(payer).call() == 875 * UNIT // 10
+
+
+def test_relay_serve_selects_the_hsm_key_like_every_sending_command(capsys, chain, monkeypatch, tmp_path):
+    """`somstack relay serve --hsm-key relayer`: the relayer's sender is the token's key (the
+    serving itself is tests/relay's: it is stopped here before it listens)."""
+    import somstack.relay.run as relay_run
+    from somstack.relay.run import relay_of_session
+
+    seen = {}
+
+    def serve(session, keys, from_index, host, port, db, *rest, log):
+        relay = relay_of_session(session, keys, from_index, db, relay_run.RelayConfig())
+        relay.store.close()
+        seen["relayer"], seen["signer"] = relay.relayer, session.sender.signer
+
+    monkeypatch.setattr(relay_run, "serve", serve)
+    code, out, err = somstack(capsys, "relayer", "relay", "serve", "--db", str(tmp_path / "relay.sqlite"))
+    assert code == 0, err
+    assert seen["relayer"] == chain.address["relayer"]
+    assert isinstance(seen["signer"].account, hsm.HsmAccount)
+
+
+def test_hsm_key_with_another_key_source_is_a_usage_error(capsys, chain):
+    code, out, err = run(capsys, "mint", chain.address["payer"], "1", "--ref", "x", "--network", NETWORK,
+                         "--hsm-key", "officer-a", "--key-env", "DEPLOYER_PRIVATE_KEY")
+    assert code == 2 and "do not combine it with --key-env or --keystore" in err
