@@ -116,6 +116,7 @@ class _Token:
         self.session = session
         self.pin_digest = pin_digest
         self.lock = threading.RLock()  # one operation at a time on a session (PKCS#11 rule)
+        self.lost = False  # the token stopped answering: the next use logs in again
 
     def close(self) -> None:
         try:
@@ -203,6 +204,7 @@ def forget_tokens() -> None:
 
 
 def _lost(token: _Token, exc: BaseException) -> HsmConnectionLost:
+    token.lost = True
     with _TOKENS_LOCK:
         if _TOKENS.get((token.module, token.label)) is token:
             del _TOKENS[(token.module, token.label)]
@@ -370,8 +372,9 @@ class HsmAccount(BaseAccount):
     arrived), as with eth-account's deterministic signatures.
     """
 
-    def __init__(self, token: _Token, label: str):
+    def __init__(self, token: _Token, label: str, options: HsmOptions | None = None):
         self._token = token
+        self._options = options  # to log in again after the token was lost (a long-running relayer)
         self.label = label
         self._private, point = _find(token, label)
         self._address = _address(point)
@@ -387,7 +390,7 @@ class HsmAccount(BaseAccount):
     def open(cls, options: HsmOptions) -> "HsmAccount":
         if not options.key:
             raise HsmError("no HSM key label (--hsm-key LABEL)")
-        return cls(open_token(options), options.key)
+        return cls(open_token(options), options.key, options)
 
     @property
     def address(self) -> Any:
@@ -396,10 +399,22 @@ class HsmAccount(BaseAccount):
     def __repr__(self) -> str:
         return f"HsmAccount({self.label!r}, {self._address}, token {self._token.label!r})"
 
+    def _reconnect(self) -> None:
+        """After the token was lost: log in again and find the same key (same public point)."""
+        if self._options is None:
+            raise HsmConnectionLost(f"the connection to the HSM (token '{self._token.label}') was lost: run the command again")
+        token = open_token(self._options)
+        private, point = _find(token, self.label)
+        if (int.from_bytes(point[1:33], "big"), int.from_bytes(point[33:], "big")) != self._point:
+            raise HsmError(f"key '{self.label}' of token '{token.label}' is another key than before the token was lost: refused")
+        self._token, self._private = token, private
+
     def _sign_digest(self, digest: bytes) -> EthSignature:
         pkcs11 = _pkcs11()
         if self._q_table is None:
             self._q_table = _q_table(self._point)
+        if self._token.lost:
+            self._reconnect()
         token = self._token
         with token.lock:
             try:

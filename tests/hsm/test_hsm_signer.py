@@ -260,9 +260,24 @@ def test_a_pin_comes_from_the_prompt_when_no_file_is_named(softhsm, monkeypatch,
 
 
 def test_a_connection_lost_while_signing_is_one_hsm_error_and_the_next_use_reconnects(softhsm):
+    """What a long-running relayer meets: the signature under way fails with one error, the
+    next one logs in again (the PIN from its file) and signs with the same key."""
     account = hsm.account_of(softhsm.options("signer"))
     hsm.open_token(softhsm.options()).session.close()  # the HSM drops the session
     with pytest.raises(HsmConnectionLost, match="connection to the HSM .* was lost while signing .*run the command again"):
         account.sign_transaction({**LEGACY, "nonce": 99})
-    again = hsm.account_of(softhsm.options("signer"))
-    assert Account.recover_transaction(again.sign_transaction({**LEGACY, "nonce": 99}).raw_transaction) == again.address
+    assert Account.recover_transaction(account.sign_transaction({**LEGACY, "nonce": 99}).raw_transaction) == account.address
+
+
+def test_a_key_replaced_while_the_token_was_away_is_refused(softhsm, hsm_key):
+    hsm_key("rotating")
+    account = hsm.account_of(softhsm.options("rotating"))
+    token = hsm.open_token(softhsm.options())
+    for obj in list(token.session.get_objects({pkcs11.Attribute.LABEL: "rotating"})):
+        obj.destroy()
+    hsm.generate_key(softhsm.options(), "rotating")  # same label, another key
+    token.session.close()
+    with pytest.raises(HsmConnectionLost):
+        account.unsafe_sign_hash(b"\x05" * 32)
+    with pytest.raises(HsmError, match="is another key than before"):
+        account.unsafe_sign_hash(b"\x05" * 32)
