@@ -67,6 +67,9 @@ def world(settings, softhsm, hsm_key, tmp_path_factory):
             for label, roles in ROLES.items():
                 for role in roles:
                     mp.setenv(f"SOMSTACK_ROLE_{role}", address[label])
+            # the first try loses the HSM at its 8th signature; the second resumes from the manifest
+            interrupted = _deploy_losing_the_hsm_at(8)
+            partial = dict(Manifest.load(deployments / f"{CHAIN_ID}.json", CHAIN_ID).contracts)
             assert main(["deploy", "--network", NETWORK, "--hsm-key", "deployer"]) == 0
             manifest = Manifest.load(deployments / f"{CHAIN_ID}.json", CHAIN_ID)
             a = ["--network", NETWORK, "--hsm-key", "officer-a"]
@@ -87,9 +90,30 @@ def world(settings, softhsm, hsm_key, tmp_path_factory):
                 return Sender(w3, LocalSigner(hsm.account_of(softhsm.options(label))), artifacts.decoder)
 
             yield SimpleNamespace(w3=w3, node=node, manifest=manifest, address=address, contract=contract, artifacts=artifacts,
-                                  kgst=contract("Stablecoin"), som=som, cbdc=cbdc, sender=sender)
+                                  kgst=contract("Stablecoin"), som=som, cbdc=cbdc, sender=sender, interrupted=interrupted,
+                                  partial=partial)
     finally:
         node.stop()
+
+
+def _deploy_losing_the_hsm_at(nth):
+    """`somstack deploy` whose HSM drops its session before the ``nth`` signature; (code, stderr)."""
+    import io
+    from contextlib import redirect_stderr
+
+    real, signed = hsm.HsmAccount._sign_digest, []
+
+    def flaky(self, digest):
+        signed.append(digest)
+        if len(signed) == nth:
+            self._token.session.close()
+        return real(self, digest)
+
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, redirect_stderr(err):
+        mp.setattr(hsm.HsmAccount, "_sign_digest", flaky)
+        code = main(["deploy", "--network", NETWORK, "--hsm-key", "deployer"])
+    return code, err.getvalue()
 
 
 @pytest.fixture
@@ -106,6 +130,15 @@ def test_deploy_signed_in_the_hsm_grants_the_roles_to_hsm_addresses(chain):
         for role in held:
             assert manager.functions.hasRole(ROLE_IDS[role].id, chain.address[label]).call()[0], (label, role)
     assert not manager.functions.hasRole(ROLE_IDS["MINTER"].id, deployer).call()[0]
+
+
+def test_a_deploy_that_loses_the_hsm_stops_in_one_line_and_resumes(chain):
+    code, err = chain.interrupted
+    assert_one_line_error(code, err, "(HsmConnectionLost)", "run the command again")
+    assert 0 < len(chain.partial) < len(chain.manifest.contracts)  # stopped part-way
+    for name, record in chain.partial.items():  # the rerun kept what was deployed, paid nothing twice
+        assert chain.manifest.contracts[name]["address"] == record["address"], name
+    assert chain.manifest.complete
 
 
 def test_a_mint_signed_in_the_hsm(capsys, chain):
