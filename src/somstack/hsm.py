@@ -469,16 +469,3 @@ class HsmAccount(BaseAccount):
 def account_of(options: HsmOptions) -> HsmAccount:
     """The account of ``options.key`` (opens and logs in to the token once per process)."""
     return HsmAccount.open(options)
-
-
-def read_private_value(options: HsmOptions, label: str) -> bytes:
-    """Asks the token for the private value of ``label`` (CKA_VALUE): what an attacker with the
-    PIN would try. An HSM key answers with :class:`HsmError` (attribute sensitive)."""
-    pkcs11 = _pkcs11()
-    token = open_token(options)
-    with token.lock:
-        private, _ = _find(token, label)
-        try:
-            return bytes(private[pkcs11.Attribute.VALUE])
-        except (pkcs11.AttributeSensitive, pkcs11.AttributeTypeInvalid) as exc:
-            raise HsmError(f"the token refuses to give out key '{label}' ({type(exc).__name__})") from None

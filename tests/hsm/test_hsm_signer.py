@@ -133,14 +133,18 @@ def test_eip712_authorization_and_permit_recover_to_the_hsm_address(signer):
 
 
 def test_the_private_key_cannot_be_read_out(softhsm, signer):
-    with pytest.raises(HsmError, match="refuses to give out key 'signer'.*AttributeSensitive"):
-        hsm.read_private_value(softhsm.options(), "signer")
+    """What an attacker holding the PIN would try: the value (CKA_VALUE), or wrapping the key
+    out under a key of their own; the token refuses both."""
     token = hsm.open_token(softhsm.options())
     private = token.session.get_key(pkcs11.ObjectClass.PRIVATE_KEY, label="signer")
     assert private[pkcs11.Attribute.SENSITIVE] and private[pkcs11.Attribute.ALWAYS_SENSITIVE]
     assert not private[pkcs11.Attribute.EXTRACTABLE] and private[pkcs11.Attribute.NEVER_EXTRACTABLE]
     with pytest.raises(pkcs11.AttributeSensitive):
         private[pkcs11.Attribute.VALUE]
+    wrapper = token.session.generate_key(pkcs11.KeyType.AES, 256, template={pkcs11.Attribute.WRAP: True})
+    with pytest.raises(pkcs11.PKCS11Error) as refused:
+        wrapper.wrap_key(private, mechanism=pkcs11.Mechanism.AES_KEY_WRAP_PAD)
+    assert type(refused.value).__name__ in ("KeyUnextractable", "KeyNotWrappable")
 
 
 # --- keys generate | list | address ---
