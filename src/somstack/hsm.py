@@ -384,6 +384,7 @@ class HsmAccount(BaseAccount):
             raise HsmError(f"key '{label}': the token's public point is not on secp256k1")
         self._key_obj = _TokenKey(self)
         self._signed: OrderedDict[bytes, SignedTransaction] = OrderedDict()
+        self._memo_lock = threading.Lock()  # the relayer signs from a worker thread
         self.signatures = 0  # asked of the token (bench, tests)
 
     @classmethod
@@ -453,16 +454,18 @@ class HsmAccount(BaseAccount):
         sender = tx.pop("from", None)
         if sender is not None and to_checksum_address(sender) != self._address:
             raise TypeError(f"from field must match key's {self._address}, but it was {sender}")
-        unsigned = serializable_unsigned_transaction_from_dict(tx).hash()
-        known = self._signed.get(bytes(unsigned))
-        if known is not None:
-            self._signed.move_to_end(bytes(unsigned))
-            return known
+        unsigned = bytes(serializable_unsigned_transaction_from_dict(tx).hash())
+        with self._memo_lock:
+            known = self._signed.get(unsigned)
+            if known is not None:
+                self._signed.move_to_end(unsigned)
+                return known
         v, r, s, encoded = sign_transaction_dict(self._key_obj, tx)  # type: ignore[arg-type]
         signed = SignedTransaction(raw_transaction=HexBytes(encoded), hash=HexBytes(keccak(encoded)), r=r, s=s, v=v)
-        self._signed[bytes(unsigned)] = signed
-        while len(self._signed) > 256:
-            self._signed.popitem(last=False)
+        with self._memo_lock:
+            signed = self._signed.setdefault(unsigned, signed)  # a concurrent signature of it wins: one hash
+            while len(self._signed) > 256:
+                self._signed.popitem(last=False)
         return signed
 
 
