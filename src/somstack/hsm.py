@@ -257,6 +257,21 @@ def _check(private: Any, label: str) -> str | None:
     return None
 
 
+def _public_point(session: Any, private: Any, label: str, token_label: str) -> bytes:
+    """The public point of ``private``: its public key object of the same label, else of the
+    same CKA_ID (as vendor tools pair them)."""
+    pkcs11 = _pkcs11()
+    Attribute, PUBLIC = pkcs11.Attribute, pkcs11.ObjectClass.PUBLIC_KEY
+    publics = list(session.get_objects({Attribute.CLASS: PUBLIC, Attribute.LABEL: label}))
+    key_id = bytes(private[Attribute.ID] or b"")
+    if len(publics) != 1 and key_id:
+        publics = list(session.get_objects({Attribute.CLASS: PUBLIC, Attribute.ID: key_id}))
+    if len(publics) != 1:
+        raise HsmError(f"key '{label}' has {'no' if not publics else len(publics)} public key object(s) of its label or id "
+                       f"in token '{token_label}': its address cannot be known")
+    return _ec_point(publics[0][Attribute.EC_POINT])
+
+
 def _find(token: _Token, label: str) -> tuple[Any, bytes]:
     """The private key ``label`` and its public point; refuses a key that is not an HSM key."""
     pkcs11 = _pkcs11()
@@ -264,16 +279,13 @@ def _find(token: _Token, label: str) -> tuple[Any, bytes]:
     try:
         with token.lock:
             privates = list(session.get_objects({pkcs11.Attribute.CLASS: pkcs11.ObjectClass.PRIVATE_KEY, pkcs11.Attribute.LABEL: label}))
-            publics = list(session.get_objects({pkcs11.Attribute.CLASS: pkcs11.ObjectClass.PUBLIC_KEY, pkcs11.Attribute.LABEL: label}))
             if len(privates) != 1:
                 raise HsmError(f"no key labelled '{label}' in token '{token.label}' (`somstack keys list` shows its keys)" if not privates
                                else f"{len(privates)} keys are labelled '{label}' in token '{token.label}': relabel them")
             problem = _check(privates[0], label)
             if problem:
                 raise HsmError(problem + ": refused")
-            if len(publics) != 1:
-                raise HsmError(f"key '{label}' has {'no' if not publics else len(publics)} public key object(s) labelled alike in token '{token.label}'")
-            return privates[0], _ec_point(publics[0][pkcs11.Attribute.EC_POINT])
+            return privates[0], _public_point(session, privates[0], label, token.label)
     except pkcs11.PKCS11Error as exc:
         if _is_lost(exc):
             raise _lost(token, exc) from None
@@ -327,11 +339,10 @@ def list_keys(options: HsmOptions) -> list[KeyInfo]:
                 problem = _check(private, label)
                 address = None
                 if problem is None:
-                    publics = list(token.session.get_objects({Attribute.CLASS: pkcs11.ObjectClass.PUBLIC_KEY, Attribute.LABEL: label}))
-                    if len(publics) == 1:
-                        address = _address(_ec_point(publics[0][Attribute.EC_POINT]))
-                    else:
-                        problem = f"key '{label}' has no single public key object labelled alike"
+                    try:
+                        address = _address(_public_point(token.session, private, label, token.label))
+                    except HsmError as exc:
+                        problem = str(exc)
                 infos.append(KeyInfo(label, address, problem))
         except pkcs11.PKCS11Error as exc:
             if _is_lost(exc):

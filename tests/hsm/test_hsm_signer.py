@@ -285,3 +285,18 @@ def test_a_key_replaced_while_the_token_was_away_is_refused(softhsm, hsm_key):
         account.unsafe_sign_hash(b"\x05" * 32)
     with pytest.raises(HsmError, match="is another key than before"):
         account.unsafe_sign_hash(b"\x05" * 32)
+
+
+def test_a_key_whose_public_half_has_another_label_is_found_by_its_id(capsys, softhsm, signer):
+    """Vendor tools pair the halves of a key by CKA_ID; the label may be on the private half only."""
+    token = hsm.open_token(softhsm.options())
+    params = token.session.create_domain_parameters(
+        pkcs11.KeyType.EC, {pkcs11.Attribute.EC_PARAMS: pkcs11.util.ec.encode_named_curve_parameters(hsm.SECP256K1_OID)}, local=True)
+    public, private = params.generate_keypair(store=True, id=b"vendor-7", label="vendor-made", private_template={
+        pkcs11.Attribute.EXTRACTABLE: False, pkcs11.Attribute.SENSITIVE: True})
+    public[pkcs11.Attribute.LABEL] = "vendor-made-pub"
+    code, out, err = run(capsys, "keys", "address", "--hsm", "vendor-made")
+    assert code == 0, err
+    assert out.strip() == hsm._address(hsm._ec_point(public[pkcs11.Attribute.EC_POINT]))
+    message = encode_defunct(text="vendor key")
+    assert Account.recover_message(message, signature=hsm.account_of(softhsm.options("vendor-made")).sign_message(message).signature) == out.strip()
