@@ -1,7 +1,8 @@
 """Operating the whole system with keys that stay in the HSM (SoftHSM2, fixture `softhsm`):
 on an anvil served as the live network `bsc-test` (chain 97: no unlocked accounts are used, every
 transaction is signed by a token key), `somstack deploy --hsm-key deployer` deploys with role
-holders from SOMSTACK_ROLE_<ROLE> set to HSM addresses, then a mint, a seizure proposed and
+holders from SOMSTACK_ROLE_<ROLE> set to HSM addresses and hands ADMIN over to
+SOMSTACK_GOVERNANCE (resuming after losing the HSM part-way), then a mint, a seizure proposed and
 executed by two HSM officers, a payroll that loses the HSM mid-batch and resumes, and the
 relayer with an HSM relayer key relaying a transfer signed in the HSM.
 
@@ -36,6 +37,7 @@ ROLES = {
     "officer-b": ("SEIZE_APPROVER", "TREASURY", "PAUSER", "UNPAUSER"),
 }
 LABELS = ("deployer", "officer-a", "officer-b", "relayer", "payer")
+GOVERNANCE = to_checksum_address(keccak(text="somstack-hsm-test-safe")[-20:])  # stands for the Safe
 
 
 def somstack(capsys, key, *argv):
@@ -63,7 +65,7 @@ def world(settings, softhsm, hsm_key, tmp_path_factory):
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("SOMSTACK_RPC_BSC_TEST", node.url)
             mp.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(deployments))
-            mp.setenv("SOMSTACK_GOVERNANCE", "")
+            mp.setenv("SOMSTACK_GOVERNANCE", GOVERNANCE)  # the handover, signed in the HSM too
             for label, roles in ROLES.items():
                 for role in roles:
                     mp.setenv(f"SOMSTACK_ROLE_{role}", address[label])
@@ -130,6 +132,9 @@ def test_deploy_signed_in_the_hsm_grants_the_roles_to_hsm_addresses(chain):
         for role in held:
             assert manager.functions.hasRole(ROLE_IDS[role].id, chain.address[label]).call()[0], (label, role)
     assert not manager.functions.hasRole(ROLE_IDS["MINTER"].id, deployer).call()[0]
+    # handover: governance holds ADMIN, the HSM deployer renounced it
+    assert manager.functions.hasRole(ROLE_IDS["ADMIN"].id, GOVERNANCE).call()[0]
+    assert not manager.functions.hasRole(ROLE_IDS["ADMIN"].id, deployer).call()[0]
 
 
 def test_a_deploy_that_loses_the_hsm_stops_in_one_line_and_resumes(chain):
