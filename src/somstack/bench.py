@@ -779,6 +779,10 @@ def run_bench(log: Log = print, out_dir: Path | None = None) -> tuple[Path, Path
     ]
     md, js = write_report(results, folder)
     log(f"wrote {md.relative_to(root) if md.is_relative_to(root) else md} and {js.name}")
+    if out_dir is None:  # transaction monitoring: scan speed and detection quality (benchmarks/results/monitor.md)
+        from .monitor.bench import run_monitor_bench
+
+        run_monitor_bench(root, log)
     return md, js
 
 

@@ -990,6 +990,13 @@ def bench() -> None:
     run_bench(_info)
 
 
+# --- Transaction monitoring: somstack.monitor (its own click group) ---
+
+from .monitor.commands import monitor as _monitor  # noqa: E402
+
+cli.add_command(_monitor)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the group, turning every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
