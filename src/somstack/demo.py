@@ -363,7 +363,7 @@ class Demo:
         w3.eth.send_transaction({"from": funder, "to": listed.address, "value": UNIT})
         f = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin")).functions
         self.act(bob, f.transferWithReference(listed.address, 20_000 * UNIT, Web3.keccak(text="INV-2026-311")), "bob pays 20,000 KGST to an address (referenced)")
-        self.act(listed, f.transferWithReference(mule, 15_000 * UNIT, Web3.keccak(text="LOAN-7")), "that address pays 15,000 KGST to a new wallet")
+        self.act(listed, f.transferWithReference(mule.address, 15_000 * UNIT, Web3.keccak(text="LOAN-7")), "that address pays 15,000 KGST to a new wallet")
         self.log(f"  the UN list of today names {listed.address} (not yet blocked on chain)")
         with tempfile.TemporaryDirectory() as folder:
             store = Store(Path(folder) / "monitor.sqlite")

@@ -1,4 +1,4 @@
-"""`somstack monitor ...`: the click group of the transaction monitor (registered by cli.py).
+"""`somstack monitor ...`: the click group of the transaction monitor (cli.py adds it to the root).
 
 Helpers of the main CLI (sessions, key options) are imported when a command runs, so that
 cli.py can import this module at its end without a cycle.
@@ -7,7 +7,6 @@ cli.py can import this module at its end without a cycle.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -378,14 +377,3 @@ def case_identify(network_name: str, store_path: Path | None, who: str, case_id:
     record(store, case_id, who, "identify", {"why": why, "addresses": targets, "returned": found})
     for address, entry in found.items():
         click.echo(f"{address}  " + (f"tier {entry['tier']}  identity {entry['identity']}" if entry else "not a registered digital som wallet"))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(monitor)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True)
-
-
-_ = (sys, SomstackError, _json)
