@@ -15,28 +15,18 @@ import sys
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from eth_account import Account
 
-from conftest import monitor_port
+from monitorlib import monitor_port, reverted
 from somstack.cli import main
 from somstack.contracts import Artifacts
 from somstack.monitor.follow import Follower, Runner, deliver, serve_http
 from somstack.monitor.settings import load_rules
 from somstack.monitor.store import Store
-
-
-@contextmanager
-def reverted(chain):
-    snapshot = chain.rpc("evm_snapshot")
-    try:
-        yield
-    finally:
-        assert chain.rpc("evm_revert", snapshot) is True
 
 
 def runner(settings, chain, store, confirmations=0, webhook=None, tmp_path=None):
