@@ -189,3 +189,22 @@ def test_metrics_and_healthz(settings, chain, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_failed_round_is_logged_and_retried(settings, chain, tmp_path):
+    store = Store(tmp_path / "m.sqlite")
+    run = runner(settings, chain, store)
+    lines = []
+    run.log = lines.append
+    real, calls = run.follower.poll, []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("node not answering")
+        return real()
+
+    run.follower.poll = flaky
+    run.run(poll=0.01, rounds=2)
+    assert len(calls) == 2 and any("this round failed (ConnectionError: node not answering)" in line for line in lines)
+    assert run.health.healthy() and run.health.last_error is None and store.cursor() == chain.w3.eth.block_number

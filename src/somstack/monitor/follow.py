@@ -350,10 +350,23 @@ class Runner:
         self.health.head, self.health.cursor, self.health.last_ok, self.health.last_error = result.head, result.cursor, time.time(), None
         return result
 
-    def run(self, poll: float, once: bool = False) -> None:
+    def run(self, poll: float, once: bool = False, rounds: int | None = None) -> None:
+        """Polls until interrupted (``once``: one round, its errors raised; ``rounds``: that many).
+        A failed round (the node not answering, a store busy) is logged and retried at the next
+        poll; /healthz answers 503 while no round has succeeded for a minute."""
+        done = 0
         while True:
-            self.step()
-            if once:
+            try:
+                self.step()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:
+                if once:
+                    raise
+                self.health.last_error = f"{type(exc).__name__}: {exc}"
+                self.log(f"monitor: this round failed ({self.health.last_error}); trying again in {poll:g} s")
+            done += 1
+            if once or (rounds is not None and done >= rounds):
                 return
             time.sleep(poll)
 
