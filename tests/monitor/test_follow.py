@@ -24,7 +24,7 @@ from eth_account import Account
 from monitorlib import monitor_port, reverted
 from somstack.cli import main
 from somstack.contracts import Artifacts
-from somstack.monitor.follow import Follower, Runner, deliver, serve_http
+from somstack.monitor.follow import Follower, Runner, deliver, serve_http, signature
 from somstack.monitor.settings import load_rules
 from somstack.monitor.store import Store
 
@@ -118,7 +118,7 @@ class Receiver:
     """A webhook receiver that fails (HTTP 500) until told to accept."""
 
     def __init__(self, port):
-        self.port, self.accept, self.bodies, self.server = port, False, [], None
+        self.port, self.accept, self.bodies, self.signatures, self.server = port, False, [], [], None
 
     def start(self):
         receiver = self
@@ -129,6 +129,7 @@ class Receiver:
                 status = 200 if receiver.accept else 500
                 if receiver.accept:
                     receiver.bodies.append(json.loads(body))
+                    receiver.signatures.append((self.headers.get("X-Somstack-Signature"), body))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -163,8 +164,10 @@ def test_webhook_outbox_survives_a_failing_and_an_absent_receiver(settings, chai
             assert attempts == 2 and error and store.outbox_pending() == 1
             receiver = Receiver(port).start()
             receiver.accept = True
-            assert deliver(store, url, now=time.time() + 20_000) == (1, 0)
+            assert deliver(store, url, now=time.time() + 20_000, secret="s3cret") == (1, 0)
             assert store.outbox_pending() == 0
+            header, body = receiver.signatures[0]
+            assert header == signature("s3cret", body) and header.startswith("sha256=")  # the receiver can authenticate it
             assert [b["alert"]["id"] for b in receiver.bodies] == [alert["id"]] and receiver.bodies[0]["kind"] == "alert"
             assert deliver(store, url, now=time.time() + 30_000) == (0, 0)  # delivered once
     finally:

@@ -211,7 +211,15 @@ def evaluate(store: Store, rules: RuleSet, extra_listed: list[str], work: Path) 
 # --- the webhook outbox ---
 
 
-def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | None = None) -> tuple[int, int]:
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Somstack-Signature`` of a webhook body: ``sha256=`` and the HMAC-SHA256 in hex."""
+    import hashlib
+    import hmac
+
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | None = None, secret: str | None = None) -> tuple[int, int]:
     """Posts each due outbox entry to ``url``, oldest first; a failure is retried later (backoff
     doubling from 1 s to 5 min) and ends the round, so a slow or failing receiver does not hold
     the follower up; nothing is dropped. Returns (delivered, failed)."""
@@ -221,8 +229,10 @@ def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | No
     ok = failed = 0
     for seq, alert_id, kind, payload, attempts in store.outbox_due(now):
         body = json.dumps({"kind": kind, "delivery": seq, "alert": json.loads(payload)}).encode()
-        request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json",
-                                                                                  "Idempotency-Key": f"{alert_id}:{seq}"})
+        headers = {"Content-Type": "application/json", "Idempotency-Key": f"{alert_id}:{seq}"}
+        if secret:
+            headers["X-Somstack-Signature"] = signature(secret, body)
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
         error = None
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
@@ -317,6 +327,7 @@ class Runner:
     work: Path
     webhook: str | None = None
     log: Log = print
+    webhook_secret: str | None = None
     metrics: Metrics = field(default_factory=Metrics)
     health: Health = field(default_factory=Health)
     evaluated: bool = False
@@ -344,7 +355,7 @@ class Runner:
             for alert_id in retracted:
                 self.metrics.retracted.inc()
                 self.log(f"alert {alert_id} retracted: the rules no longer produce it (a reorganisation, or an unblock)")
-        deliver(self.store, self.webhook)
+        deliver(self.store, self.webhook, secret=self.webhook_secret)
         self.metrics.open.set(len(self.store.alerts("open")))
         self.metrics.outbox.set(self.store.outbox_pending())
         self.health.head, self.health.cursor, self.health.last_ok, self.health.last_error = result.head, result.cursor, time.time(), None
