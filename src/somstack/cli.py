@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import click
 
+from . import journal
 from .contracts import compile_project
 from .deploy import DeployContext, deploy_system, resolve_holders
 from .errors import SomstackError
@@ -400,31 +401,74 @@ def cbdc_register(network_name: str, rpc: str | None, from_index: int | None, ye
         click.echo(str(register(token, sender_for(session, "KYC_OFFICER", from_index, keys), address, tier, kyc_hash, identity, log=_info)))
 
 
+def _first_refusals(source: str, problems: list[Any], shown: int = 20) -> None:
+    """The first ``shown`` refusals on stderr, then how many more (never 200,000 lines)."""
+    for problem in problems[:shown]:
+        click.echo(f"{source}: {problem}", err=True)
+    if len(problems) > shown:
+        click.echo(f"{source}: ... and {len(problems) - shown:,} more refused row(s) not listed", err=True)
+
+
+def _go_ahead(yes: bool, what: str) -> None:
+    """Asks on a terminal; without one, --yes is needed (a batch command never sends unasked)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise SomstackError(f"not confirmed: pass --yes to {what} (or --dry-run to print the plan only); nothing was sent")
+    try:
+        confirmed = click.confirm(f"{what}?", default=False, err=True)
+    except click.exceptions.Abort:
+        confirmed = False
+    if not confirmed:
+        raise SomstackError("not confirmed; nothing was sent")
+
+
 @cbdc.command("disburse")
 @sending_options
 @click.argument("payroll", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True,
-              help="Payments per transaction; part of the batch ids, so a payroll is rerun with the size it was first paid with.")
+@click.option("--payroll", "payroll_id", required=True, metavar="ID",
+              help="The payroll's name, e.g. 2026-12-teachers: batch ids derive from it and each batch's rows; a rerun under "
+                   "the same id pays only who was not paid under it, and refuses a file that differs from what was paid.")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True, help="Payments per transaction.")
+@click.option("--amount-format", type=click.Choice(["plain", "decimal-comma", "decimal-point"]), default="plain", show_default=True,
+              help="plain: 1234.56 only (a comma, space or currency sign is refused as ambiguous); decimal-comma: 1.234,56 or "
+                   "1 234,56; decimal-point: 1,234.56.")
 @click.option("--skip-ineligible", is_flag=True, help="Skip (and report) a wallet that turned ineligible after the check, instead of reverting its batch.")
+@click.option("--yes", is_flag=True, help="Pay without asking (needed without a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print the plan (rows, total, largest, batches to pay and paid) and send nothing.")
 def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
-                  keystore: Path | None, password_file: Path | None, payroll: Path, batch_size: int, skip_ineligible: bool) -> None:
+                  keystore: Path | None, password_file: Path | None, payroll: Path, payroll_id: str, batch_size: int,
+                  amount_format: str, skip_ineligible: bool, yes: bool, dry_run: bool) -> None:
     """Pay a payroll CSV (address,amount in som) from the treasury (role TREASURY), in once-only
-    batches; a rerun pays only the batches not yet paid."""
-    from .cbdc import PayrollRejectedError, disburse, prepare_payroll
+    batches: the plan is printed and confirmed first; a rerun under the same --payroll id pays
+    only the recipients not yet paid under it."""
+    from .cbdc import PayrollConflictError, PayrollRejectedError, disburse, plan_payroll
     from .reserve import sender_for
 
     keys = _keys(key_env, keystore, password_file)
-    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet) as (session, token):
+    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet or dry_run) as (session, token):
         sender = sender_for(session, "TREASURY", from_index, keys)
         try:
-            batches, rows = prepare_payroll(token, sender.signer.address, payroll, batch_size)
+            plan = plan_payroll(token, sender.signer.address, payroll, payroll_id, batch_size, amount_format=amount_format)
         except PayrollRejectedError as exc:
-            for problem in exc.problems:
-                click.echo(f"{payroll.name}: {problem}", err=True)
+            _first_refusals(payroll.name, exc.problems)
             raise
-        _info(f"{payroll.name}: {rows:,} rows valid, {len(batches)} batch(es) of at most {batch_size}")
-        with click.progressbar(length=rows, label="disbursing", file=sys.stderr) as bar:
-            result = disburse(token, sender, batches, rows, skip_ineligible, log=lambda m: None, progress=bar.update)
+        except PayrollConflictError as exc:
+            _first_refusals(payroll.name, exc.problems)
+            for b in exc.paid[:20]:
+                click.echo(f"{payroll.name}: paid under '{payroll_id}': tx {b.tx} (block {b.block:,}, {len(b.paid):,} payments)", err=True)
+            if len(exc.paid) > 20:
+                click.echo(f"{payroll.name}: ... and {len(exc.paid) - 20:,} more paid batch(es)", err=True)
+            raise
+        for line in plan.lines(token.decimals):
+            click.echo(line)
+        if dry_run:
+            click.echo("dry run: nothing was sent")
+            return
+        if plan.batches:
+            _go_ahead(yes, f"pay {sum(len(b.payments) for b in plan.batches):,} payments in {len(plan.batches):,} batch(es)")
+        with click.progressbar(length=plan.rows, label="disbursing", file=sys.stderr) as bar:
+            result = disburse(token, sender, plan, skip_ineligible, log=lambda m: None, progress=bar.update)
         for line in result.lines(token.decimals):
             click.echo(line)
 
@@ -891,13 +935,27 @@ def bench() -> None:
     run_bench(_info)
 
 
+def _interrupted(args: list[str]) -> int:
+    """Ctrl-C: what this run sent, mined and left pending, and the command that resumes (exit 130)."""
+    import shlex
+
+    resume = ["somstack", *args]
+    for line in journal.interrupt_lines(" ".join(shlex.quote(a) for a in resume)):
+        click.echo(line, err=True)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the group, turning every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "-v" in args or "--verbose" in args
+    journal.reset()
     try:
         cli.main(args=argv, prog_name="somstack", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort before we see it
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            return _interrupted(args)
         click.echo("Aborted.", err=True)
         return 1
     except click.ClickException as exc:
@@ -909,8 +967,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"Error: ({type(exc).__name__}) {exc}", err=True)
         return 1
     except KeyboardInterrupt:
-        click.echo("Interrupted: the manifest keeps every step done so far; run the command again to resume.", err=True)
-        return 130
+        return _interrupted(args)
     except Exception as exc:  # a bug, not bad input: still one line unless -v
         if verbose:
             traceback.print_exc()

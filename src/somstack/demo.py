@@ -279,9 +279,10 @@ class Demo:
         folder.mkdir(parents=True, exist_ok=True)
         payroll = folder / "payroll-2025-11.csv"
         write_payroll(payroll, [(w, f"{12_000 + 37 * i % 9_000}.{i % 100:02d}") for i, w in enumerate(wallets)])
-        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
+        plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
+        rows = plan.rows
         started = time.monotonic()
-        result = disburse(cbdc, treasury.sender, batches, rows, log=quiet)
+        result = disburse(cbdc, treasury.sender, plan, log=quiet)
         took = time.monotonic() - started
         for line in result.lines(2):
             self.log(f"  {line}")
@@ -304,10 +305,10 @@ class Demo:
                  f"{som_text(d.balanceOf(bank.address).call() - bank_before)} to credit the citizen's account")
 
         self.step("16. The same payroll again (a retried job): nothing is paid twice")
-        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
-        for line in disburse(cbdc, treasury.sender, batches, rows, log=quiet).lines(2):
+        first = plan.batches[0]
+        plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
+        for line in disburse(cbdc, treasury.sender, plan, log=quiet).lines(2):
             self.log(f"  {line}")
-        first = batches[0]
         self.refused(treasury, d.disburse(first.batch_id, [p.address for p in first.payments], [p.amount for p in first.payments], False),
                      "disburse batch 1 again, by hand")
 

@@ -306,8 +306,11 @@ def payroll(tmp_path):
     return payroll_of(tmp_path / "payroll.csv", range(ROWS))
 
 
-def disburse_cli(capsys, path, *options):
-    return run(capsys, "cbdc", "disburse", str(path), "--batch-size", str(BATCH), *options)
+PAYROLL = "2026-11-teachers"
+
+
+def disburse_cli(capsys, path, *options, payroll=PAYROLL):
+    return run(capsys, "cbdc", "disburse", str(path), "--payroll", payroll, "--yes", "--batch-size", str(BATCH), *options)
 
 
 def test_disburse_pays_every_row_exactly(capsys, world, payroll):
@@ -322,7 +325,6 @@ def test_disburse_prints_the_reconciliation(capsys, world, payroll):
     path, expected = payroll
     code, out, err = disburse_cli(capsys, path)
     assert code == 0, err
-    assert "payroll.csv: 45 rows valid, 3 batch(es) of at most 20" in err
     assert reconciliation(out) == [
         "rows 45 in 3 batch(es): 3 paid now, 0 paid before (not paid again)",
         f"paid now 45 rows, {som_grouped(sum(expected.values()))} som (gas N); paid before 0.00 som",
@@ -332,7 +334,7 @@ def test_disburse_prints_the_reconciliation(capsys, world, payroll):
 
 def test_disburse_by_default_pays_200_rows_per_batch(capsys, world, tmp_path):
     path, expected = payroll_of(tmp_path / "payroll.csv", range(201))
-    code, out, err = run(capsys, "cbdc", "disburse", str(path))
+    code, out, err = run(capsys, "cbdc", "disburse", str(path), "--payroll", PAYROLL, "--yes")
     assert code == 0, err
     assert reconciliation(out)[0] == "rows 201 in 2 batch(es): 2 paid now, 0 paid before (not paid again)"
     assert balances(world.token, list(expected)) == expected
@@ -356,8 +358,8 @@ def test_disburse_rerun_of_a_paid_file_pays_nothing(capsys, world, payroll):
     assert treasury_balance(world) == TREASURY_FLOAT - total
 
 
-def batch_ids(world, path, batch_size=BATCH):
-    return [b.batch_id for b in prepare_payroll(world.cbdc, world.treasury, path, batch_size)[0]]
+def batch_ids(world, path, batch_size=BATCH, payroll=PAYROLL):
+    return [b.batch_id for b in prepare_payroll(world.cbdc, world.treasury, path, payroll, batch_size).batches]
 
 
 def test_disburse_batch_ids_of_the_same_file_are_the_same(world, payroll, tmp_path):
@@ -369,11 +371,22 @@ def test_disburse_batch_ids_of_the_same_file_are_the_same(world, payroll, tmp_pa
     assert batch_ids(world, copy) == ids
 
 
-def test_disburse_batch_ids_change_with_one_amount(world, payroll, tmp_path):
+def test_disburse_batch_ids_change_only_in_the_batch_of_a_changed_amount(world, payroll, tmp_path):
     path, _expected = payroll
     changed, _ = payroll_of(tmp_path / "changed.csv", range(ROWS), lambda i: amount_of(i) + (TYIYN if i == ROWS - 1 else 0))
     ids, new_ids = batch_ids(world, path), batch_ids(world, changed)
-    assert len(set(new_ids)) == 3 and not set(ids) & set(new_ids)
+    assert len(set(new_ids)) == 3 and len(set(ids) & set(new_ids)) == 2
+
+
+def test_disburse_batch_ids_do_not_depend_on_the_order_of_the_rows(world, payroll, tmp_path):
+    path, _expected = payroll
+    shuffled, _ = payroll_of(tmp_path / "shuffled.csv", reversed(range(ROWS)))
+    assert batch_ids(world, shuffled) == batch_ids(world, path)
+
+
+def test_disburse_batch_ids_of_another_payroll_id_are_other_ids(world, payroll):
+    path, _expected = payroll
+    assert not set(batch_ids(world, path)) & set(batch_ids(world, path, payroll="2026-12-teachers"))
 
 
 def test_disburse_batch_ids_of_the_cli_are_those_found_paid_on_chain(capsys, world, payroll):
@@ -437,9 +450,9 @@ def planted(world, tmp_path_factory):
         block, treasury = w3.eth.block_number, treasury_balance(world)
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            code = main(["cbdc", "disburse", str(path)])
+            code = main(["cbdc", "disburse", str(path), "--payroll", "planted", "--yes"])
         payments, _problems = cbdc_ops.read_payroll(path, 2)
-        ids = [b.batch_id for b in cbdc_ops.batches_of(payments, cbdc_ops.DEFAULT_BATCH_SIZE)]
+        ids = [b.batch_id for b in cbdc_ops.batches_of("planted", payments, cbdc_ops.DEFAULT_BATCH_SIZE)]
         return SimpleNamespace(
             code=code, out=out.getvalue(), err=err.getvalue(), valid_rows=len(payments), batch_ids=ids,
             blocks_before=block, blocks_after=w3.eth.block_number, treasury_before=treasury, treasury_after=treasury_balance(world),
@@ -480,24 +493,24 @@ INTERRUPTED_AT = 5  # the 5th transaction: 4 batches mined before it
 def resumable(world, tmp_path):
     """A 100-row payroll in batches of 10, and its batches as the CLI cuts them."""
     path, expected = payroll_of(tmp_path / "payroll.csv", range(RESUME_ROWS))
-    batches, rows = prepare_payroll(world.cbdc, world.treasury, path, RESUME_BATCH)
-    assert len(batches) == 10 and rows == RESUME_ROWS
-    return SimpleNamespace(path=path, expected=expected, total=sum(expected.values()), batches=batches)
+    plan = prepare_payroll(world.cbdc, world.treasury, path, PAYROLL, RESUME_BATCH)
+    assert len(plan.batches) == 10 and plan.rows == RESUME_ROWS
+    return SimpleNamespace(path=path, expected=expected, total=sum(expected.values()), batches=plan.batches, plan=plan)
 
 
-def interrupted_run(world, batches, fail_at=INTERRUPTED_AT, after_send=False):
+def interrupted_run(world, plan, fail_at=INTERRUPTED_AT, after_send=False):
     """somstack.cbdc.disburse interrupted at its `fail_at`-th transaction: before sending it,
     or after sending it (then it is mined, but its receipt was never awaited)."""
     treasury = world.sender(TREASURY)
     flaky = FlakySender(treasury.w3, treasury.signer, treasury.decoder, fail_at=fail_at, after_send=after_send)
     with pytest.raises(Interrupt):
-        disburse(world.cbdc, flaky, batches, sum(len(b.payments) for b in batches), log=lambda _m: None)
+        disburse(world.cbdc, flaky, plan, log=lambda _m: None)
     if after_send:
         mined(world.w3, flaky.unawaited)
 
 
 def resume_cli(capsys, payroll):
-    return run(capsys, "cbdc", "disburse", str(payroll.path), "--batch-size", str(RESUME_BATCH))
+    return run(capsys, "cbdc", "disburse", str(payroll.path), "--payroll", PAYROLL, "--yes", "--batch-size", str(RESUME_BATCH))
 
 
 def paid_flags(world, batches):
@@ -506,13 +519,13 @@ def paid_flags(world, batches):
 
 @pytest.mark.parametrize("after_send, paid_before", [(False, 4), (True, 5)], ids=["before-send", "sent-not-awaited"])
 def test_disburse_interrupted_leaves_the_mined_batches_paid(world, resumable, after_send, paid_before):
-    interrupted_run(world, resumable.batches, after_send=after_send)
+    interrupted_run(world, resumable.plan, after_send=after_send)
     assert paid_flags(world, resumable.batches) == [True] * paid_before + [False] * (10 - paid_before)
 
 
 @pytest.mark.parametrize("after_send, paid_before", [(False, 4), (True, 5)], ids=["before-send", "sent-not-awaited"])
 def test_disburse_rerun_after_an_interruption_pays_only_the_rest(capsys, world, resumable, after_send, paid_before):
-    interrupted_run(world, resumable.batches, after_send=after_send)
+    interrupted_run(world, resumable.plan, after_send=after_send)
     before = sum(b.total for b in resumable.batches[:paid_before])
     code, out, err = resume_cli(capsys, resumable)
     assert code == 0, err
@@ -526,7 +539,7 @@ def test_disburse_rerun_after_an_interruption_pays_only_the_rest(capsys, world, 
 
 @pytest.mark.parametrize("after_send", [False, True], ids=["before-send", "sent-not-awaited"])
 def test_disburse_rerun_after_an_interruption_pays_every_wallet_once(capsys, world, resumable, after_send):
-    interrupted_run(world, resumable.batches, after_send=after_send)
+    interrupted_run(world, resumable.plan, after_send=after_send)
     code, _out, err = resume_cli(capsys, resumable)
     assert code == 0, err
     assert balances(world.token, list(resumable.expected)) == resumable.expected
@@ -535,7 +548,7 @@ def test_disburse_rerun_after_an_interruption_pays_every_wallet_once(capsys, wor
 
 
 def test_disburse_rerun_after_a_batch_sent_by_hand_does_not_pay_it_twice(capsys, world, resumable):
-    interrupted_run(world, resumable.batches)  # batches 1-4 mined
+    interrupted_run(world, resumable.plan)  # batches 1-4 mined
     fifth = resumable.batches[4]
     data = world.token.encode_abi("disburse", [fifth.batch_id, [p.address for p in fifth.payments], [p.amount for p in fifth.payments], False])
     mined(world.w3, world.w3.eth.send_transaction({"from": world.treasury, "to": world.token.address, "data": data}))
@@ -550,7 +563,7 @@ def test_disburse_batch_mined_meanwhile_is_counted_paid_not_paid_twice(world, re
     treasury = world.sender(TREASURY)
     rival = EagerRivalSender(treasury.w3, treasury.signer, treasury.decoder, at=3)
     logged = []
-    result = disburse(world.cbdc, rival, resumable.batches, RESUME_ROWS, log=logged.append)
+    result = disburse(world.cbdc, rival, resumable.plan, log=logged.append)
     assert (result.batches_sent, result.batches_paid_before, result.paid_rows) == (9, 1, 90)
     assert result.previously_paid_total == resumable.batches[2].total
     assert result.total_paid == resumable.total - resumable.batches[2].total
@@ -570,7 +583,7 @@ class MiningSender(Sender):
 def rerun_with_a_batch_pending(world, resumable):
     """Batches 1-4 mined by an interrupted run, batch 5's transaction still in the mempool
     (sent, not yet mined) when somstack.cbdc.disburse runs again; its result, or the error."""
-    interrupted_run(world, resumable.batches)
+    interrupted_run(world, resumable.plan)
     fifth = resumable.batches[4]
     data = world.token.encode_abi("disburse", [fifth.batch_id, [p.address for p in fifth.payments], [p.amount for p in fifth.payments], False])
     make = world.w3.provider.make_request
@@ -579,8 +592,8 @@ def rerun_with_a_batch_pending(world, resumable):
         world.w3.eth.send_transaction({"from": world.treasury, "to": world.token.address, "data": data})
         treasury = world.sender(TREASURY)
         try:
-            return disburse(world.cbdc, MiningSender(treasury.w3, treasury.signer, treasury.decoder), resumable.batches,
-                            RESUME_ROWS, log=lambda _m: None)
+            return disburse(world.cbdc, MiningSender(treasury.w3, treasury.signer, treasury.decoder), resumable.plan,
+                            log=lambda _m: None)
         except SomstackError as exc:
             return exc
     finally:
@@ -606,8 +619,8 @@ def test_disburse_batch_still_pending_from_an_earlier_run_is_counted_paid_and_th
 def test_disburse_skipping_ineligible_wallets_reports_each_skipped_row(world, resumable):
     blocked = resumable.batches[1].payments[3]  # row 15 (the header is row 1)
     mined(world.w3, world.token.functions.blockAccount(blocked.address, keccak(text="sanction-2")).transact({"from": world.accounts[COMPLIANCE]}))
-    result = disburse(world.cbdc, world.sender(TREASURY), resumable.batches, RESUME_ROWS, skip_ineligible=True, log=lambda _m: None)
-    assert [str(p) for p in result.skipped] == [f"row 15: {blocked.address}: skipped, the wallet is blocked"]
+    result = disburse(world.cbdc, world.sender(TREASURY), resumable.plan, skip_ineligible=True, log=lambda _m: None)
+    assert [str(p) for p in result.skipped] == [f"row {blocked.row}: {blocked.address}: skipped, the wallet is blocked"]
     assert (result.batches_sent, result.paid_rows, result.total_paid) == (10, 99, resumable.total - blocked.amount)
     assert result.lines(2)[2] == "skipped 1 rows"
     assert treasury_balance(world) == TREASURY_FLOAT - resumable.total + blocked.amount
@@ -615,14 +628,12 @@ def test_disburse_skipping_ineligible_wallets_reports_each_skipped_row(world, re
 
 @pytest.mark.parametrize("first, second", [(20, 10), (10, 20)], ids=["20-then-10", "10-then-20"])
 def test_disburse_rerun_with_another_batch_size_pays_every_wallet_exactly_once(capsys, world, resumable, first, second):
-    batches, _rows = prepare_payroll(world.cbdc, world.treasury, resumable.path, first)
-    interrupted_run(world, batches, fail_at=3)  # 2 batches mined
-    code, _out, _err = run(capsys, "cbdc", "disburse", str(resumable.path), "--batch-size", str(second))
-    if code == 0:  # a rerun that goes ahead pays every wallet its amount, once
-        assert balances(world.token, list(resumable.expected)) == resumable.expected
-        assert treasury_balance(world) == TREASURY_FLOAT - resumable.total
-    else:  # or it refuses, sending nothing
-        assert treasury_balance(world) == TREASURY_FLOAT - sum(b.total for b in batches[:2])
+    plan = prepare_payroll(world.cbdc, world.treasury, resumable.path, PAYROLL, first)
+    interrupted_run(world, plan, fail_at=3)  # 2 batches mined
+    code, _out, err = run(capsys, "cbdc", "disburse", str(resumable.path), "--payroll", PAYROLL, "--yes", "--batch-size", str(second))
+    assert code == 0, err
+    assert balances(world.token, list(resumable.expected)) == resumable.expected
+    assert treasury_balance(world) == TREASURY_FLOAT - resumable.total
 
 
 # --- bad input ---
@@ -630,7 +641,7 @@ def test_disburse_rerun_with_another_batch_size_pays_every_wallet_exactly_once(c
 
 def test_disburse_of_a_missing_file_fails_in_one_line(capsys, world, tmp_path):
     path = tmp_path / "nowhere.csv"
-    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path), "--payroll", PAYROLL, "--yes")
     assert_one_line_error(code, err, "(CbdcInputError)", f"cannot read {path}: No such file or directory")
 
 
@@ -638,17 +649,17 @@ def test_disburse_of_a_missing_file_fails_in_one_line(capsys, world, tmp_path):
 def test_disburse_of_a_file_without_rows_fails_in_one_line(capsys, world, tmp_path, text):
     path = tmp_path / "payroll.csv"
     path.write_text(text)
-    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path), "--payroll", PAYROLL, "--yes")
     assert_one_line_error(code, err, "(CbdcInputError)", f"{path} has no payment rows")
 
 
 def test_disburse_of_a_binary_file_fails_in_one_line(capsys, world, tmp_path):
     path = tmp_path / "payroll.csv"
     path.write_bytes(b"\xff\xfe\x00\x81payroll")
-    code, _out, err = run(capsys, "cbdc", "disburse", str(path))
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path), "--payroll", PAYROLL, "--yes")
     assert_one_line_error(code, err, "(CbdcInputError)", f"{path} is not a UTF-8 text file")
 
 
 def test_disburse_of_a_directory_fails_as_a_usage_error(capsys, world, tmp_path):
-    code, _out, err = run(capsys, "cbdc", "disburse", str(tmp_path))
+    code, _out, err = run(capsys, "cbdc", "disburse", str(tmp_path), "--payroll", PAYROLL, "--yes")
     assert code == 2 and "Traceback" not in err
