@@ -663,3 +663,270 @@ def test_disburse_of_a_binary_file_fails_in_one_line(capsys, world, tmp_path):
 def test_disburse_of_a_directory_fails_as_a_usage_error(capsys, world, tmp_path):
     code, _out, err = run(capsys, "cbdc", "disburse", str(tmp_path), "--payroll", PAYROLL, "--yes")
     assert code == 2 and "Traceback" not in err
+
+
+# --- Operator safety (issue 16): a payroll does what the operator meant, or refuses ---
+
+
+def pay(capsys, path, payroll=PAYROLL, *options):
+    return run(capsys, "cbdc", "disburse", str(path), "--payroll", payroll, *options)
+
+
+def test_disburse_needs_a_payroll_id(capsys, world, payroll):
+    path, _expected = payroll
+    code, _out, err = run(capsys, "cbdc", "disburse", str(path), "--yes")
+    assert code == 2 and "Missing option '--payroll'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("bad", ["", "-x", "a b", "x" * 81, "november;drop"])
+def test_disburse_refuses_a_malformed_payroll_id_in_one_line(capsys, world, payroll, bad):
+    path, _expected = payroll
+    code, _out, err = pay(capsys, path, bad, "--yes")
+    assert_one_line_error(code, err, "(CbdcInputError)", "is not a payroll id")
+
+
+def test_disburse_same_rows_under_the_next_months_payroll_id_are_paid_again(capsys, world, payroll):
+    """Finding 1: an identical monthly payroll was silently not paid."""
+    path, expected = payroll
+    assert pay(capsys, path, "2026-11-teachers", "--yes")[0] == 0
+    code, out, err = pay(capsys, path, "2026-12-teachers", "--yes")
+    assert code == 0, err
+    assert reconciliation(out)[0] == "rows 45 in 1 batch(es): 1 paid now, 0 paid before (not paid again)" or \
+        "0 paid before" in reconciliation(out)[0]
+    assert balances(world.token, list(expected)) == {a: 2 * v for a, v in expected.items()}
+
+
+def test_disburse_rerun_under_the_same_id_in_another_order_pays_nobody_twice(capsys, world, tmp_path):
+    path, expected = payroll_of(tmp_path / "a.csv", range(ROWS))
+    assert disburse_cli(capsys, path)[0] == 0
+    shuffled, _ = payroll_of(tmp_path / "b.csv", [(i * 7) % ROWS for i in range(ROWS)])
+    block = world.w3.eth.block_number
+    code, out, err = disburse_cli(capsys, shuffled, "--batch-size", "7")
+    assert code == 0, err
+    assert "to pay now: 0 batch(es)" in out
+    assert world.w3.eth.block_number == block
+    assert balances(world.token, list(expected)) == expected
+
+
+def test_disburse_same_id_with_an_edited_paid_row_is_refused_naming_the_row_and_transaction(capsys, world, tmp_path):
+    """Finding 2: a corrected file under the same payroll paid everyone again."""
+    path, expected = payroll_of(tmp_path / "a.csv", range(ROWS))
+    code, _out, err = disburse_cli(capsys, path)
+    assert code == 0, err
+    paid = paid_under_ids(world)
+    edited, _ = payroll_of(tmp_path / "b.csv", range(ROWS), lambda i: amount_of(i) + (TYIYN if i == ROWS - 1 else 0))
+    block = world.w3.eth.block_number
+    code, out, err = disburse_cli(capsys, edited)
+    assert_one_line_error(code, err, "(PayrollConflictError)", f"payroll '{PAYROLL}' was paid before with other content", "nothing was sent")
+    last = payee(ROWS - 1)
+    (row_line,) = [line for line in err.splitlines() if line.startswith(f"b.csv: row {ROWS + 1}: ")]
+    assert f"{last}: {som_grouped(amount_of(ROWS - 1) + TYIYN)} som in the file, but {som_grouped(amount_of(ROWS - 1))} som was paid" in row_line
+    assert "(tx 0x" in row_line
+    assert sorted(line.split(" tx ")[1].split()[0] for line in err.splitlines() if "paid under '" in line) == sorted(paid)
+    assert world.w3.eth.block_number == block and out == ""
+    assert balances(world.token, list(expected)) == expected
+
+
+def paid_under_ids(world, payroll=PAYROLL):
+    return [b.tx for b in cbdc_ops.paid_under(world.cbdc, world.treasury, payroll)]
+
+
+def test_disburse_same_id_without_a_paid_row_is_refused(capsys, world, tmp_path):
+    path, _expected = payroll_of(tmp_path / "a.csv", range(ROWS))
+    assert disburse_cli(capsys, path)[0] == 0
+    fewer, _ = payroll_of(tmp_path / "b.csv", range(1, ROWS))
+    code, _out, err = disburse_cli(capsys, fewer)
+    assert_one_line_error(code, err, "(PayrollConflictError)")
+    assert any(line.startswith(f"b.csv: not in the file: {payee(0)}: paid ") for line in err.splitlines()), err
+
+
+@pytest.mark.parametrize("text", ['"150,50"', '"1.234,5"', '"1,234.50"', '"1 234"', "150 som", "$150", "1.234.5"])
+def test_disburse_refuses_an_ambiguous_amount_with_its_row(capsys, world, tmp_path, text):
+    """Finding 3: a decimal comma paid 100x."""
+    path = write_rows(tmp_path / "p.csv", [f"{payee(0)},100", f"{payee(1)},{text}"])
+    code, _out, err = pay(capsys, path, PAYROLL, "--yes")
+    assert_one_line_error(code, err, "(PayrollRejectedError)", "1 of 2 rows refused")
+    assert "p.csv: row 3: amount: " in err and "is ambiguous" in err and "--amount-format" in err
+    assert balances(world.token, [payee(0), payee(1)]) == {payee(0): 0, payee(1): 0}
+
+
+@pytest.mark.parametrize("fmt, text, paid", [("decimal-comma", '"150,50"', 15_050), ("decimal-comma", '"1.234,5"', 123_450),
+                                             ("decimal-point", '"1,234.50"', 123_450), ("decimal-comma", "1 234 сом", 123_400)])
+def test_disburse_with_an_explicit_amount_format_pays_what_was_written(capsys, world, tmp_path, fmt, text, paid):
+    path = write_rows(tmp_path / "p.csv", [f"{payee(1)},{text}"])
+    code, _out, err = pay(capsys, path, PAYROLL, "--yes", "--amount-format", fmt)
+    assert code == 0, err
+    assert balances(world.token, [payee(1)]) == {payee(1): paid}
+
+
+@pytest.mark.parametrize("text, fragment", [("1" + "0" * 80, "more than the digital som can hold"), ("-150", "must be a positive amount"),
+                                            ("1e80", "is not an amount of som")])
+def test_disburse_refuses_an_amount_too_large_or_negative_as_an_amount(capsys, world, tmp_path, text, fragment):
+    path = write_rows(tmp_path / "p.csv", [f"{payee(1)},{text}"])
+    code, _out, err = pay(capsys, path, PAYROLL, "--yes")
+    assert_one_line_error(code, err, "(PayrollRejectedError)")
+    assert f"p.csv: row 2: amount: " in err and fragment in err
+
+
+def test_disburse_prints_the_plan_before_paying(capsys, world, payroll):
+    path, expected = payroll
+    code, out, err = disburse_cli(capsys, path)
+    assert code == 0, err
+    largest = max(expected.values())
+    lines = out.splitlines()
+    assert lines[0] == f"payroll {PAYROLL} (payroll.csv) on chain {CHAIN_ID}, from the treasury {world.treasury}"
+    assert lines[1].startswith(f"  rows 45, recipients 45, total {som_grouped(sum(expected.values()))} som, largest {som_grouped(largest)} som (row ")
+    assert lines[2] == "  already paid under this payroll: 0 batch(es), 0 payments, 0.00 som"
+    assert lines[3] == f"  to pay now: 3 batch(es) of at most 20, 45 payments, {som_grouped(sum(expected.values()))} som"
+
+
+def test_disburse_dry_run_prints_the_plan_and_sends_nothing(capsys, world, payroll):
+    path, expected = payroll
+    block = world.w3.eth.block_number
+    code, out, err = pay(capsys, path, PAYROLL, "--dry-run", "--batch-size", "20")
+    assert code == 0, err
+    assert "  to pay now: 3 batch(es) of at most 20, 45 payments" in out and out.splitlines()[-1] == "dry run: nothing was sent"
+    assert world.w3.eth.block_number == block
+
+
+def test_disburse_without_a_terminal_or_yes_sends_nothing(capsys, world, payroll):
+    path, expected = payroll
+    block = world.w3.eth.block_number
+    code, out, err = pay(capsys, path, PAYROLL)
+    assert_one_line_error(code, err, "not confirmed: pass --yes", "nothing was sent")
+    assert "to pay now: 3 batch(es)" not in out or world.w3.eth.block_number == block
+    assert world.w3.eth.block_number == block
+
+
+@pytest.mark.parametrize("answer, paid", [("y\n", True), ("n\n", False), ("", False)], ids=["yes", "no", "eof"])
+def test_disburse_on_a_terminal_asks_first(capsys, world, payroll, monkeypatch, answer, paid):
+    path, expected = payroll
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    code, _out, err = pay(capsys, path, PAYROLL)
+    assert "pay 45 payments in 1 batch(es)?" in err or "pay 45 payments in" in err
+    assert (code == 0) == paid
+    assert balances(world.token, list(expected)) == (expected if paid else dict.fromkeys(expected, 0))
+
+
+def with_ceilings(monkeypatch, **ceilings):
+    """The CLI's Cbdc with other payroll ceilings (brownie-config.yaml digital_currency.payroll)."""
+    import dataclasses
+
+    original = Cbdc.of_session.__func__
+
+    def of_session(cls, session):
+        cbdc = original(cls, session)
+        cbdc.params = dataclasses.replace(cbdc.params, **ceilings)
+        return cbdc
+
+    monkeypatch.setattr(Cbdc, "of_session", classmethod(of_session))
+
+
+def test_disburse_row_over_the_ceiling_is_refused_with_its_row(capsys, world, tmp_path, monkeypatch):
+    with_ceilings(monkeypatch, payroll_max_row=150 * TYIYN)
+    path = write_rows(tmp_path / "p.csv", [f"{payee(0)},100", f"{payee(1)},150.01"])
+    code, _out, err = pay(capsys, path, PAYROLL, "--yes")
+    assert_one_line_error(code, err, "(PayrollRejectedError)", "1 of 2 rows refused")
+    assert f"p.csv: row 3: {payee(1)}: 150.01 som is over the ceiling of 150.00 som a row (digital_currency.payroll.max_row)" in err
+
+
+def test_disburse_payroll_over_the_ceiling_is_refused(capsys, world, payroll, monkeypatch):
+    path, expected = payroll
+    with_ceilings(monkeypatch, payroll_max_total=sum(expected.values()) - 1)
+    code, _out, err = disburse_cli(capsys, path)
+    assert_one_line_error(code, err, "(PayrollCeilingError)", f"add up to {som_grouped(sum(expected.values()))} som", "max_total")
+    assert balances(world.token, list(expected)) == dict.fromkeys(expected, 0)
+
+
+def test_the_configured_ceilings_are_read_from_brownie_config(settings):
+    params = settings.deployment("local").digital_currency
+    assert (params.payroll_max_row, params.payroll_max_total) == (1_000_000 * TYIYN, 5_000_000_000 * TYIYN)
+
+
+def test_disburse_of_200000_bad_rows_prints_the_first_20_and_a_count(capsys, world, tmp_path):
+    path = write_rows(tmp_path / "bad.csv", ["0x1234,1"] * 200_000)
+    code, _out, err = pay(capsys, path, PAYROLL, "--yes")
+    assert_one_line_error(code, err, "(PayrollRejectedError)", "200000 of 200000 rows refused")
+    lines = err.splitlines()
+    assert len([line for line in lines if line.startswith("bad.csv: row ")]) == 20
+    assert "bad.csv: ... and 199,980 more refused row(s) not listed" in lines
+
+
+class CtrlC:
+    """Sender.submit that presses Ctrl-C (KeyboardInterrupt) before its n-th transaction."""
+
+    def __init__(self, monkeypatch, at):
+        self.count, self.at = 0, at
+        original = Sender.submit
+
+        def submit(sender, tx, what):
+            self.count += 1
+            if self.count == self.at:
+                raise KeyboardInterrupt
+            return original(sender, tx, what)
+
+        monkeypatch.setattr(Sender, "submit", submit)
+
+
+def test_disburse_interrupted_says_what_was_mined_and_how_to_resume(capsys, world, payroll, monkeypatch):
+    """Finding 4: Ctrl-C printed only `Aborted.`."""
+    path, expected = payroll
+    CtrlC(monkeypatch, at=3)
+    code, _out, err = disburse_cli(capsys, path)
+    assert code == 130
+    assert "Aborted." not in err and "Traceback" not in err
+    assert "Interrupted: this run sent 2 transaction(s): 2 mined, 0 reverted, 0 pending" in err
+    mined_lines = [line for line in err.splitlines() if line.startswith("  mined: payroll 2026-11-teachers: disburse batch ")]
+    assert len(mined_lines) == 2 and all(" 0x" in line and "(block " in line for line in mined_lines)
+    assert f"resume with: somstack cbdc disburse {path} --payroll {PAYROLL} --yes --batch-size 20" in err
+    monkeypatch.undo()
+    code, out, err = disburse_cli(capsys, path)
+    assert code == 0, err
+    assert reconciliation(out)[0] == "rows 45 in 3 batch(es): 1 paid now, 2 paid before (not paid again)"
+    assert balances(world.token, list(expected)) == expected
+
+
+def test_register_interrupted_before_sending_says_nothing_was_sent(capsys, world, monkeypatch):
+    CtrlC(monkeypatch, at=1)
+    code, _out, err = run(capsys, "cbdc", "register", outsider("ctrl-c"), "--tier", "1", "--kyc-hash", KYC, "--identity", IDENTITY)
+    assert code == 130
+    assert "Interrupted: this run sent 0 transaction(s)" in err and "  nothing was sent" in err
+    assert "resume with: somstack cbdc register" in err
+
+
+# --- A 10,000-row payroll: run, interrupted, the file edited, rerun; every balance checked ---
+
+
+def test_disburse_10000_rows_interrupted_edited_and_rerun_pays_every_wallet_exactly(capsys, world, tmp_path, monkeypatch):
+    expected = {payee(i): amount_of(i) for i in range(PAYEES)}
+    path = write_rows(tmp_path / "payroll-2026-12.csv", [f"{a},{som(v)}" for a, v in expected.items()])
+    ctrl_c = CtrlC(monkeypatch, at=31)  # 30 of 50 batches mined, then Ctrl-C
+    code, _out, err = pay(capsys, path, "2026-12-all", "--yes")
+    assert code == 130, err
+    assert "Interrupted: this run sent 30 transaction(s): 30 mined, 0 reverted, 0 pending" in err
+    monkeypatch.undo()
+    assert ctrl_c.count == 31
+    after_break = balances(world.token, list(expected))
+    paid = [a for a, v in after_break.items() if v]
+    unpaid = [a for a, v in after_break.items() if not v]
+    assert len(paid) == 6_000 and all(after_break[a] == expected[a] for a in paid)
+
+    # An edit of a paid row under the same payroll id: refused, nothing sent.
+    edited = dict(expected)
+    edited[paid[-1]] += TYIYN
+    write_rows(path, [f"{a},{som(v)}" for a, v in edited.items()])
+    block = world.w3.eth.block_number
+    code, _out, err = pay(capsys, path, "2026-12-all", "--yes")
+    assert_one_line_error(code, err, "(PayrollConflictError)", "1 row(s) differ", "30 paid batch(es)")
+    assert world.w3.eth.block_number == block
+
+    # A correction of an unpaid row, the rows reversed: the rest is paid, each wallet once.
+    edited = dict(expected)
+    edited[unpaid[0]] += 5 * TYIYN
+    write_rows(path, [f"{a},{som(v)}" for a, v in reversed(list(edited.items()))])
+    code, out, err = pay(capsys, path, "2026-12-all", "--yes")
+    assert code == 0, err
+    assert reconciliation(out)[0] == "rows 10,000 in 50 batch(es): 20 paid now, 30 paid before (not paid again)"
+    assert balances(world.token, list(expected)) == edited
+    assert treasury_balance(world) == TREASURY_FLOAT - sum(edited.values())
