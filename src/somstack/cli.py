@@ -51,6 +51,8 @@ def _keys(key_env: str | None, keystore: Path | None, password_file: Path | None
     if keystore is not None:
         if password_file is not None:
             password = password_file.read_text().rstrip("\n")
+        elif not sys.stdin.isatty():
+            raise SomstackError(f"{keystore} needs its password and there is no terminal to ask it on: pass --password-file FILE")
         else:
             password = click.prompt("keystore password", hide_input=True, err=True)
     return KeyOptions(key_env=key_env, keystore=keystore, password=password)
@@ -803,6 +805,9 @@ def _run_nested(ctx: click.Context, command: tuple[str, ...]) -> None:
         raise click.UsageError("a governance command cannot run another governance command")
     if command[0] not in _OPERATOR_COMMANDS:
         raise click.UsageError(f"`{command[0]}` is not an operator command (those are: {', '.join(sorted(_OPERATOR_COMMANDS))})")
+    if tuple(command[:2]) == ("cbdc", "disburse") and ctx.info_name == "propose":
+        raise click.UsageError("a payroll cannot be proposed to a Safe: `cbdc disburse` reads what was paid and sends batch by batch; "
+                               "run it with the treasury's key, or propose a transfer")
     cli.main(args=list(command), prog_name="somstack", standalone_mode=False, obj=ctx.obj)
 
 

@@ -184,9 +184,13 @@ def parse_units(text: str | int | Decimal, decimals: int, what: str, error: type
             raise error(f"{what}: '{text}' is not a number") from None
         if not value.is_finite():
             raise error(f"{what}: '{text}' is not a number")
+        if value < 0:
+            raise error(f"{what}: '{text}' is negative: an amount is zero or more")
         scaled = value.scaleb(decimals)
         if scaled != scaled.to_integral_value():
             raise error(f"{what}: {text} has more than {decimals} decimals")
+        if scaled >= 2**256:  # a uint256 on chain: refused here, not as an ABI encoding error
+            raise error(f"{what}: {text} is too large for the contract (a uint256 of {decimals} decimals)")
         return int(scaled)
 
 

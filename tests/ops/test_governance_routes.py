@@ -281,3 +281,10 @@ def test_auto_proposal_schedules_then_executes_for_a_delayed_safe(capsys, chain,
     assert "as AccessManager.execute" in out
     send_batch(chain, json.loads(second.read_text()))
     assert chain.w3.eth.get_balance(holder) == before + 4 * UNIT
+
+
+def test_a_payroll_cannot_be_proposed(capsys, chain, tmp_path):
+    out = tmp_path / "b.json"
+    code, _, err = propose(capsys, chain, out, MINTER_ADMIN, "cbdc", "disburse", str(tmp_path / "p.csv"), "--payroll", "2026-12-x")
+    assert code == 2 and "a payroll cannot be proposed to a Safe" in err and "Traceback" not in err
+    assert not out.exists()

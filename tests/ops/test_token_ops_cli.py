@@ -295,3 +295,27 @@ def test_rescue_of_more_than_the_contract_holds_is_refused(capsys, chain):
 def test_rescue_of_an_address_without_code_is_refused(capsys, chain):
     code, _, err = run(capsys, "rescue", account(chain, HOLDER), "1", "--to", account(chain, HOLDER))
     assert_one_line_error(code, err, "no contract at")
+
+
+# --- Operator safety (issue 16): refusals in one line, before any call ---
+
+
+@pytest.mark.parametrize("allowance, fragment", [("1e80", "is too large for the contract"), ("-5", "is negative")])
+def test_minter_set_refuses_an_impossible_allowance_in_one_line(capsys, chain, allowance, fragment):
+    block = chain.w3.eth.block_number
+    code, _, err = run(capsys, "minter", "set", account(chain, MINTER), "--allowance", allowance)
+    assert_one_line_error(code, err, fragment)
+    assert "MismatchedABI" not in err and chain.w3.eth.block_number == block
+
+
+def test_seize_execute_of_an_unknown_id_says_it_does_not_exist(capsys, chain):
+    code, _, err = run(capsys, "seize", "execute", "99")
+    assert_one_line_error(code, err, "seizure 99 does not exist on KGST")
+
+
+def test_a_keystore_without_a_terminal_or_password_file_is_one_line(capsys, chain, tmp_path, monkeypatch):
+    keystore = tmp_path / "key.json"
+    keystore.write_text("{}")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    code, _, err = run(capsys, "minter", "set", account(chain, MINTER), "--allowance", "1", "--keystore", str(keystore))
+    assert_one_line_error(code, err, "no terminal to ask it on", "--password-file")
