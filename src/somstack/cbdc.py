@@ -506,7 +506,8 @@ MULTICALL_CHUNK = 500  # calls per eth_call: 500 pre-checks stay well under a no
 
 def _multicall_code(artifacts: Any) -> str | None:
     try:
-        return artifacts.get("Multicall3Lite").deployed_bytecode or None
+        code = artifacts.get("Multicall3Lite").deployed_bytecode
+        return ("0x" + code.removeprefix("0x")) if code else None
     except Exception:  # not compiled: the calls go one by one, in JSON-RPC batches
         return None
 
@@ -780,4 +781,154 @@ def register_many(
             [[to_checksum_address(wallets[i]) for i in part], tier, [identities[i] for i in part], [kyc_records[i] for i in part]],
         )
         sent.append(cbdc.send(sender, data, f"registerWallets({len(part)} wallets, tier {tier})", log))
+    return sent
+
+
+# --- Registration in bulk: `cbdc register-many wallets.csv` ---
+
+
+REGISTER_CHUNK = 150  # wallets per registerWallets (~72,000 gas each: ~11 M gas, under BSC's 16.7 M a transaction)
+
+
+@dataclass(frozen=True)
+class WalletRow:
+    row: int
+    address: str
+    tier: int
+    kyc: bytes
+    identity: bytes
+
+
+class WalletsRejectedError(SomstackError):
+    """Rows of a wallets file are invalid or would be refused: nothing was sent."""
+
+    def __init__(self, problems: Sequence[RowProblem], rows: int):
+        self.problems = list(problems)
+        super().__init__(f"{len(problems)} of {rows} rows refused (listed above); nothing was sent")
+
+
+def read_wallets(path: Path) -> tuple[list[WalletRow], list[RowProblem]]:
+    """The rows of a wallets CSV (``address,tier,kyc_hash,identity_hash``; a first row starting
+    ``address`` is a header) and their problems of form."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CbdcInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CbdcInputError(f"{path} is not a UTF-8 text file") from None
+    rows: list[WalletRow] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if number == 1 and cells[0].strip().lower() == "address":
+            continue
+        if len(cells) != 4:
+            problems.append(RowProblem(number, f"expected 4 columns (address,tier,kyc_hash,identity_hash), found {len(cells)}"))
+            continue
+        try:
+            address = parse_address(cells[0], "address")
+            if not cells[1].strip().isdigit() or not 1 <= int(cells[1]) <= 127:
+                raise CbdcInputError(f"tier: '{cells[1]}' is not a tier id (1 to 127)")
+            kyc = parse_bytes32(cells[2].strip(), "kyc_hash")
+            identity = parse_bytes32(cells[3].strip(), "identity_hash")
+        except CbdcInputError as exc:
+            problems.append(RowProblem(number, str(exc)))
+            continue
+        if address in seen:
+            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}"))
+            continue
+        seen[address] = number
+        rows.append(WalletRow(number, address, int(cells[1]), kyc, identity))
+    if not rows and not problems:
+        raise CbdcInputError(f"{path} has no wallet rows")
+    return rows, problems
+
+
+def _read_many(cbdc: Cbdc, signature: str, arg_types: list[str], args: Sequence[Sequence[Any]], out_types: list[str]) -> list[Any]:
+    """A view of the token called with each of ``args``: through Multicall3, else in JSON-RPC batches."""
+    selector = keccak(text=signature)[:4]
+    token = cbdc.token.address
+    calls = [(token, selector + abi_encode(arg_types, list(a))) for a in args]
+    answers = multicall(cbdc, calls)
+    if answers is None:
+        answers = [bytes(a) for a in batched(cbdc.w3, calls, lambda c: cbdc.w3.eth.call({"to": c[0], "data": Web3.to_hex(c[1])}))]
+    return [abi_decode(out_types, a) for a in answers]
+
+
+@dataclass
+class RegistrationPlan:
+    source: str
+    rows: list[WalletRow]
+    todo: list[WalletRow]  # to register, in the file's order
+    done: list[WalletRow]  # registered already as the file says (an earlier run)
+    chunk: int
+
+    def batches(self) -> list[tuple[int, list[WalletRow]]]:
+        """(tier, rows) per registerWallets transaction: one tier each, ``chunk`` rows at most."""
+        out = []
+        for tier in sorted({r.tier for r in self.todo}):
+            rows = [r for r in self.todo if r.tier == tier]
+            out += [(tier, rows[i : i + self.chunk]) for i in range(0, len(rows), self.chunk)]
+        return out
+
+    def lines(self) -> list[str]:
+        tiers = sorted({r.tier for r in self.rows})
+        per_tier = ", ".join(f"tier {t}: {sum(1 for r in self.todo if r.tier == t):,}" for t in tiers)
+        return [
+            f"wallets {self.source}: rows {len(self.rows):,}; registered already (as the file says) {len(self.done):,}",
+            f"  to register now: {len(self.todo):,} ({per_tier}) in {len(self.batches()):,} transaction(s) of at most {self.chunk:,}",
+        ]
+
+
+def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGISTER_CHUNK) -> RegistrationPlan:
+    """Reads and validates a wallets file whole: form, tiers enabled, one capped wallet per
+    identity (in the file and on chain), wallets registered otherwise; rows registered already
+    as the file says are done (a rerun resumes). Raises :class:`WalletsRejectedError`."""
+    cbdc.require_role(officer, "registerWallets")
+    rows, problems = read_wallets(path)
+    tiers = {t: cbdc.token.functions.tier(t).call() for t in sorted({r.tier for r in rows})}
+    capped = {t: spec[0] != UNLIMITED for t, spec in tiers.items()}
+    enabled = [t.id for t in read_tiers(cbdc) if t.enabled]
+    records = _read_many(cbdc, "walletOf(address)", ["address"], [[r.address] for r in rows], ["uint8", "bytes32", "address"])
+    todo, done, claimed = [], [], {}
+    candidates = []
+    for r, (tier, identity, _overflow) in zip(rows, records):
+        if not tiers[r.tier][3]:
+            problems.append(RowProblem(r.row, f"tier {r.tier} is not an enabled tier (enabled: {', '.join(map(str, enabled)) or 'none'})"))
+        elif tier:
+            if tier == r.tier and bytes(identity) == r.identity:
+                done.append(r)
+            else:
+                problems.append(RowProblem(r.row, f"{r.address} is registered already, in tier {tier}" +
+                                           ("" if bytes(identity) == r.identity else " with another identity")))
+        elif capped[r.tier] and r.identity in claimed:
+            problems.append(RowProblem(r.row, f"identity 0x{r.identity.hex()} has a capped wallet already on row {claimed[r.identity]}"))
+        else:
+            if capped[r.tier]:
+                claimed[r.identity] = r.row
+                candidates.append(r)
+            todo.append(r)
+    holders = _read_many(cbdc, "cappedWalletOf(bytes32)", ["bytes32"], [[r.identity] for r in candidates], ["address"])
+    for r, (holder,) in zip(candidates, holders):
+        if int(holder, 16):
+            problems.append(RowProblem(r.row, f"identity 0x{r.identity.hex()} already holds the capped wallet {to_checksum_address(holder)}"))
+    if problems:
+        bad = {p.row for p in problems}
+        raise WalletsRejectedError(sorted(problems, key=lambda p: p.row), len(rows) + len(bad - {r.row for r in rows}))
+    return RegistrationPlan(path.name, rows, todo, done, chunk)
+
+
+def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan, log: Log = print,
+                     progress: Callable[[int], None] | None = None) -> list[Sent]:
+    """Sends the plan's registerWallets transactions, one tier and ``chunk`` wallets each."""
+    cbdc.require_role(sender.signer.address, "registerWallets")
+    sent = []
+    batches = plan.batches()
+    for n, (tier, part) in enumerate(batches, start=1):
+        data = cbdc.token.encode_abi("registerWallets", [[r.address for r in part], tier, [r.identity for r in part], [r.kyc for r in part]])
+        sent.append(cbdc.send(sender, data, f"registerWallets {n}/{len(batches)} ({len(part)} wallets, tier {tier})", log))
+        if progress:
+            progress(len(part))
     return sent

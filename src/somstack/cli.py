@@ -72,27 +72,37 @@ def _confirm_mainnet(network: Any, yes_mainnet: bool) -> None:
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
 @click.option("--yes-mainnet", is_flag=True, help="Confirm sending transactions on a mainnet network.")
 @click.option("--dry-run", is_flag=True, help="Print each transaction of the plan with its gas and cost and the deployer's balance; send nothing.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+@click.option("--ephemeral", is_flag=True, help="Dev networks: when nobody serves the RPC, deploy to a chain started for this command, gone when it ends (a rehearsal).")
 @key_options
-def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, key_env: str | None, keystore: Path | None, password_file: Path | None) -> None:
+def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, rpc: str | None, ephemeral: bool, key_env: str | None,
+           keystore: Path | None, password_file: Path | None) -> None:
     """Deploy the whole system (or resume an interrupted deployment)."""
     from .dryrun import dry_run as rehearse
+    from .errors import RpcUnavailableError
 
     keys = _keys(key_env, keystore, password_file)
-    with open_session(network_name, keys, log=_info, start_node=not dry_run) as session:
-        compile_project(session.settings.root)
-        if dry_run or session.network.mainnet:
-            for line in rehearse(session, session.sender.signer.address, log=_info).lines():
-                click.echo(line)
-            if dry_run:
-                return
-        _confirm_mainnet(session.network, yes_mainnet)
-        holders = resolve_holders(session.settings, session.network, session.w3)
-        ctx = DeployContext(
-            session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders, log=_info
-        )
-        result = deploy_system(ctx)
-        for name, record in sorted(result.manifest.contracts.items()):
-            click.echo(f"{name:26s} {record['address']}")
+    try:
+        with open_session(network_name, keys, log=_info, rpc=rpc, start_node=ephemeral and not dry_run) as session:
+            compile_project(session.settings.root)
+            if dry_run or session.network.mainnet:
+                for line in rehearse(session, session.sender.signer.address, log=_info).lines():
+                    click.echo(line)
+                if dry_run:
+                    return
+            _confirm_mainnet(session.network, yes_mainnet)
+            holders = resolve_holders(session.settings, session.network, session.w3)
+            ctx = DeployContext(
+                session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders, log=_info
+            )
+            result = deploy_system(ctx)
+            for name, record in sorted(result.manifest.contracts.items()):
+                click.echo(f"{name:26s} {record['address']}")
+    except RpcUnavailableError as exc:
+        if dry_run or not str(exc).startswith("no chain answers at"):
+            raise
+        raise RpcUnavailableError(f"{exc}; deploy does not deploy to a chain that would stop when it ends "
+                                  "(--ephemeral does, for a throwaway rehearsal)") from None
 
 
 @cli.command()
@@ -109,8 +119,10 @@ def node(bsc: bool, fork: bool, port: int | None) -> None:
 
     if bsc and fork:
         raise click.UsageError("--bsc and --fork are two different chains: choose one")
+    from .session import resolve_network
+
     settings = load_settings()
-    network = settings.network("bsc-fork" if fork else "bsc-local" if bsc else "local")
+    network = resolve_network(settings, "bsc-fork" if fork else "bsc-local" if bsc else "local")  # SOMSTACK_RPC_<NETWORK> too
     if not fork:
         compile_project(settings.root)
     run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, _info, fork=network if fork else None)
@@ -401,6 +413,45 @@ def cbdc_register(network_name: str, rpc: str | None, from_index: int | None, ye
     keys = _keys(key_env, keystore, password_file)
     with _with_system("cbdc", network_name, rpc, keys, yes_mainnet) as (session, token):
         click.echo(str(register(token, sender_for(session, "KYC_OFFICER", from_index, keys), address, tier, kyc_hash, identity, log=_info)))
+
+
+@cbdc.command("register-many")
+@sending_options
+@click.argument("wallets", metavar="WALLETS.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--batch-size", type=click.IntRange(1, 200), default=150, show_default=True, help="Wallets per registerWallets transaction.")
+@click.option("--yes", is_flag=True, help="Register without asking (needed without a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and send nothing.")
+def cbdc_register_many(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                       keystore: Path | None, password_file: Path | None, wallets: Path, batch_size: int, yes: bool,
+                       dry_run: bool) -> None:
+    """Register the wallets of a CSV (address,tier,kyc_hash,identity_hash) in bulk (role
+    KYC_OFFICER): validated whole first, then registerWallets per tier in batches; a rerun
+    registers only what is missing."""
+    from .cbdc import WalletsRejectedError, plan_registrations, register_planned
+    from .reserve import sender_for
+
+    keys = _keys(key_env, keystore, password_file)
+    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet or dry_run) as (session, token):
+        sender = sender_for(session, "KYC_OFFICER", from_index, keys)
+        try:
+            plan = plan_registrations(token, sender.signer.address, wallets, batch_size)
+        except WalletsRejectedError as exc:
+            _first_refusals(wallets.name, exc.problems)
+            raise
+        for line in plan.lines():
+            click.echo(line)
+        if dry_run:
+            click.echo("dry run: nothing was sent")
+            return
+        if plan.todo:
+            _go_ahead(yes, f"register {len(plan.todo):,} wallets in {len(plan.batches()):,} transaction(s)")
+            with click.progressbar(length=len(plan.todo), label="registering", file=sys.stderr) as bar:
+                sent = register_planned(token, sender, plan, log=lambda _m: None, progress=bar.update)
+        else:
+            sent = []
+    gas = sum(x.receipt["gasUsed"] for x in sent if x.receipt)
+    click.echo(f"registered {len(plan.todo):,} wallets in {len(sent):,} transaction(s), gas {gas:,}"
+               + (f" ({gas // len(plan.todo):,} a wallet)" if plan.todo else "") + f"; {len(plan.done):,} registered before")
 
 
 def _first_refusals(source: str, problems: list[Any], shown: int = 20) -> None:

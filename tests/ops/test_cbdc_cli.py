@@ -930,3 +930,79 @@ def test_disburse_10000_rows_interrupted_edited_and_rerun_pays_every_wallet_exac
     assert reconciliation(out)[0] == "rows 10,000 in 50 batch(es): 20 paid now, 30 paid before (not paid again)"
     assert balances(world.token, list(expected)) == edited
     assert treasury_balance(world) == TREASURY_FLOAT - sum(edited.values())
+
+
+# --- register-many: a wallets file validated whole, batched per tier, resumable ---
+
+
+def hex32(value):
+    return "0x" + bytes(value).hex()
+
+
+def wallet_rows(names, tier):
+    return [f"{outsider(n)},{tier},{hex32(kyc_record(n))},{hex32(identity_of(n))}" for n in names]
+
+
+def wallets_file(path, rows):
+    path.write_text("address,tier,kyc_hash,identity_hash\n" + "".join(f"{r}\n" for r in rows))
+    return path
+
+
+def tiers_on_chain(world, addresses):
+    return [r[0] for r in cbdc_ops._read_many(world.cbdc, "walletOf(address)", ["address"], [[a] for a in addresses],
+                                              ["uint8", "bytes32", "address"])]
+
+
+def test_register_many_registers_every_wallet_in_its_tier(capsys, world, tmp_path):
+    basic, full = [f"rm-basic-{i}" for i in range(900)], [f"rm-full-{i}" for i in range(100)]
+    path = wallets_file(tmp_path / "wallets.csv", wallet_rows(basic, 1) + wallet_rows(full, 3))
+    code, out, err = run(capsys, "cbdc", "register-many", str(path), "--yes")
+    assert code == 0, err
+    assert "  to register now: 1,000 (tier 1: 900, tier 3: 100) in 7 transaction(s) of at most 150" in out
+    assert out.splitlines()[-1].startswith("registered 1,000 wallets in 7 transaction(s), gas ")
+    assert tiers_on_chain(world, [outsider(n) for n in basic + full]) == [1] * 900 + [3] * 100
+
+
+def test_register_many_refuses_the_whole_file_listing_each_bad_row(capsys, world, tmp_path):
+    good = wallet_rows([f"rm-ok-{i}" for i in range(5)], 1)
+    rows = good + [
+        f"0x1234,1,{hex32(kyc_record('a'))},{hex32(identity_of('a'))}",  # row 7
+        f"{outsider('t0')},0,{hex32(kyc_record('t0'))},{hex32(identity_of('t0'))}",  # row 8
+        f"{outsider('t5')},5,{hex32(kyc_record('t5'))},{hex32(identity_of('t5'))}",  # row 9
+        f"{outsider('z')},1,0x{'00' * 32},{hex32(identity_of('z'))}",  # row 10
+        f"{outsider('rm-ok-0')},1,{hex32(kyc_record('x'))},{hex32(identity_of('x'))}",  # row 11: duplicate address
+        f"{outsider('twin')},2,{hex32(kyc_record('twin'))},{hex32(identity_of('rm-ok-1'))}",  # row 12: identity twice, capped
+        f"{payee(3)},2,{hex32(kyc_record('p3'))},{hex32(identity_of('payee-3'))}",  # row 13: registered in tier 1
+        f"{outsider('p7')},3,{hex32(kyc_record('p7'))},{hex32(identity_of('payee-7'))}",  # row 14: identity holds payee(7)
+    ]
+    path = wallets_file(tmp_path / "wallets.csv", rows)
+    block = world.w3.eth.block_number
+    code, out, err = run(capsys, "cbdc", "register-many", str(path), "--yes")
+    assert_one_line_error(code, err, "(WalletsRejectedError)", "8 of 13 rows refused", "nothing was sent")
+    refused = [int(line.split()[2].rstrip(":")) for line in err.splitlines() if line.startswith("wallets.csv: row ")]
+    assert refused == [7, 8, 9, 10, 11, 12, 13, 14]
+    assert "tier 5 is not an enabled tier" in err and f"{payee(3)} is registered already, in tier 1" in err
+    assert f"already holds the capped wallet {payee(7)}" in err
+    assert world.w3.eth.block_number == block and out == ""
+
+
+def test_register_many_interrupted_then_rerun_registers_the_rest_once(capsys, world, tmp_path, monkeypatch):
+    names = [f"rm-resume-{i}" for i in range(400)]
+    path = wallets_file(tmp_path / "wallets.csv", wallet_rows(names, 1))
+    CtrlC(monkeypatch, at=2)
+    code, _out, err = run(capsys, "cbdc", "register-many", str(path), "--yes", "--batch-size", "100")
+    assert code == 130
+    assert "Interrupted: this run sent 1 transaction(s): 1 mined" in err and "registerWallets 1/4 (100 wallets, tier 1)" in err
+    monkeypatch.undo()
+    code, out, err = run(capsys, "cbdc", "register-many", str(path), "--yes", "--batch-size", "100")
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith("registered 300 wallets in 3 transaction(s)") and out.splitlines()[-1].endswith("; 100 registered before")
+    assert tiers_on_chain(world, [outsider(n) for n in names]) == [1] * 400
+
+
+def test_register_many_dry_run_sends_nothing(capsys, world, tmp_path):
+    path = wallets_file(tmp_path / "wallets.csv", wallet_rows(["rm-dry"], 1))
+    block = world.w3.eth.block_number
+    code, out, err = run(capsys, "cbdc", "register-many", str(path), "--dry-run")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "dry run: nothing was sent" and world.w3.eth.block_number == block

@@ -88,3 +88,19 @@ def test_cli_deploy_with_key_deploys_then_reports_nothing_to_do(capsys, testnet,
     assert account.key.hex()[2:] not in out + err
     code, _out, err = run(capsys, "deploy", "--network", "bsc-test")
     assert code == 0 and "nothing to do" in err
+
+
+def test_cli_deploy_to_a_dev_chain_nobody_serves_refuses_a_throwaway_chain(capsys, deployments_dir, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", f"http://127.0.0.1:{port}")
+    code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert_one_line_error(code, err, "RpcUnavailableError", f"start it with `somstack node --port {port}`", "--ephemeral")
+    assert "starting a local anvil" not in err
+    assert not list(deployments_dir.glob("*.json"))
+
+
+def test_cli_deploy_takes_rpc(capsys, node_factory, deployments_dir):
+    node = node_factory()
+    code, out, err = run(capsys, "deploy", "--network", "local", "--rpc", node.url)
+    assert code == 0, err
+    assert "DigitalCurrency" in out and (deployments_dir / "31337.json").exists()
