@@ -975,10 +975,18 @@ def relay_send(from_key: str, to: str, amount: str, which: str, url: str, validi
 @cli.command()
 def demo() -> None:
     """Start a local chain, deploy, and walk KGST through its life (what `make demo` runs)."""
+    import contextlib
+    import io
+
     from .config import load_settings
     from .demo import run_demo
 
-    compile_project(load_settings().root)
+    listing = io.StringIO()
+    with contextlib.redirect_stdout(listing):  # brownie lists every compiled source: one line instead
+        compile_project(load_settings().root)
+    compiled = [line for line in listing.getvalue().splitlines() if line.strip().startswith("- ")]
+    if compiled:
+        click.echo(f"compiled {len(compiled)} contract source(s) (`brownie compile` lists them)")
     run_demo(click.echo)
 
 

@@ -92,6 +92,25 @@ class Demo:
         self.log(f"  (chain time +{seconds:,} s: {why})")
 
     def run(self) -> dict[str, int]:
+        """The demo, on a chain of its own, its manifest in build/demo/deployments (its own
+        folder, emptied first): never deployments/31337.json, the operator's `local` record."""
+        import os
+        import shutil
+
+        settings = load_settings()
+        folder = settings.root / "build" / "demo" / "deployments"
+        shutil.rmtree(folder, ignore_errors=True)
+        previous = os.environ.get("SOMSTACK_DEPLOYMENTS_DIR")
+        os.environ["SOMSTACK_DEPLOYMENTS_DIR"] = str(folder)
+        try:
+            return self._run()
+        finally:
+            if previous is None:
+                os.environ.pop("SOMSTACK_DEPLOYMENTS_DIR", None)
+            else:
+                os.environ["SOMSTACK_DEPLOYMENTS_DIR"] = previous
+
+    def _run(self) -> dict[str, int]:
         settings = load_settings()
         base = settings.network("local")
         started = time.monotonic()
