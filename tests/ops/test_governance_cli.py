@@ -97,3 +97,19 @@ def test_deploy_with_a_bad_governance_address_fails_in_one_line(capsys, node_fac
     monkeypatch.setenv("SOMSTACK_GOVERNANCE", value)
     code, _out, err = run(capsys, "deploy", "--network", "local")
     assert code == 1 and f"SOMSTACK_GOVERNANCE holds '{value}', which is not an address" in err and "Traceback" not in err
+
+
+def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, node_factory, deployments_dir, monkeypatch, settings):
+    from somstack.roles import role_id
+
+    w3 = _deploy(capsys, node_factory, monkeypatch)
+    code, out, err = run(capsys, "roles", "--network", "local")
+    assert code == 0, err
+    assert "admin delay of DigitalCurrency: 0 s (becomes 60 s at 20" in out  # raised at deploy, after the 5-day setback
+    manager, _manifest = _manager(w3, deployments_dir, settings)
+    upgrader = w3.eth.accounts[9]
+    tx = manager.functions.grantRole(role_id("UPGRADER"), upgrader, 0).transact({"from": w3.eth.accounts[0]})
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    code, out, err = run(capsys, "roles", "--network", "local")
+    line = next(line for line in out.splitlines() if line.split()[1:2] == ["UPGRADER"])
+    assert f"{upgrader} (delay 60 s) (delay becomes 0 s at 20" in line
