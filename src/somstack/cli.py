@@ -207,14 +207,23 @@ def layouts_record() -> None:
 @cli.command("verify-input")
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build/verify"), show_default=True)
-def verify_input(network_name: str, out_dir: Path) -> None:
+@click.option("--rpc", metavar="URL", help="Check first that every contract of the manifest has code on the chain at this RPC.")
+def verify_input(network_name: str, out_dir: Path, rpc: str | None) -> None:
     """Write the standard JSON inputs for source verification of a deployment (BscScan, Sourcify)."""
     from .config import load_settings
+    from .errors import ManifestError
     from .verify import compiler_version, write_inputs
 
     settings = load_settings()
     network = settings.network(network_name)
     manifest = deployed_manifest(settings.deployments_dir, network.chain_id, network)
+    if rpc:
+        with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+            missing = [name for name, record in sorted(manifest.contracts.items())
+                       if not session.w3.eth.get_code(record["address"])]
+        if missing:
+            raise ManifestError(f"{manifest.path.name}: {', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no code at {rpc}: "
+                                "not this deployment's chain")
     compile_project(settings.root)
     for name, record in sorted(manifest.contracts.items()):
         artifact = record["artifact"]

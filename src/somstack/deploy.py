@@ -25,7 +25,7 @@ from .chain import Sender
 from .config import DeploymentParams, Network, Settings
 from .contracts import Artifacts
 from .errors import ConfigError, ManifestError
-from .manifest import Manifest, git_commit, manifest_path
+from .manifest import Manifest, check_genesis, genesis_hash, git_commit, manifest_path
 from .roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES, role_id
 
 Log = Callable[[str], None]
@@ -273,6 +273,7 @@ def load_manifest(ctx: DeployContext) -> Manifest:
         # A dev chain restarts empty: its old record describes a chain that is gone.
         ctx.log(f"{manifest.path.name} describes an earlier local chain; deploying afresh")
         manifest = Manifest(manifest.path, {"schema": 1, "chainId": chain_id, "contracts": {}, "steps": {}, "complete": False})
+    check_genesis(manifest, ctx.w3)  # code at the same addresses on another chain is not this deployment
     return manifest
 
 
@@ -292,6 +293,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
 
     w3, params = ctx.w3, ctx.params
     deployer = ctx.sender.signer.address
+    manifest.data.setdefault("genesis", genesis_hash(w3))
     manifest.data.update(
         network=ctx.network.name,
         deployer=deployer,

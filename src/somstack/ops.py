@@ -18,7 +18,7 @@ from . import routes
 from .chain import NodeSigner, Sender
 from .deploy import selectors
 from .errors import ConfigError, InputError, ManifestError, SomstackError
-from .manifest import Manifest, deployed_manifest
+from .manifest import Manifest, check_genesis, deployed_manifest
 from .roles import role_name, role_of
 from .session import KeyOptions, Session
 
@@ -237,7 +237,9 @@ def parse_bytes32(text: str, what: str, error: type[InputError] = InputError) ->
 
 def session_manifest(session: Session) -> Manifest:
     """The manifest of the session's network, which must have been deployed to."""
-    return deployed_manifest(session.settings.deployments_dir, session.w3.eth.chain_id, session.network)
+    manifest = deployed_manifest(session.settings.deployments_dir, session.w3.eth.chain_id, session.network)
+    check_genesis(manifest, session.w3)
+    return manifest
 
 
 def deployed_address(w3: Web3, manifest: Manifest, name: str) -> str:

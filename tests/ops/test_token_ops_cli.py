@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from eth_utils import keccak
+from web3 import Web3
 
 from clihelp import assert_one_line_error, run
 from somstack.cli import main
@@ -319,3 +320,27 @@ def test_a_keystore_without_a_terminal_or_password_file_is_one_line(capsys, chai
     monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
     code, _, err = run(capsys, "minter", "set", account(chain, MINTER), "--allowance", "1", "--keystore", str(keystore))
     assert_one_line_error(code, err, "no terminal to ask it on", "--password-file")
+
+
+def test_verify_input_with_rpc_refuses_a_chain_without_the_deployment(capsys, chain, node_factory, tmp_path):
+    other = node_factory()
+    code, _, err = run(capsys, "verify-input", "--network", "local", "--rpc", other.url, "--out", str(tmp_path / "v"))
+    assert_one_line_error(code, err, "(ManifestError)", "AccessManager", f"no code at {other.url}")
+    assert not (tmp_path / "v").exists()
+
+
+def test_a_manifest_refuses_another_chain_with_code_at_the_same_addresses(capsys, chain, node_factory):
+    """A manifest belongs to one chain (its block 0): another anvil given the same code at the
+    same addresses is not the deployment."""
+    other = node_factory()
+    w3 = Web3(Web3.HTTPProvider(other.url))
+    for record in chain.manifest.contracts.values():
+        address = record["address"]
+        w3.provider.make_request("anvil_setCode", [address, Web3.to_hex(chain.w3.eth.get_code(address))])
+    code, _, err = run(capsys, "minter", "set", account(chain, MINTER), "--allowance", "1", "--rpc", other.url)
+    assert_one_line_error(code, err, "(ManifestError)", "31337.json belongs to the chain whose block 0 is", "not to this one")
+    assert w3.eth.block_number == 0
+
+
+def test_the_manifest_records_the_chains_genesis(chain):
+    assert chain.manifest.data["genesis"] == Web3.to_hex(chain.w3.eth.get_block(0)["hash"])
