@@ -583,9 +583,10 @@ def compliance_unblock(network_name: str, rpc: str | None, from_index: int | Non
 @click.option("--batch-size", type=click.IntRange(1, 250), default=100, show_default=True,
               help="Accounts per transaction (one AccessManager multicall; 250 stays under BSC's gas cap per transaction).")
 @click.option("--dry-run", is_flag=True, help="Print what each token would get, address by address; send nothing.")
+@click.option("--yes", is_flag=True, help="Apply without asking (needed without a terminal).")
 def compliance_import(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
                       keystore: Path | None, password_file: Path | None, sanctions_list: Path, sync: bool, batch_size: int,
-                      dry_run: bool) -> None:
+                      dry_run: bool, yes: bool) -> None:
     """Apply a sanctions list (CSV: address,reason[,source]; reason a 0x bytes32 or a reference
     text, hashed) to every token (role COMPLIANCE): validated whole first, then blocked in
     batches; prints per token what was added, already present and, with --sync, removed. A rerun
@@ -612,6 +613,11 @@ def compliance_import(network_name: str, rpc: str | None, from_index: int | None
             for line in format_plan(plans, sync, batch_size):
                 click.echo(line)
             return
+        if work:
+            from . import routes
+
+            # Under a governance route the command is explicit already (and a proposal sends nothing).
+            _go_ahead(yes or routes.current() is not None, f"apply {work:,} change(s) to {len(plans)} token(s)")
         if not work:
             results = apply_plan(lists, sender, plans, sync, batch_size, log=_info)
         else:

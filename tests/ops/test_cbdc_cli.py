@@ -28,7 +28,7 @@ from somstack.chain import NodeSigner, Sender
 from somstack.cli import main
 from somstack.contracts import Artifacts
 from somstack.errors import SomstackError
-from faults import FlakySender, Interrupt
+from faults import CtrlC, FlakySender, Interrupt
 
 PAYEES = 10_000  # registered in the basic tier by the module fixture
 ISSUER, TREASURY, KYC_OFFICER, COMPLIANCE, STRANGER = 20, 21, 22, 6, 19
@@ -851,22 +851,6 @@ def test_disburse_of_200000_bad_rows_prints_the_first_20_and_a_count(capsys, wor
     lines = err.splitlines()
     assert len([line for line in lines if line.startswith("bad.csv: row ")]) == 20
     assert "bad.csv: ... and 199,980 more refused row(s) not listed" in lines
-
-
-class CtrlC:
-    """Sender.submit that presses Ctrl-C (KeyboardInterrupt) before its n-th transaction."""
-
-    def __init__(self, monkeypatch, at):
-        self.count, self.at = 0, at
-        original = Sender.submit
-
-        def submit(sender, tx, what):
-            self.count += 1
-            if self.count == self.at:
-                raise KeyboardInterrupt
-            return original(sender, tx, what)
-
-        monkeypatch.setattr(Sender, "submit", submit)
 
 
 def test_disburse_interrupted_says_what_was_mined_and_how_to_resume(capsys, world, payroll, monkeypatch):

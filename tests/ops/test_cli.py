@@ -104,3 +104,20 @@ def test_cli_deploy_takes_rpc(capsys, node_factory, deployments_dir):
     code, out, err = run(capsys, "deploy", "--network", "local", "--rpc", node.url)
     assert code == 0, err
     assert "DigitalCurrency" in out and (deployments_dir / "31337.json").exists()
+
+
+def test_cli_deploy_interrupted_says_what_was_mined_and_a_rerun_completes(capsys, node_factory, deployments_dir, monkeypatch):
+    """Finding 4: Ctrl-C during a deploy printed only `Aborted.`."""
+    from faults import CtrlC
+
+    node = node_factory()
+    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", node.url)
+    with pytest.MonkeyPatch.context() as patch:
+        CtrlC(patch, at=4)
+        code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 130 and "Aborted." not in err and "Traceback" not in err
+    assert "Interrupted: this run sent 3 transaction(s): 3 mined, 0 reverted, 0 pending" in err
+    assert err.splitlines()[-1] == "resume with: somstack deploy --network local"
+    code, out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 0, err
+    assert "DigitalCurrency" in out
