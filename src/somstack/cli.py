@@ -106,6 +106,41 @@ def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, rpc: str | None,
 
 
 @cli.command()
+@click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+@click.option("--yes-mainnet", is_flag=True, help="Confirm sending transactions on a mainnet network.")
+@click.option("--yes", is_flag=True, help="Send without asking (needed without a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print what would be granted and renounced; send nothing.")
+@key_options
+def handover(network_name: str, rpc: str | None, yes_mainnet: bool, yes: bool, dry_run: bool, key_env: str | None,
+             keystore: Path | None, password_file: Path | None) -> None:
+    """After a deployment: grant the SOMSTACK_ROLE_* holders of .env their roles, ADMIN to
+    SOMSTACK_GOVERNANCE (with governance_delay), then the deployer renounces its roles, ADMIN
+    last; what the chain holds already is skipped (run it again after editing .env)."""
+    from .deploy import handover as hand_over
+    from .deploy import handover_steps, load_manifest
+
+    keys = _keys(key_env, keystore, password_file)
+    with open_session(network_name, keys, log=_info, rpc=rpc, start_node=False, read_only=dry_run) as session:
+        holders = resolve_holders(session.settings, session.network, session.w3)
+        ctx = DeployContext(session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name),
+                            holders, log=_info)
+        steps = handover_steps(ctx, load_manifest(ctx))
+        for step in steps:
+            click.echo(f"  {step.what}")
+        if not steps:
+            click.echo("nothing to hand over: the chain holds every role .env names")
+            return
+        if dry_run:
+            click.echo("dry run: nothing was sent")
+            return
+        _confirm_mainnet(session.network, yes_mainnet)
+        _go_ahead(yes, f"send these {len(steps)} change(s)")
+        _manifest, done = hand_over(ctx)
+    click.echo(f"handover: {len(done)} change(s) sent")
+
+
+@cli.command()
 @click.option("--bsc", is_flag=True, help="bsc-local: chain id 56 with the canonical BSC contracts at their mainnet addresses.")
 @click.option("--fork", is_flag=True, help="bsc-fork: a fork of BSC from BSC_FORK_RPC_URL (.env), chain id 56.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default: that of the `local`, `bsc-local` or `bsc-fork` network).")
