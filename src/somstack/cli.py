@@ -640,6 +640,11 @@ def compliance_import(network_name: str, rpc: str | None, from_index: int | None
     with _deployed_session(network_name, rpc, keys, yes_mainnet or dry_run) as session:
         lists = Blocklists.of_session(session)
         sender = sender_for(session, "COMPLIANCE", from_index, keys)
+        if not dry_run:
+            from .ops import session_manifest
+            from .reasons import remember
+
+            remember(session_manifest(session).path, {x.reason: x.reason_text for x in listings})
         lists.require_roles(sender.signer.address, sync)
         plans = plan_import(lists, listings, sync)
         work = sum(p.work for p in plans)
