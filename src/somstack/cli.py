@@ -632,8 +632,7 @@ def compliance_import(network_name: str, rpc: str | None, from_index: int | None
     try:
         listings = read_list(sanctions_list)
     except SanctionsListRejectedError as exc:
-        for problem in exc.problems:
-            click.echo(f"{sanctions_list.name}: {problem}", err=True)
+        _first_refusals(sanctions_list.name, exc.problems)
         raise
     keys = _keys(key_env, keystore, password_file)
     # A dry run sends nothing: no mainnet confirmation for it.
@@ -695,7 +694,7 @@ _ISSUER_OF = {"kgst": "MINTER", "som": "ISSUER"}
 _BURNER_OF = {"kgst": "BURNER", "som": "ISSUER"}
 
 
-@cli.command("mint")
+@cli.command("mint", context_settings={"ignore_unknown_options": True})
 @sending_options
 @token_option()
 @click.argument("to")
@@ -710,7 +709,7 @@ def op_mint(network_name: str, rpc: str | None, from_index: int | None, yes_main
         click.echo(str(mint(token, sender, to, amount, ref, log=_info)))
 
 
-@cli.command("burn")
+@cli.command("burn", context_settings={"ignore_unknown_options": True})
 @sending_options
 @token_option()
 @click.argument("amount")
@@ -859,7 +858,7 @@ def seize_show(network_name: str, rpc: str | None, which: str, seizure_id: int) 
             click.echo(line)
 
 
-@cli.command("rescue")
+@cli.command("rescue", context_settings={"ignore_unknown_options": True})
 @sending_options
 @token_option()
 @click.argument("asset")

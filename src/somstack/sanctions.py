@@ -79,7 +79,7 @@ class Listing:
     address: str
     reason: bytes  # the sanctions record, as blockAccount records it
     source: str = ""
-    reason_text: str = ""  # the reason as written in the list (kept off chain for the report)
+    reason_text: str = field(default="", compare=False)  # as written in the list (kept off chain for the report)
 
 
 def read_list(path: Path) -> list[Listing]:

@@ -428,3 +428,12 @@ def test_import_interrupted_says_what_was_mined_and_a_rerun_completes(capsys, wo
     code, _out, err = import_cli(capsys, full_list)
     assert code == 0, err
     assert blocked_count(world, [sanctioned(i) for i in range(LISTED)]) == {"KGST": LISTED, "digital som": LISTED}
+
+
+def test_import_of_200000_bad_rows_prints_the_first_20_and_a_count(capsys, world, tmp_path):
+    path = write_lines(tmp_path / "bad.csv", ["address,reason", *["0x1234,UN"] * 200_000])
+    code, _out, err = import_cli(capsys, path)
+    assert_one_line_error(code, err, "(SanctionsListRejectedError) 200000 of 200000 rows refused")
+    lines = err.splitlines()
+    assert len([line for line in lines if line.startswith("bad.csv: row ")]) == 20
+    assert "bad.csv: ... and 199,980 more refused row(s) not listed" in lines

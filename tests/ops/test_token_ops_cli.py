@@ -344,3 +344,9 @@ def test_a_manifest_refuses_another_chain_with_code_at_the_same_addresses(capsys
 
 def test_the_manifest_records_the_chains_genesis(chain):
     assert chain.manifest.data["genesis"] == Web3.to_hex(chain.w3.eth.get_block(0)["hash"])
+
+
+def test_mint_of_a_negative_amount_is_refused_as_an_amount(capsys, chain):
+    code, _, err = run(capsys, "mint", account(chain, HOLDER), "-5", "--ref", "deposit-neg")
+    assert_one_line_error(code, err, "'-5' is negative")
+    assert "No such option" not in err
