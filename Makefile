@@ -30,7 +30,7 @@ demo: install
 COVERAGE_FLOOR ?= 95
 COVERAGE_ARGS ?= $(if $(strip $(PYTEST_ARGS)),,--coverage --coverage-floor $(COVERAGE_FLOOR))
 TEST_WORKERS ?= 2
-test: compile
+test: compile $(STAMPS)/dev
 	$(BIN)/pytest -n $(TEST_WORKERS) $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
 # BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
@@ -83,6 +83,11 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 	BROWNIE_NOCOMPILE=1 $(BIN)/pip install --quiet --force-reinstall --no-deps --no-cache-dir \
 		--no-binary eth-brownie --no-build-isolation -c constraints.txt eth-brownie
 	@! find $(VENV) -path '*site-packages/brownie/*.so' | grep -q . || (echo "brownie is still the compiled build" >&2; exit 1)
+	@mkdir -p $(STAMPS) && touch $@
+
+# The test and analysis tools (pyproject's `dev` extra): only `make test` needs them.
+$(STAMPS)/dev: $(STAMPS)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
 clean:
