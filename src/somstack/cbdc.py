@@ -34,7 +34,7 @@ from web3.logs import DISCARD
 
 from .chain import Sender
 from .config import UNLIMITED, DigitalCurrencyParams
-from .errors import InputError, SomstackError, TransactionFailed
+from .errors import InputError, RefusedError, SomstackError, TransactionFailed
 from .ops import Sent, batched, deployed_address, require_role, send_call, session_manifest, table, units
 from .ops import parse_address as ops_parse_address
 from .ops import parse_bytes32 as ops_parse_bytes32
@@ -66,7 +66,7 @@ class CbdcInputError(InputError):
     """A tier, an address, a hash or an amount given to a digital som command is malformed."""
 
 
-class WalletRefusedError(SomstackError):
+class WalletRefusedError(RefusedError):
     """The digital som would refuse this registration (already registered, identity taken, ...)."""
 
 

@@ -30,8 +30,39 @@ def _info(message: str) -> None:
     click.echo(message, err=True)
 
 
+def version_line() -> str:
+    """``somstack <package version>``, and ``(commit <hash>)`` when run from a git checkout."""
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__
+
+    try:
+        line = f"somstack {version('somstack')}"
+    except PackageNotFoundError:
+        line = f"somstack {__version__}"
+    root = Path(__file__).resolve().parents[2]
+    if (root / ".git").exists():
+        try:
+            commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                                    text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            commit = ""
+        if commit:
+            line += f" (commit {commit})"
+    return line
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_line())
+        ctx.exit()
+
+
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the package version (and the git commit in a checkout) and exit.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """SomStack: KGST stablecoin, digital som and national reserve on BNB Chain."""
@@ -1189,7 +1220,7 @@ def main(argv: list[str] | None = None) -> int:
         if verbose:
             traceback.print_exc()
         click.echo(f"Error: ({type(exc).__name__}) {exc}", err=True)
-        return 1
+        return exc.exit_code  # decided by the class (errors.py, docs/errors.md)
     except KeyboardInterrupt:
         return _interrupted(args)
     except Exception as exc:  # a bug, not bad input: still one line unless -v

@@ -1,7 +1,8 @@
 """The exception tree of SomStack, and the decoding of revert data into named custom errors.
 
 Every error an operator can cause (bad key, wrong chain, silent RPC, empty wallet, a revert)
-is a :class:`SomstackError`; the CLI prints it as one line and exits non-zero.
+is a :class:`SomstackError`; the CLI prints it as one line and exits with the ``exit_code`` of its
+class: the codes are decided here, in the hierarchy, and listed in docs/errors.md.
 """
 
 from __future__ import annotations
@@ -12,12 +13,38 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
 
+# Exit codes of the CLI (docs/errors.md): 0 done, 2 usage (click's), 130 interrupted (Ctrl-C).
+EXIT_ERROR = 1  # any other error SomStack raises on purpose
+EXIT_INPUT = 3  # a value given to the command is malformed
+EXIT_MISSING_ROLE = 4  # the signer lacks the AccessManager role the function needs
+EXIT_REFUSED = 5  # the contract refused (a revert) or would refuse (checked before sending)
+EXIT_CHAIN_UNAVAILABLE = 6  # the RPC does not answer, or answers for another chain
+EXIT_INTERRUPTED = 130
+
+
 class SomstackError(Exception):
     """Root of every error SomStack raises on purpose."""
+
+    exit_code = EXIT_ERROR
 
 
 class InputError(SomstackError):
     """A value given to a command (an address, a hash, an amount, a file) is malformed."""
+
+    exit_code = EXIT_INPUT
+
+
+class MissingRoleError(SomstackError):
+    """The signer lacks the AccessManager role that the function needs."""
+
+    exit_code = EXIT_MISSING_ROLE
+
+
+class RefusedError(SomstackError):
+    """The contract refused the operation (a revert), or would refuse it (checked before
+    sending): the message says why."""
+
+    exit_code = EXIT_REFUSED
 
 
 class ConfigError(SomstackError):
@@ -40,9 +67,13 @@ class HsmConnectionLost(HsmError):
 class RpcUnavailableError(SomstackError):
     """The RPC endpoint of a network does not answer."""
 
+    exit_code = EXIT_CHAIN_UNAVAILABLE
+
 
 class ChainMismatchError(SomstackError):
     """The RPC answers for another chain than the named network's."""
+
+    exit_code = EXIT_CHAIN_UNAVAILABLE
 
 
 class InsufficientFundsError(SomstackError):
@@ -72,7 +103,7 @@ class ConfirmationTimeout(SomstackError):
         self.tx_hash = tx_hash
 
 
-class TransactionFailed(SomstackError):
+class TransactionFailed(RefusedError):
     """A transaction reverted; ``error`` is the decoded custom error, if any."""
 
     def __init__(self, message: str, error: "DecodedError | None" = None, tx_hash: str | None = None):

@@ -17,14 +17,10 @@ from web3.contract import Contract
 from . import routes
 from .chain import NodeSigner, Sender
 from .deploy import selectors
-from .errors import ConfigError, InputError, ManifestError, SomstackError
+from .errors import ConfigError, InputError, ManifestError, MissingRoleError, SomstackError  # noqa: F401 (MissingRoleError: ops.MissingRoleError)
 from .manifest import Manifest, check_genesis, deployed_manifest
 from .roles import role_name, role_of
 from .session import KeyOptions, Session
-
-
-class MissingRoleError(SomstackError):
-    """The signer lacks the AccessManager role that the function needs."""
 
 
 def units(amount: int, decimals: int, places: int | None = None) -> str:

@@ -25,7 +25,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from .chain import Sender
 from .contracts import Artifacts
 from .deploy import NATIVE
-from .errors import DecodedError, ErrorDecoder, InputError, InsufficientFundsError, SomstackError
+from .errors import DecodedError, ErrorDecoder, InputError, InsufficientFundsError, RefusedError, SomstackError
 from .manifest import Manifest
 from .ops import MissingRoleError, Sent, sender_for, table, units, utc  # noqa: F401 (re-exported for the CLI)
 from .ops import deployed_address, parse_address, parse_bytes32, session_manifest
@@ -55,15 +55,15 @@ class UnknownAssetError(SomstackError):
     """The asset is not one the vault has registered."""
 
 
-class RateRejectedError(SomstackError):
+class RateRejectedError(RefusedError):
     """The vault would refuse this rate (non-positive, or a jump beyond its bound)."""
 
 
-class WithdrawalRejectedError(SomstackError):
+class WithdrawalRejectedError(RefusedError):
     """The vault would refuse this withdrawal (more than it holds, over the daily cap)."""
 
 
-class AttestationRejectedError(SomstackError):
+class AttestationRejectedError(RefusedError):
     """The vault would refuse this attestation, or could not value it (out of order, stale)."""
 
 

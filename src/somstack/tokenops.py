@@ -17,7 +17,7 @@ from web3.contract import Contract
 
 from .chain import Sender
 from .contracts import Artifacts
-from .errors import InputError, SomstackError
+from .errors import InputError, RefusedError, SomstackError
 from .ops import (
     Sent,
     deployed_address,
@@ -42,7 +42,7 @@ PAUSE_FLAGS = {"transfers": 1, "mint": 2, "redeem": 4}
 SEIZURE_STATUS = ("none", "proposed", "executed", "rejected")
 
 
-class OperationRefused(SomstackError):
+class OperationRefused(RefusedError):
     """The chain would refuse the operation; the message says why."""
 
 

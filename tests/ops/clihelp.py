@@ -18,15 +18,30 @@ def run(capsys, *argv):
 
 
 def assert_one_line_error(code, err, *fragments):
-    """Exit 1, exactly one `Error: ` line and it is the last line (progress lines may come
-    first), no traceback, and every fragment in that line."""
-    assert code == 1
+    """The exit code of the error's class (docs/errors.md: 1, or 3 to 6), exactly one `Error: `
+    line and it is the last line (progress lines may come first), no traceback, and every
+    fragment in that line."""
     lines = [line for line in err.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("Error: ")]
     assert len(errors) == 1 and lines[-1] == errors[0], err
+    assert code == exit_code_of(errors[0]), (code, errors[0])
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in errors[0], errors[0]
+
+
+def exit_code_of(error_line):
+    """The exit code the class named in an `Error: (Class) ...` line decides (1 if none)."""
+    from somstack.errors import SomstackError
+
+    name = error_line.removeprefix("Error: (").split(")", 1)[0]
+    classes = [SomstackError]
+    while classes:
+        cls = classes.pop()
+        if cls.__name__ == name:
+            return cls.exit_code
+        classes.extend(cls.__subclasses__())
+    return 1
 
 
 @contextmanager
