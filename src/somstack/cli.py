@@ -70,6 +70,18 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj.verbose = verbose
 
 
+def json_option(func: Any) -> Any:
+    """``--json``: a reading command prints the dataclass its text is formatted from, as JSON
+    (somstack.jsonout), instead of the text."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the data as JSON (the fields the text is built from) instead of the text.")(func)
+
+
+def _echo_json(data: Any) -> None:
+    from .jsonout import dumps
+
+    click.echo(dumps(data))
+
+
 def key_options(func: Any) -> Any:
     func = click.option("--key-env", metavar="VAR", help="Environment variable holding the signing key (default DEPLOYER_PRIVATE_KEY; not needed on local).")(func)
     func = click.option("--keystore", type=click.Path(dir_okay=False, path_type=Path), help="Encrypted JSON keystore of the signing key.")(func)
@@ -235,13 +247,17 @@ def node(bsc: bool, fork: bool, port: int | None) -> None:
 @cli.command()
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
 @click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
-def status(network_name: str, rpc: str | None) -> None:
+@json_option
+def status(network_name: str, rpc: str | None, as_json: bool) -> None:
     """One screen: chain and block, every deployed contract (code checked), token supplies and
     pause switches, reserve coverage, and the age of every price (no key needed)."""
     from .status import format_screen, read_screen
 
     with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
-        for line in format_screen(read_screen(session)):
+        screen = read_screen(session)
+        if as_json:
+            return _echo_json(screen)
+        for line in format_screen(screen):
             click.echo(line)
 
 
@@ -341,13 +357,17 @@ def verify_input(network_name: str, out_dir: Path, rpc: str | None) -> None:
 @cli.command()
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
 @click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
-def roles(network_name: str, rpc: str | None) -> None:
+@json_option
+def roles(network_name: str, rpc: str | None, as_json: bool) -> None:
     """The role matrix read from the chain: members and their delays, grant delays, guarded
     functions; flags every role the deployer still holds (no key needed)."""
     from .governance import format_matrix, matrix_of_session
 
     with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
-        for line in format_matrix(matrix_of_session(session)):
+        matrix = matrix_of_session(session)
+        if as_json:
+            return _echo_json(matrix)
+        for line in format_matrix(matrix):
             click.echo(line)
 
 
@@ -426,12 +446,16 @@ def _with_system(loader: str, network_name: str, rpc: str | None, keys: KeyOptio
 
 @reserve.command("status")
 @reserve_network_options
-def reserve_status(network_name: str, rpc: str | None) -> None:
+@json_option
+def reserve_status(network_name: str, rpc: str | None, as_json: bool) -> None:
     """Assets, prices, attested fiat, the som rate, reserve value and coverage (no key needed)."""
     from .reserve import format_status, read_status
 
     with _with_system("reserve", network_name, rpc) as (session, vault):
-        for line in format_status(read_status(vault), session.network.name):
+        status_ = read_status(vault)
+        if as_json:
+            return _echo_json(status_)
+        for line in format_status(status_, session.network.name):
             click.echo(line)
 
 
@@ -439,13 +463,17 @@ def reserve_status(network_name: str, rpc: str | None) -> None:
 @reserve_network_options
 @click.option("--asset", required=True, help="Symbol (BNB, BTCB, BSC-USD, ...) or address of the shocked asset.")
 @click.option("--drop", default="50", show_default=True, help="Price drop in percent.")
-def reserve_stress(network_name: str, rpc: str | None, asset: str, drop: str) -> None:
+@json_option
+def reserve_stress(network_name: str, rpc: str | None, asset: str, drop: str, as_json: bool) -> None:
     """Coverage now and after the asset's price falls by --drop percent (and every asset at that drop)."""
     from .reserve import format_stress, parse_percent_bps, stress
 
     drop_bps = parse_percent_bps(drop)
     with _with_system("reserve", network_name, rpc) as (_session, vault):
-        for line in format_stress(stress(vault, asset, drop_bps)):
+        report = stress(vault, asset, drop_bps)
+        if as_json:
+            return _echo_json(report)
+        for line in format_stress(report):
             click.echo(line)
 
 
@@ -502,12 +530,16 @@ def cbdc() -> None:
 
 @cbdc.command("tiers")
 @reserve_network_options
-def cbdc_tiers(network_name: str, rpc: str | None) -> None:
+@json_option
+def cbdc_tiers(network_name: str, rpc: str | None, as_json: bool) -> None:
     """The wallet tiers on chain: holding cap, per-transfer and daily limits (no key needed)."""
     from .cbdc import format_tiers, read_tiers
 
     with _with_system("cbdc", network_name, rpc) as (_session, token):
-        for line in format_tiers(read_tiers(token), token.decimals):
+        tiers = read_tiers(token)
+        if as_json:
+            return _echo_json(tiers)
+        for line in format_tiers(tiers, token.decimals):
             click.echo(line)
 
 
@@ -918,12 +950,17 @@ def seize_reject(network_name: str, rpc: str | None, from_index: int | None, yes
 @reserve_network_options
 @token_option()
 @click.argument("seizure_id", type=click.IntRange(min=1))
-def seize_show(network_name: str, rpc: str | None, which: str, seizure_id: int) -> None:
+@json_option
+def seize_show(network_name: str, rpc: str | None, which: str, seizure_id: int, as_json: bool) -> None:
     """Show a seizure: account, recovery, amount, case, proposer and status."""
-    from .tokenops import Token, seizure_lines
+    from .tokenops import Token, format_seizure, read_seizure
 
     with _deployed_session(network_name, rpc, None, False) as session:
-        for line in seizure_lines(Token.of_session(session, which), seizure_id):
+        token = Token.of_session(session, which)
+        seizure = read_seizure(token, seizure_id)
+        if as_json:
+            return _echo_json(seizure)
+        for line in format_seizure(seizure, token):
             click.echo(line)
 
 

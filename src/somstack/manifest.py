@@ -52,6 +52,11 @@ class Manifest:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def __json__(self) -> dict[str, Any]:
+        """Its form in ``--json`` output (somstack.jsonout): the file and what it records."""
+        return {"file": self.path.name, "exists": self.exists, "complete": bool(self.data.get("complete")),
+                "contracts": {name: record.get("address") for name, record in self.data.get("contracts", {}).items()}}
+
     @property
     def complete(self) -> bool:
         return bool(self.data.get("complete"))

@@ -247,18 +247,36 @@ def decide_seizure(token: Token, sender: Sender, seizure_id: int, approve: bool,
                       f"{verb} seizure {seizure_id} ({token.show(amount)} of {account} to {recovery})", log)
 
 
-def seizure_lines(token: Token, seizure_id: int) -> list[str]:
+@dataclass(frozen=True)
+class Seizure:
+    id: int
+    token: str  # the token's label
+    status: str  # SEIZURE_STATUS's name (or the raw number)
+    account: str
+    recovery: str
+    amount: int  # [token units]
+    case: bytes
+    evidence: bytes
+    proposer: str
+
+
+def read_seizure(token: Token, seizure_id: int) -> Seizure:
     account, recovery, amount, case, evidence, proposer, status = token.contract.functions.seizure(seizure_id).call()
     if status == 0:
         raise OperationRefused(f"{token.label} has no seizure {seizure_id}")
+    return Seizure(seizure_id, token.label, SEIZURE_STATUS[status] if status < 4 else str(status), account, recovery,
+                   amount, bytes(case), bytes(evidence), proposer)
+
+
+def format_seizure(seizure: Seizure, token: Token) -> list[str]:
     return [
-        f"seizure {seizure_id} on {token.label}: {SEIZURE_STATUS[status] if status < 4 else status}",
-        f"  account   {account}",
-        f"  recovery  {recovery}",
-        f"  amount    {token.show(amount)}",
-        f"  case      0x{bytes(case).hex()}",
-        f"  evidence  0x{bytes(evidence).hex()}",
-        f"  proposer  {proposer}",
+        f"seizure {seizure.id} on {seizure.token}: {seizure.status}",
+        f"  account   {seizure.account}",
+        f"  recovery  {seizure.recovery}",
+        f"  amount    {token.show(seizure.amount)}",
+        f"  case      0x{seizure.case.hex()}",
+        f"  evidence  0x{seizure.evidence.hex()}",
+        f"  proposer  {seizure.proposer}",
     ]
 
 

@@ -8,6 +8,8 @@ account 19 holds no role."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from eth_utils import keccak
 from web3 import Web3
@@ -235,6 +237,10 @@ def test_seizure_is_proposed_then_executed_by_another_officer(capsys, chain, kgs
     code, out, _ = run(capsys, "seize", "show", "1")
     assert code == 0 and "executed" in out.splitlines()[0]
     assert f"0x{keccak(text='case-2026-17').hex()}" in out
+    code, out, _ = run(capsys, "seize", "show", "1", "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["status"] == "executed" and shown["amount"] == 60 * UNIT
+    assert shown["account"] == account(chain, HOLDER) and shown["case"] == f"0x{keccak(text='case-2026-17').hex()}"
 
 
 def test_seizure_of_an_unblocked_account_is_refused(capsys, chain):
