@@ -1237,6 +1237,19 @@ from .monitor.commands import monitor as _monitor  # noqa: E402
 cli.add_command(_monitor)
 
 
+def _show_envvars(command: click.Command) -> None:
+    """Every option an environment variable feeds (``envvar=``, SOMSTACK_*) names it in its
+    ``--help`` line (``show_envvar``); set once here for every command, those added later too."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.envvar:
+            param.show_envvar = True
+    for sub in getattr(command, "commands", {}).values():
+        _show_envvars(sub)
+
+
+_show_envvars(cli)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the group, turning every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
