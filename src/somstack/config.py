@@ -10,10 +10,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from dotenv import load_dotenv
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, ValidationError
 
 from .errors import ConfigError
 
@@ -122,42 +123,105 @@ class DigitalCurrencyParams:
         return next((t for t in self.tiers if t.id == tier_id), None)
 
 
-def _limit(value: Any, decimals: int, what: str) -> int:
-    """A tier limit from the config: whole som (a number) or ``unlimited``."""
+# --- somstack.deployment of brownie-config.yaml, validated by pydantic models: a bad field is
+# named by its path in one line (see _config_error); then turned into the frozen dataclasses above.
+
+
+def _whole_som(value: Any) -> int | None:
+    """A limit or a ceiling in whole som: a non-negative integer, or ``unlimited`` (None)."""
     if isinstance(value, str) and value.strip().lower() == "unlimited":
-        return UNLIMITED
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"must be a whole number of som or 'unlimited', not {value!r}")
     try:
-        amount = int(value) * 10**decimals
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be a whole number of som or 'unlimited', not {value!r}") from None
-    if not 0 <= amount < UNLIMITED:
-        raise ConfigError(f"{what} is out of range: {value!r}")
+        amount = int(value)
+    except ValueError:
+        raise ValueError(f"must be a whole number of som or 'unlimited', not {value!r}") from None
+    if amount < 0:
+        raise ValueError(f"must not be negative, not {value!r}")
     return amount
 
 
-def _digital_currency(section: dict[str, Any]) -> DigitalCurrencyParams:
-    decimals = int(section.get("decimals", 2))
-    tiers = []
-    for key, spec in (section.get("tiers") or {}).items():
-        tier_id = int(key)
-        if not 1 <= tier_id <= 127:
-            raise ConfigError(f"digital_currency.tiers: tier ids run from 1 to 127, not {tier_id}")
-        where = f"digital_currency.tiers.{tier_id}"
-        tiers.append(
-            TierParams(
-                id=tier_id,
-                name=str(spec.get("name", f"tier {tier_id}")),
-                holding_cap=_limit(spec["holding_cap"], decimals, f"{where}.holding_cap"),
-                transfer_limit=_limit(spec["transfer_limit"], decimals, f"{where}.transfer_limit"),
-                daily_limit=_limit(spec["daily_limit"], decimals, f"{where}.daily_limit"),
-            )
+WholeSom = Annotated[Any, AfterValidator(_whole_som)]
+_OrEmpty = BeforeValidator(lambda value: {} if value is None else value)  # `key:` with nothing under it
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+
+class _StablecoinModel(_Model):
+    name: str
+    symbol: str
+    decimals: NonNegativeInt = 18
+
+
+class _TierModel(_Model):
+    name: str | None = None
+    holding_cap: WholeSom
+    transfer_limit: WholeSom
+    daily_limit: WholeSom
+
+
+class _PayrollModel(_Model):
+    max_row: WholeSom = None
+    max_total: WholeSom = None
+
+
+class _DigitalCurrencyModel(_Model):
+    name: str
+    symbol: str
+    decimals: NonNegativeInt = 2
+    tiers: Annotated[dict[Annotated[int, Field(ge=1, le=127)], _TierModel], _OrEmpty] = {}
+    payroll: Annotated[_PayrollModel, _OrEmpty] = _PayrollModel()
+
+
+class _DeploymentModel(_Model):
+    stablecoin: _StablecoinModel
+    digital_currency: _DigitalCurrencyModel
+    upgrade_delay: NonNegativeInt
+    withdrawal_delay: NonNegativeInt
+    governance_delay: NonNegativeInt = 0
+    reserve: Annotated[dict[str, Any], _OrEmpty] = {}
+    dev_holders: Annotated[dict[str, list[int]], _OrEmpty] = {}
+
+
+def _config_error(exc: ValidationError, where: str) -> ConfigError:
+    """The first bad field of ``exc`` in one line, by its path (and how many more there are)."""
+    errors = exc.errors()
+    first = errors[0]
+    path = ".".join(str(part) for part in (where, *first["loc"]) if part != "[key]")
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] != "missing" and "input" in first and not message.endswith(repr(first["input"])):
+        message += f", not {first['input']!r}"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ConfigError(f"{CONFIG_FILE}: {path}: {message}{more}")
+
+
+def _units(whole: int | None, decimals: int, what: str) -> int:
+    """Whole som in token units; None (unlimited) as UNLIMITED."""
+    if whole is None:
+        return UNLIMITED
+    amount = whole * 10**decimals
+    if amount >= UNLIMITED:
+        raise ConfigError(f"{CONFIG_FILE}: {what} is out of range: {whole!r}")
+    return amount
+
+
+def _digital_currency(model: _DigitalCurrencyModel, where: str) -> DigitalCurrencyParams:
+    decimals = model.decimals
+    tiers = [
+        TierParams(
+            id=tier_id,
+            name=spec.name if spec.name is not None else f"tier {tier_id}",
+            **{key: _units(getattr(spec, key), decimals, f"{where}.tiers.{tier_id}.{key}")
+               for key in ("holding_cap", "transfer_limit", "daily_limit")},
         )
-    payroll = dict(section.get("payroll") or {})
-    ceilings = {
-        key: None if payroll.get(key) in (None, "unlimited") else _limit(payroll[key], decimals, f"digital_currency.payroll.{key}")
-        for key in ("max_row", "max_total")
-    }
-    return DigitalCurrencyParams(str(section["name"]), str(section["symbol"]), decimals, tuple(sorted(tiers, key=lambda t: t.id)),
+        for tier_id, spec in sorted(model.tiers.items())
+    ]
+    ceilings = {key: None if getattr(model.payroll, key) is None
+                else _units(getattr(model.payroll, key), decimals, f"{where}.payroll.{key}") for key in ("max_row", "max_total")}
+    return DigitalCurrencyParams(model.name, model.symbol, decimals, tuple(tiers),
                                  payroll_max_row=ceilings["max_row"], payroll_max_total=ceilings["max_total"])
 
 
@@ -259,21 +323,20 @@ class Settings:
         section = dict(self._somstack.get("deployment", {}))
         overrides = (section.pop("overrides", None) or {}).get(network, {}) or {}
         merged = {**section, **overrides}
-        token = merged.get("stablecoin", {})
         try:
-            return DeploymentParams(
-                stablecoin=StablecoinParams(
-                    name=str(token["name"]), symbol=str(token["symbol"]), decimals=int(token.get("decimals", 18))
-                ),
-                digital_currency=_digital_currency(dict(merged.get("digital_currency") or {})),
-                upgrade_delay=int(merged["upgrade_delay"]),
-                withdrawal_delay=int(merged["withdrawal_delay"]),
-                governance_delay=int(merged.get("governance_delay", 0)),
-                reserve=dict(merged.get("reserve") or {}),
-                dev_holders={k: [int(i) for i in v] for k, v in (merged.get("dev_holders") or {}).items()},
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"somstack.deployment in {CONFIG_FILE} is incomplete: {exc}") from None
+            model = _DeploymentModel.model_validate(merged)
+        except ValidationError as exc:
+            raise _config_error(exc, "somstack.deployment") from None
+        token = model.stablecoin
+        return DeploymentParams(
+            stablecoin=StablecoinParams(name=token.name, symbol=token.symbol, decimals=token.decimals),
+            digital_currency=_digital_currency(model.digital_currency, "somstack.deployment.digital_currency"),
+            upgrade_delay=model.upgrade_delay,
+            withdrawal_delay=model.withdrawal_delay,
+            governance_delay=model.governance_delay,
+            reserve=dict(model.reserve),
+            dev_holders={role: list(indexes) for role, indexes in model.dev_holders.items()},
+        )
 
 
 def _resolve_env(value: str) -> str | None:
