@@ -143,6 +143,7 @@ def _whole_som(value: Any) -> int | None:
 
 
 WholeSom = Annotated[Any, AfterValidator(_whole_som)]
+Ceiling = Annotated[Any, AfterValidator(lambda value: None if value is None else _whole_som(value))]  # empty: none
 _OrEmpty = BeforeValidator(lambda value: {} if value is None else value)  # `key:` with nothing under it
 
 
@@ -164,8 +165,8 @@ class _TierModel(_Model):
 
 
 class _PayrollModel(_Model):
-    max_row: WholeSom = None
-    max_total: WholeSom = None
+    max_row: Ceiling = None
+    max_total: Ceiling = None
 
 
 class _DigitalCurrencyModel(_Model):
