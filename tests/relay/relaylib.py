@@ -17,7 +17,8 @@ UNIT = 10**18
 # dev accounts (brownie-config.yaml dev_holders)
 MINTER, PAUSER, COMPLIANCE, HOLDER = 1, 4, 6, 11
 # generous limits: the tests that are not about limits must never meet them
-OPEN = RelayConfig(sender_rate=1000, sender_burst=1000, global_rate=100_000, global_burst=100_000)
+OPEN = RelayConfig(sender_rate=1000, sender_burst=1000, global_rate=100_000, global_burst=100_000, client_rate=100_000,
+                   client_burst=100_000)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ Every refusal is a :class:`Refusal` carrying an HTTP status and a machine-readab
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -46,10 +47,13 @@ REASONS: dict[str, int] = {
     "wrong_chain": 400,
     "bad_signature": 400,
     "not_relayer_recipient": 400,
+    "unauthorized_api_key": 401,
     "fee_required": 402,
     "unknown_token": 404,
     "nonce_used": 409,
+    "request_timeout": 408,
     "too_large": 413,
+    "unsupported_media_type": 415,
     "expired": 422,
     "not_yet_valid": 422,
     "blocked": 422,
@@ -133,7 +137,7 @@ def _uint(body: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise _malformed(f"{key} must be an integer or a string of decimal digits")
     if isinstance(value, str):
-        if not value.isdigit() or len(value) > 78:
+        if not re.fullmatch(r"[0-9]{1,78}", value, re.ASCII):  # str.isdigit() takes "²" (int() then raises) and "٣"
             raise _malformed(f"{key} must be an integer or a string of decimal digits")
         value = int(value)
     if not 0 <= value <= UINT256_MAX:
