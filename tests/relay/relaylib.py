@@ -41,7 +41,12 @@ def body_of(chain, account, to, value, **overrides):
 
 
 def post(url, body, **kwargs):
-    return requests.post(url + "/v1/transfers", json=body, timeout=30, **kwargs)
+    """POST /v1/transfers; every answer is checked against the model the OpenAPI document declares."""
+    reply = requests.post(url + "/v1/transfers", json=body, timeout=30, **kwargs)
+    from somstack.relay import api
+
+    api.declared("post", "/v1/transfers", reply.status_code).model_validate(reply.json())
+    return reply
 
 
 def wait_status(url, transfer_id, statuses=("confirmed", "failed"), timeout=60):

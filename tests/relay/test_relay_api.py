@@ -314,7 +314,7 @@ def test_healthz_metrics_and_openapi(relay_chain, relay, sender_account):
     health = requests.get(url + "/healthz", timeout=10)
     assert health.status_code == 200 and health.json()["status"] == "ok"
     metrics = requests.get(url + "/metrics", timeout=10)
-    assert metrics.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert metrics.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(metrics.text) for s in family.samples}
     assert samples[("relay_accepted_total", ())] == 1

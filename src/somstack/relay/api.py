@@ -103,9 +103,10 @@ class TransferRequest(Strict):
     valid_before: Uint = Field(alias="validBefore")
     nonce: Bytes32
     signature: Signature
-    chain_id: int | None = Field(default=None, alias="chainId", description="optional; refused with wrong_chain when "
-                                                                             "it is not the relayer's chain")
-    fee: Fee | None = None
+    # optional, but never null: left out when not wanted (the default is not validated)
+    chain_id: int = Field(default=None, alias="chainId", description="optional; refused with wrong_chain when "  # type: ignore[assignment]
+                                                                      "it is not the relayer's chain")
+    fee: Fee = Field(default=None, description="required when the relayer takes a fee (see /v1/config)")  # type: ignore[assignment]
 
 
 # --- Answers ---

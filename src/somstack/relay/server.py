@@ -38,7 +38,7 @@ from typing import Any, Awaitable, Callable, Iterator
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, ProcessCollector
 from prometheus_client.core import CounterMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.registry import Collector
 from web3 import Web3
 
@@ -204,6 +204,7 @@ class Relay:
         self._clock: tuple[float, int] = (0.0, 0)  # (monotonic time read, latest block's timestamp)
         self._head: tuple[float, int] | None = None  # (monotonic time of the last poll answered, block number)
         self._low = False
+        self._chain_failed = False  # the submitter's last failed round failed because the chain did not answer
         self.metrics = Metrics(self)
         # web3's batches are per provider: each worker thread asks through a Web3 of its own,
         # failing fast (a 503 to the client) instead of the submitter's patient retries
@@ -249,7 +250,8 @@ class Relay:
                     log.info("the chain answers again after %.0f s: submissions resume", time.time() - down_since)
                     down_since = None
             except Exception as exc:
-                if not (is_transport_error(exc) or isinstance(exc, RpcUnavailableError)):
+                self._chain_failed = is_transport_error(exc) or isinstance(exc, RpcUnavailableError)
+                if not self._chain_failed:
                     log.exception("submitter round failed; tried again")
                 elif down_since is None:
                     down_since = time.time()
@@ -508,9 +510,13 @@ class Relay:
             return "failing"
         return "node_refuses_sends" if self.submitter.refusals else "ok"
 
+    def _chain_ok(self) -> bool:
+        seen = self.chain_seen()
+        return seen is not None and seen <= HEALTHY_WITHIN and not (self._chain_failed and not self.submitter.healthy)
+
     async def healthz(self, request: web.Request) -> web.Response:
         seen = self.chain_seen()
-        chain_ok = seen is not None and seen <= HEALTHY_WITHIN
+        chain_ok = self._chain_ok()
         submitter = self._submitter_state()
         status = "ok" if chain_ok and submitter != "failing" else ("chain_unavailable" if not chain_ok else "submitter_failing")
         pending = self.store.counts()
@@ -523,8 +529,7 @@ class Relay:
         }, status=200 if status == "ok" else 503)
 
     async def readyz(self, request: web.Request) -> web.Response:
-        seen = self.chain_seen()
-        if seen is None or seen > HEALTHY_WITHIN:
+        if not self._chain_ok():
             reason: str | None = "chain_unavailable"
         elif not self.submitter.healthy:
             reason = "submitter_failing"
@@ -535,7 +540,7 @@ class Relay:
         return web.json_response({"ready": reason is None, "reason": reason}, status=200 if reason is None else 503)
 
     async def metrics_page(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.metrics.text(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=self.metrics.text(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     async def openapi(self, request: web.Request) -> web.Response:
         global _DOCUMENT
