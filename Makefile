@@ -38,7 +38,7 @@ test: compile
 bench: install
 	$(BIN)/somstack bench
 
-install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium .env
+install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/postgresql .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;
 	@# idempotent: only rewrites ~/.brownie/network-config.yaml when something changed
 	$(BIN)/somstack networks sync
@@ -47,6 +47,13 @@ install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium .env
 $(STAMPS)/chromium:
 	@test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
 		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	@mkdir -p $(STAMPS) && touch $@
+
+# PostgreSQL (Debian's package) for the relayer's shared store tests (tests/relay/test_relay_postgres.py):
+# each test session runs its own server in a temp folder (initdb, pg_ctl), never the system's.
+$(STAMPS)/postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
 	@mkdir -p $(STAMPS) && touch $@
 
 # brownie loads .env (brownie-config.yaml `dotenv:`); a fresh clone starts from the example.

@@ -63,7 +63,7 @@ def open_config(**changes):
 
 
 @contextmanager
-def spawned(chain, key, db, *options):
+def spawned(chain, key, db, *options, log_to=None):
     """`somstack relay serve` as a process of its own, on `chain` as network `local`, the relayer
     key in RELAYER_KEY; yields (url, process). Stopped with SIGTERM on exit unless the test
     killed it."""
@@ -77,7 +77,7 @@ def spawned(chain, key, db, *options):
     env = {**os.environ, **chain.env, "RELAYER_KEY": key.key.hex()}
     cmd = [sys.executable, "-m", "somstack.cli", "relay", "serve", "--network", "local", "--key-env", "RELAYER_KEY",
            "--port", str(port), "--db", str(db), *options]
-    log = open(str(db) + f".{port}.log", "wb")
+    log = open(log_to or str(db) + f".{port}.log", "wb")  # log_to: where db is a URL
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

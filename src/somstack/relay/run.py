@@ -15,7 +15,7 @@ from ..errors import InputError, RpcUnavailableError
 from ..ops import parse_units, sender_for, session_manifest
 from ..session import KeyOptions, Session
 from .server import Relay, RelayConfig, default_db, key_digest, tokens_of
-from .store import Store
+from .store import open_store
 
 WAIT_PAUSE = 2.0  # [s] between tries while the chain does not answer at start
 
@@ -50,7 +50,7 @@ def when_chain_answers(opener: Callable[[], AbstractContextManager[Session]], lo
 
 
 def abuse_limits(client_rate: float, client_burst: float, max_connections: int, header_timeout: float,
-                 body_timeout: float, api_keys_file: Path | None) -> dict[str, Any]:
+                 body_timeout: float, api_keys_file: Path | None, lease: float = 10.0) -> dict[str, Any]:
     """The RelayConfig fields of the per-client limits (`relay serve` options); the API keys
     are kept as sha256 digests only."""
     keys: frozenset[str] = frozenset()
@@ -62,10 +62,10 @@ def abuse_limits(client_rate: float, client_burst: float, max_connections: int, 
             raise InputError(f"--api-keys-file: key {short[0]} is shorter than 16 characters (guessable)")
         keys = frozenset(key_digest(k) for k in found)
     return {"client_rate": client_rate, "client_burst": client_burst, "max_connections": max_connections,
-            "header_timeout": header_timeout, "body_timeout": body_timeout, "api_keys": keys}
+            "header_timeout": header_timeout, "body_timeout": body_timeout, "api_keys": keys, "lease": lease}
 
 
-def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None, db: Path | None,
+def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None, db: str | Path | None,
                      config: RelayConfig, fee: str | None = None) -> Relay:
     """The relayer of the session's deployment; the relayer key is the sending key of the key
     options (:func:`somstack.ops.sender_for`, as every sending command)."""
@@ -73,11 +73,11 @@ def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None,
     tokens = tokens_of(session.w3, session_manifest(session), session.artifacts)
     if fee:
         config = RelayConfig(**{**config.__dict__, "fee": {t.contract.address: parse_units(fee, t.decimals, "--fee") for t in tokens}})
-    store = Store(db or default_db(session.settings.root, session.w3.eth.chain_id))
+    store = open_store(db or default_db(session.settings.root, session.w3.eth.chain_id), sender.signer.address, config.lease)
     return Relay(sender, tokens, store, session.sender.decoder, config)
 
 
-def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str, port: int, db: Path | None,
+def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str, port: int, db: str | Path | None,
           fee: str | None, min_balance: str, sender_rate: float, sender_burst: float, global_rate: float,
           global_burst: float, max_body: int, min_validity: int, replace_after: float, log: Callable[[str], None],
           limits: dict[str, Any] | None = None) -> None:

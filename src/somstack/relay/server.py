@@ -46,7 +46,7 @@ from ..chain import RetryPolicy, Sender, is_transport_error, rpc_web3
 from ..errors import ErrorDecoder, RpcUnavailableError
 from . import api, checks
 from .checks import Authorization, Refusal, TokenInfo
-from .store import ACCEPTED, SUBMITTED, Store, Transfer
+from .store import ACCEPTED, SUBMITTED, Overdrawn, Store, Transfer
 from .submitter import Submitter
 
 log = logging.getLogger("somstack.relay")
@@ -121,6 +121,7 @@ class RelayConfig:
     body_timeout: float = 10.0  # [s] for a request's body once its headers are in
     head_poll: float = 1.0  # [s] between polls of the chain's head (and the relayer's balance)
     api_keys: frozenset[str] = frozenset()  # sha256 hex of the API keys the operator issued
+    lease: float = 10.0  # [s] PostgreSQL store: an instance silent this long has its pending work adopted
 
 
 def key_digest(key: str) -> str:
@@ -422,7 +423,11 @@ class Relay:
         if balance - outflow < need:
             raise Refusal("insufficient_balance", f"{auth.sender} holds {balance} token units, {outflow} of them "
                                                   f"already promised to pending transfers; {need} more asked")
-        stored, new = self.store.add(*records)
+        try:
+            stored, new = self.store.add(*records, budget=(balance, read_at))  # checked again under the store's lock
+        except Overdrawn as exc:  # another instance on the same database accepted meanwhile
+            raise Refusal("insufficient_balance", f"{auth.sender} holds {balance} token units, {exc.outflow} of them "
+                                                  f"already promised to pending transfers; {need} more asked") from None
         if stored.id != auth.id:  # not reached while this section has no await (checked above)
             raise Refusal("nonce_used", f"the fee authorization nonce of {auth.sender} is already taken by another transfer")
         if new:

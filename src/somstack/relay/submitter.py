@@ -196,15 +196,24 @@ class Submitter:
         now = time.time()
         dropped = False
         for transfer in sent:
-            mined = next((receipts[h] for h in transfer.tx_hashes if receipts.get(h)), None)
+            found = [receipts[h] for h in transfer.tx_hashes if receipts.get(h)]
+            # of two mined (an adopted transfer sent from two keys), the successful one settles it
+            mined = next((r for r in found if int(r["status"], 16) == 1), found[0] if found else None)
             if mined is not None:
                 self._settle(transfer, mined)
                 continue
             due = now - (transfer.submitted_at or now) >= self.replace_after * len(transfer.tx_hashes)
             if not due and not self._recheck:
                 continue
-            if any(self.sender._known(h) for h in transfer.tx_hashes):
-                if due:
+            adopted = transfer.sent_by is not None and transfer.sent_by != self.address
+            if adopted and due:
+                # sent by an instance that stopped (PostgreSQL store): its key's nonce is not ours
+                # to replace; sent again from ours once its used-check says it is still unused
+                self.store.requeue(transfer.id)
+                log.warning("transaction of %s (sent by %s, adopted) unmined: sent again from %s", transfer.id,
+                            transfer.sent_by, self.address)
+            elif any(self.sender._known(h) for h in transfer.tx_hashes):
+                if due and not adopted:
                     self._replace(transfer)
             else:
                 dropped = True
