@@ -37,6 +37,8 @@ test: compile
 # BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/bench.py.
 bench: install
 	$(BIN)/somstack bench
+	@# the relayer: SQLite, PostgreSQL x1 and x2, 16 and 32 clients -> benchmarks/results/relay.md
+	$(BIN)/python -m somstack.relaybench
 
 install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/postgresql .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;
