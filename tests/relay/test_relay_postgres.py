@@ -71,8 +71,7 @@ def test_pending_rows_of_a_silent_instance_are_adopted_after_the_lease(two_store
     a.heartbeat()
     b.heartbeat()
     assert b.heartbeat() == 0 and not b.pending(ACCEPTED) and not b.pending(SUBMITTED)  # a is alive
-    with a._lock:
-        a._db.execute("UPDATE relay_instances SET seen_at = seen_at - 5 WHERE owner = '0xA'")  # a went silent
+    a._conn().execute("UPDATE relay_instances SET seen_at = seen_at - 5 WHERE owner = '0xA'")  # a went silent
     assert b.heartbeat() == 3
     assert len(b.pending(ACCEPTED)) == 2
     (sent,) = b.pending(SUBMITTED)

@@ -95,28 +95,43 @@ def _row(row: dict[str, Any]) -> Transfer:
 
 class PgStore:
     """The shared store, as seen by the instance whose relayer address is ``owner``. One
-    connection behind a lock (the HTTP handlers and the submitter's thread share it), every
-    statement committed at once (autocommit) or in an explicit transaction."""
+    connection per thread (the HTTP handlers ask from worker threads, so that a round trip never
+    blocks the event loop; the submitter from its own), every statement committed at once
+    (autocommit) or in an explicit transaction."""
+
+    remote = True  # the server calls it from worker threads
 
     def __init__(self, url: str, owner: str, lease: float = 10.0):
         self.url = url
         self.path = redacted(url)
         self.owner = owner
         self.lease = lease
-        self._lock = threading.Lock()
-        self._db = psycopg.connect(url, autocommit=True, row_factory=dict_row)  # type: ignore[arg-type]
-        with self._db.transaction():
-            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        self._local = threading.local()
+        self._all: list[psycopg.Connection[Any]] = []
+        self._guard = threading.Lock()
+        db = self._conn()
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in filter(str.strip, _SCHEMA.split(";")):
-                self._db.execute(statement)  # type: ignore[arg-type]
+                db.execute(statement)  # type: ignore[arg-type]
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        db = getattr(self._local, "db", None)
+        if db is None or db.closed:
+            db = psycopg.connect(self.url, autocommit=True, row_factory=dict_row)  # type: ignore[arg-type]
+            self._local.db = db
+            with self._guard:
+                self._all.append(db)
+        return db
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._guard:
+            for db in self._all:
+                db.close()
+            self._all.clear()
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()  # type: ignore[arg-type]
+        return self._conn().execute(sql, args).fetchall()  # type: ignore[arg-type]
 
     def get(self, transfer_id: str) -> Transfer | None:
         rows = self._query("SELECT * FROM transfers WHERE id = %s", (transfer_id.lower(),))
@@ -127,8 +142,8 @@ class PgStore:
         refuses (Overdrawn) what the balance cannot cover net of what is pending in the whole
         database, under a lock on (token, sender) held to the commit."""
         first = transfers[0]
-        with self._lock, self._db.transaction():
-            db = self._db
+        db = self._conn()
+        with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (first.token + first.sender,))
             for t in transfers:
                 found = db.execute("SELECT * FROM transfers WHERE id = %s", (t.id,)).fetchall()
@@ -157,10 +172,11 @@ class PgStore:
         """This instance is alive; the pending rows of instances silent for ``lease`` seconds
         become this one's. Returns how many rows were adopted."""
         now = time.time()
-        with self._lock, self._db.transaction():
-            self._db.execute("INSERT INTO relay_instances (owner, seen_at) VALUES (%s, %s) ON CONFLICT (owner) DO UPDATE "
+        db = self._conn()
+        with db.transaction():
+            db.execute("INSERT INTO relay_instances (owner, seen_at) VALUES (%s, %s) ON CONFLICT (owner) DO UPDATE "
                              "SET seen_at = EXCLUDED.seen_at", (self.owner, now))
-            adopted = self._db.execute(
+            adopted = db.execute(
                 "UPDATE transfers SET owner = %s WHERE status IN (%s, %s) AND owner IN (SELECT owner FROM relay_instances "
                 "WHERE seen_at < %s AND owner <> %s)", (self.owner, *PENDING, now - self.lease, self.owner)).rowcount
         if adopted:
@@ -173,10 +189,9 @@ class PgStore:
         if status == SUBMITTED:
             self.heartbeat()
         if status == ACCEPTED:
-            with self._lock:
-                self._db.execute(
-                    "UPDATE transfers SET owner = %s WHERE seq IN (SELECT seq FROM transfers WHERE status = %s AND owner IS"
-                    " NULL ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED)", (self.owner, ACCEPTED, limit))
+            self._conn().execute(
+                "UPDATE transfers SET owner = %s WHERE seq IN (SELECT seq FROM transfers WHERE status = %s AND owner IS"
+                " NULL ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED)", (self.owner, ACCEPTED, limit))
         rows = self._query("SELECT * FROM transfers WHERE status = %s AND owner = %s ORDER BY seq LIMIT %s",
                            (status, self.owner, limit))
         return [_row(r) for r in rows]
@@ -198,28 +213,27 @@ class PgStore:
     def mark_many(self, sends: list[tuple[str, str, int, int]]) -> None:
         """Records sends (id, hash, nonce, gas price) from this instance's key in one transaction."""
         now = time.time()
-        with self._lock, self._db.transaction():
+        db = self._conn()
+        with db.transaction():
             for transfer_id, tx_hash, tx_nonce, gas_price in sends:
-                row = self._db.execute("SELECT tx_hashes FROM transfers WHERE id = %s", (transfer_id,)).fetchone()
+                row = db.execute("SELECT tx_hashes FROM transfers WHERE id = %s", (transfer_id,)).fetchone()
                 hashes = json.loads(row["tx_hashes"])  # type: ignore[index]
                 if tx_hash not in hashes:
                     hashes.append(tx_hash)
-                self._db.execute(
+                db.execute(
                     "UPDATE transfers SET status = %s, tx_hash = %s, tx_hashes = %s, tx_nonce = %s, gas_price = %s,"
                     " submitted_at = COALESCE(submitted_at, %s), owner = %s, sent_by = %s WHERE id = %s",
                     (SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, now, self.owner, self.owner, transfer_id),
                 )
 
     def requeue(self, transfer_id: str) -> None:
-        with self._lock:
-            self._db.execute("UPDATE transfers SET status = %s, tx_nonce = NULL WHERE id = %s", (ACCEPTED, transfer_id))
+        self._conn().execute("UPDATE transfers SET status = %s, tx_nonce = NULL WHERE id = %s", (ACCEPTED, transfer_id))
 
     def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE transfers SET status = %s, tx_hash = COALESCE(%s, tx_hash), reason = %s, finished_at = %s WHERE id = %s",
-                (status, tx_hash, reason, time.time(), transfer_id),
-            )
+        self._conn().execute(
+            "UPDATE transfers SET status = %s, tx_hash = COALESCE(%s, tx_hash), reason = %s, finished_at = %s WHERE id = %s",
+            (status, tx_hash, reason, time.time(), transfer_id),
+        )
 
     def all(self) -> Iterator[Transfer]:
         for row in self._query("SELECT * FROM transfers ORDER BY seq"):

@@ -351,17 +351,6 @@ class Relay:
                                                    f"here the relayer {self.relayer}")
         return self.tokens[token], auth, fee
 
-    def _known(self, auth: Authorization) -> Transfer | None:
-        """The stored record of this very authorization (same id and same signed content), or
-        None: a retry is answered from it without spending any budget or asking the chain."""
-        known = self.store.get(auth.id)
-        if known is None:
-            return None
-        same = (known.signature == "0x" + auth.signature.hex() and known.recipient == auth.recipient
-                and known.value == auth.value and known.valid_after == auth.valid_after
-                and known.valid_before == auth.valid_before and known.kind == auth.kind)
-        return known if same else None
-
     async def _signature(self, token: TokenInfo, auth: Authorization) -> None:
         if checks.recover(token.domain, auth) != auth.sender:
             await asyncio.to_thread(self._contract_signature, token, auth)
@@ -378,9 +367,27 @@ class Relay:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         return "ip:" + (str(peer[0]) if peer else "?")
 
+    async def _store(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A store call: in a worker thread for a store across the network (PostgreSQL), so that
+        its round trips never block the event loop; at once for SQLite (microseconds)."""
+        if getattr(self.store, "remote", False):
+            return await asyncio.to_thread(method, *args, **kwargs)
+        return method(*args, **kwargs)
+
+    async def _known(self, auth: Authorization) -> Transfer | None:
+        """The stored record of this very authorization (same id and same signed content), or
+        None: a retry is answered from it without spending any budget or asking the chain."""
+        known = await self._store(self.store.get, auth.id)
+        if known is None:
+            return None
+        same = (known.signature == "0x" + auth.signature.hex() and known.recipient == auth.recipient
+                and known.value == auth.value and known.valid_after == auth.valid_after
+                and known.valid_before == auth.valid_before and known.kind == auth.kind)
+        return known if same else None
+
     async def accept(self, body: Any) -> tuple[int, dict[str, Any]]:
         token, auth, fee = self._parse(body)  # shape and types: no budget spent on junk
-        known = self._known(auth)
+        known = await self._known(auth)
         if known is not None:  # an identical retry: answered from the store, nothing spent
             self.metrics.known.inc()
             return 200, known.public()
@@ -390,9 +397,6 @@ class Relay:
             raise Refusal("rate_limited", f"too many requests from {auth.sender}; slow down")
         if not self._global.take(now_monotonic):
             raise Refusal("rate_limited", "the relayer is busy; try again shortly")
-        known = self.store.get(auth.id)
-        if known is not None:
-            return 200, known.public()
         await self.check_balance()
         now = await self.chain_now()
         checks.check_window(auth, self.config.margin, now)
@@ -403,7 +407,7 @@ class Relay:
         try:
             balance, gas = await asyncio.to_thread(self._on_chain, auth)
         except Refusal:
-            known = self.store.get(auth.id)
+            known = await self._store(self.store.get, auth.id)
             if known is not None:  # a twin request was accepted (and perhaps mined) meanwhile
                 return 200, known.public()
             raise
@@ -411,24 +415,18 @@ class Relay:
         if fee is not None:
             _, fee_gas = await asyncio.to_thread(self._on_chain, fee)
             records.append(fee.record(fee_gas, fee_for=auth.id))
-        # No await from here to the insert: on the one event loop this section is atomic, so what is
-        # pending counts against the balance and concurrent posts cannot overdraw the sender.
-        known = self.store.get(auth.id)
-        if known is not None:
-            return 200, known.public()
-        if fee is not None and self.store.get(fee.id) is not None:
-            raise Refusal("nonce_used", f"the fee authorization nonce of {fee.sender} is already taken by another transfer")
-        outflow = self.store.pending_outflow(token.contract.address, auth.sender, since=read_at)
+            if await self._store(self.store.get, fee.id) is not None:
+                raise Refusal("nonce_used", f"the fee authorization nonce of {fee.sender} is already taken by another transfer")
         need = sum(r.value for r in records)
-        if balance - outflow < need:
-            raise Refusal("insufficient_balance", f"{auth.sender} holds {balance} token units, {outflow} of them "
-                                                  f"already promised to pending transfers; {need} more asked")
+        # The store adds them in one transaction that checks, under its lock, that no id is known
+        # and that the balance covers them net of what is pending (in the whole database for
+        # PostgreSQL): concurrent posts, to one instance or several, cannot overdraw the sender.
         try:
-            stored, new = self.store.add(*records, budget=(balance, read_at))  # checked again under the store's lock
-        except Overdrawn as exc:  # another instance on the same database accepted meanwhile
+            stored, new = await self._store(self.store.add, *records, budget=(balance, read_at))
+        except Overdrawn as exc:
             raise Refusal("insufficient_balance", f"{auth.sender} holds {balance} token units, {exc.outflow} of them "
                                                   f"already promised to pending transfers; {need} more asked") from None
-        if stored.id != auth.id:  # not reached while this section has no await (checked above)
+        if stored.id != auth.id:  # the fee's id was taken meanwhile
             raise Refusal("nonce_used", f"the fee authorization nonce of {auth.sender} is already taken by another transfer")
         if new:
             self.metrics.accepted.inc()
@@ -485,7 +483,7 @@ class Relay:
 
     async def get_transfer(self, request: web.Request) -> web.Response:
         transfer_id = request.match_info["id"].lower()
-        known = self.store.get(transfer_id) if len(transfer_id) == 66 else None
+        known = await self._store(self.store.get, transfer_id) if len(transfer_id) == 66 else None
         if known is None:
             return web.json_response({"error": "not_found", "message": f"no transfer {transfer_id[:80]}"}, status=404)
         return web.json_response(known.public())
@@ -524,7 +522,7 @@ class Relay:
         chain_ok = self._chain_ok()
         submitter = self._submitter_state()
         status = "ok" if chain_ok and submitter != "failing" else ("chain_unavailable" if not chain_ok else "submitter_failing")
-        pending = self.store.counts()
+        pending = await self._store(self.store.counts)
         return web.json_response({
             "status": status, "chainId": self.chain_id, "relayer": self.relayer,
             "chain": {"head": self._head[1] if self._head else None, "headTime": self._clock[1] if self._head else None,
@@ -545,7 +543,7 @@ class Relay:
         return web.json_response({"ready": reason is None, "reason": reason}, status=200 if reason is None else 503)
 
     async def metrics_page(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.metrics.text(), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+        return web.Response(body=await self._store(self.metrics.text), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     async def openapi(self, request: web.Request) -> web.Response:
         global _DOCUMENT
