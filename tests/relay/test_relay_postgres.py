@@ -91,6 +91,17 @@ def test_the_password_is_not_logged():
     assert redacted("postgresql://relay:s3cret@db:5432/relay") == "postgresql://relay:***@db:5432/relay"
 
 
+def test_relay_serve_on_a_database_that_does_not_answer_is_one_line_without_the_password(relay_chain, capsys):
+    from clihelp import assert_one_line_error, run
+    from somstack.chain import free_port
+
+    url = f"postgresql://relay:s3cret@127.0.0.1:{free_port()}/relay"
+    with relay_chain.cli_env():
+        code, _, err = run(capsys, "relay", "serve", "--network", "local", "--port", "0", "--db", url)
+    assert_one_line_error(code, err, "StoreUnavailableError", "refuses the connection", "relay:***@")
+    assert "s3cret" not in err
+
+
 # --- Two `relay serve` processes ---
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.rows import dict_row
 
+from ..errors import SomstackError
 from .store import ACCEPTED, CONFIRMED, PENDING, SUBMITTED, Overdrawn, Transfer
 
 log = logging.getLogger("somstack.relay")
@@ -64,6 +65,10 @@ CREATE INDEX IF NOT EXISTS transfers_status ON transfers (status, owner, seq);
 CREATE INDEX IF NOT EXISTS transfers_sender ON transfers (token, sender, status);
 CREATE TABLE IF NOT EXISTS relay_instances (owner TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
 """
+class StoreUnavailableError(SomstackError):
+    """The relayer's PostgreSQL database does not answer, or refuses the connection."""
+
+
 _SCHEMA_LOCK = 17_017  # pg_advisory_lock key: two instances starting at once create the tables once
 
 _FIELDS = ["id", "token", "kind", "sender", "recipient", "value", "valid_after", "valid_before", "nonce", "signature",
@@ -118,7 +123,11 @@ class PgStore:
     def _conn(self) -> psycopg.Connection[Any]:
         db = getattr(self._local, "db", None)
         if db is None or db.closed:
-            db = psycopg.connect(self.url, autocommit=True, row_factory=dict_row)  # type: ignore[arg-type]
+            try:
+                db = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)  # type: ignore[arg-type]
+            except psycopg.Error as exc:
+                reason = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
+                raise StoreUnavailableError(f"the relayer's database at {self.path} refuses the connection: {reason}") from None
             self._local.db = db
             with self._guard:
                 self._all.append(db)
