@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server for development (the relayer's tests and bench): initdb in a
 temp folder and pg_ctl on a given port, as the `postgres` user when run as root (the server
-refuses root; /work/shared/TOOLCHAIN.md §11). Not for production: trust authentication, no fsync."""
+refuses root). Not for production: trust authentication."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ def pg_bin(name: str) -> str:
 
 
 @contextmanager
-def postgres_server(port: int) -> Iterator[str]:
+def postgres_server(port: int, durable: bool = False) -> Iterator[str]:
     """Yields the base URL postgresql://relay@127.0.0.1:<port> of a fresh server in a temp folder
     of its own (under the system temp folder, which the postgres user can reach); stopped and
-    removed on exit."""
+    removed on exit. Without ``durable`` (tests), commits do not wait for the disk (fsync=off);
+    a bench keeps PostgreSQL's defaults, to compare with SQLite's synchronous=FULL."""
     as_root = os.geteuid() == 0
     run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
     folder = Path(tempfile.mkdtemp(prefix="somstack-pg-"))
@@ -38,7 +39,8 @@ def postgres_server(port: int) -> Iterator[str]:
         subprocess.run([*run_as, pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "relay", "--no-sync"],
                        check=True, capture_output=True)
         start = [*run_as, pg_bin("pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-                 f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"]
+                 f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=50"
+                 + ("" if durable else " -c fsync=off")]
         done = subprocess.run([*start, "start"], capture_output=True)
         if done.returncode:
             log = (folder / "log").read_text() if (folder / "log").exists() else ""

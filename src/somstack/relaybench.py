@@ -172,7 +172,7 @@ def run_relay_bench(log: Log = print, out_dir: Path | None = None) -> Path:
         # blocks every second, as a chain has them (BSC: 0.75-3 s), not one block per transaction
         w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
         w3.provider.make_request("evm_setIntervalMining", [BLOCK_TIME])  # type: ignore[arg-type]
-        pg = stack.enter_context(postgres_server(base + 1))
+        pg = stack.enter_context(postgres_server(base + 1, durable=True))  # commits reach the disk, as SQLite's
         child_env = {**os.environ, **env}
         only = os.environ.get("BENCH_RELAY_ONLY")  # e.g. "PostgreSQL:2" to measure one scenario
         for store_kind, instances in SCENARIOS:

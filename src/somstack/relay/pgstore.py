@@ -104,7 +104,7 @@ class PgStore:
     blocks the event loop; the submitter from its own), every statement committed at once
     (autocommit) or in an explicit transaction."""
 
-    remote = True  # the server calls it from worker threads
+    threaded = True  # the server calls it from worker threads
 
     def __init__(self, url: str, owner: str, lease: float = 10.0):
         self.url = url

@@ -368,9 +368,9 @@ class Relay:
         return "ip:" + (str(peer[0]) if peer else "?")
 
     async def _store(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """A store call: in a worker thread for a store across the network (PostgreSQL), so that
-        its round trips never block the event loop; at once for SQLite (microseconds)."""
-        if getattr(self.store, "remote", False):
+        """A store call, in a worker thread when the store says so (both do: PostgreSQL's round
+        trips and SQLite's fsync at each commit would block the event loop)."""
+        if getattr(self.store, "threaded", False):
             return await asyncio.to_thread(method, *args, **kwargs)
         return method(*args, **kwargs)
 
