@@ -233,8 +233,9 @@ def report(runs: list[Run]) -> str:
         f"Target (issue 17): at least {TARGET:.0f} accepted/s with two instances: "
         f"{'met' if best_two >= TARGET else 'not met'} ({best_two:.0f}/s at best).",
         "",
-        "Caveat: the machine's 2 cores are shared with anvil, the relayers, PostgreSQL, the client and whatever else "
-        "runs at the time; figures vary from run to run.",
+        "Caveat: the machine's cores are shared by anvil, the relayers, PostgreSQL, the client and whatever else runs "
+        f"at the time (load average {os.getloadavg()[0]:.1f} when this was written): figures vary from run to run, and "
+        "instances can add throughput only where there are cores to run them.",
     ]
     return "\n".join(lines) + "\n"
 
