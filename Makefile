@@ -40,7 +40,7 @@ bench: install
 	@# the relayer: SQLite, PostgreSQL x1 and x2, 16 and 32 clients -> benchmarks/results/relay.md
 	$(BIN)/python -m somstack.relaybench
 
-install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/postgresql .env
+install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/softhsm2 $(STAMPS)/postgresql .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;
 	@# idempotent: only rewrites ~/.brownie/network-config.yaml when something changed
 	$(BIN)/somstack networks sync
@@ -49,6 +49,12 @@ install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/postgresql
 $(STAMPS)/chromium:
 	@test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
 		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	@mkdir -p $(STAMPS) && touch $@
+
+# SoftHSM2 (Debian's package): the PKCS#11 module the HSM signing tests run against (tests/hsm/).
+$(STAMPS)/softhsm2:
+	@test -e /usr/lib/softhsm/libsofthsm2.so || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends softhsm2 \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends softhsm2)
 	@mkdir -p $(STAMPS) && touch $@
 
 # PostgreSQL (Debian's package) for the relayer's shared store tests (tests/relay/test_relay_postgres.py):
