@@ -47,10 +47,44 @@ class Run:
     p50_ms: float
     p99_ms: float
     refused: int
+    cpu_ms: dict[str, float] | None = None  # CPU time per authorization [ms], by process group
 
     def row(self) -> str:
+        cpu = self.cpu_ms or {}
+        cells = " | ".join(f"{cpu[g]:.1f}" if g in cpu else "-" for g in CPU_GROUPS)
         return (f"| {self.store} | {self.instances} | {self.clients} | {self.accepted_per_s:.0f} | {self.confirmed_per_s:.0f} | "
-                f"{self.p50_ms:.0f} | {self.p99_ms:.0f} | {self.refused} |")
+                f"{self.p50_ms:.0f} | {self.p99_ms:.0f} | {self.refused} | {cells} |")
+
+
+CPU_GROUPS = ("relayers", "anvil", "PostgreSQL", "client")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes and their children [s]."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            process = psutil.Process(pid)
+            for p in [process, *process.children(recursive=True)]:
+                times = p.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def _postmaster(port: int) -> list[int]:
+    """The PostgreSQL server listening on ``port`` (its backends are its children)."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmdline = p.info["cmdline"] or []
+        if cmdline and cmdline[0].endswith("postgres") and "-p" in cmdline and str(port) in cmdline:
+            found.append(p.pid)
+    return found
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -99,7 +133,7 @@ def _post_all(urls: list[str], bodies: list[dict[str, Any]], clients: int) -> tu
 
 
 @contextmanager
-def _relay(env: dict[str, str], key_hex: str, port: int, db: str, log_path: Path) -> Iterator[str]:
+def _relay(env: dict[str, str], key_hex: str, port: int, db: str, log_path: Path) -> Iterator[tuple[str, int]]:
     profile = os.environ.get("BENCH_RELAY_PROFILE")  # a folder: each relayer runs under cProfile, its stats there
     runner = ["-m", "cProfile", "-o", str(Path(profile) / f"relay-{port}.prof")] if profile else []
     cmd = [sys.executable, *runner, "-m", "somstack.cli", "relay", "serve", "--network", "local", "--key-env", "RELAYER_KEY",
@@ -120,7 +154,7 @@ def _relay(env: dict[str, str], key_hex: str, port: int, db: str, log_path: Path
             if time.monotonic() > deadline:
                 raise RuntimeError("the relayer did not start")
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         if process.poll() is None:
             process.terminate()
@@ -186,8 +220,13 @@ def run_relay_bench(log: Log = print, out_dir: Path | None = None) -> Path:
                 for k in keys:
                     w3.provider.make_request("anvil_setBalance", [k.address, hex(1000 * UNIT)])  # type: ignore[arg-type]
                 with ExitStack() as relays:
-                    urls = [relays.enter_context(_relay(child_env, k.key.hex(), base + 2 + n, db,
-                                                        folder / f"relay{len(runs)}-{n}.log")) for n, k in enumerate(keys)]
+                    served = [relays.enter_context(_relay(child_env, k.key.hex(), base + 2 + n, db,
+                                                          folder / f"relay{len(runs)}-{n}.log")) for n, k in enumerate(keys)]
+                    urls = [url for url, _ in served]
+                    groups = {"relayers": [pid for _, pid in served], "anvil": [node.process.pid] if node.process else [],
+                              "PostgreSQL": _postmaster(base + 1)}
+                    cpu_before = {g: _cpu_seconds(p) for g, p in groups.items()}
+                    client_before = time.process_time()
                     started = time.monotonic()
                     statuses, latencies, posted = _post_all(urls, bodies, clients)
                     store = open_store(db, "0xbench")
@@ -199,12 +238,15 @@ def run_relay_bench(log: Log = print, out_dir: Path | None = None) -> Path:
                     finally:
                         store.close()
                     elapsed = time.monotonic() - started
+                    cpu = {g: 1000 * (_cpu_seconds(p) - cpu_before[g]) / len(bodies) for g, p in groups.items()}
+                    cpu["client"] = 1000 * (time.process_time() - client_before) / len(bodies)
                 run = Run(store_kind, instances, clients, statuses.count(202) / posted, confirmed / elapsed,
                           1000 * _percentile(latencies, 0.5), 1000 * _percentile(latencies, 0.99),
-                          len(statuses) - statuses.count(202))
+                          len(statuses) - statuses.count(202), cpu)
                 log(f"relay bench: {store_kind}, {instances} instance(s), {clients} clients: {run.accepted_per_s:.0f} "
                     f"accepted/s, {run.confirmed_per_s:.0f} confirmed/s, p50 {run.p50_ms:.0f} ms, p99 {run.p99_ms:.0f} ms, "
-                    f"{run.refused} refused")
+                    f"{run.refused} refused; CPU ms per authorization: "
+                    + ", ".join(f"{g} {v:.1f}" for g, v in cpu.items()))
                 runs.append(run)
     path = (out_dir or root / "benchmarks" / "results") / "relay.md"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,10 +266,12 @@ def report(runs: list[Run]) -> str:
         f"Each run: {SENDERS * PER_SENDER:,} signed EIP-3009 authorizations from {SENDERS} senders posted over the "
         "loopback, spread over the instances in turn, then waited for until all are confirmed. Accepted/s: 202 answers "
         "over the posting time; confirmed/s: confirmations over the time from the first post to the last "
-        "confirmation; latency: of each POST, as the client sees it.",
+        "confirmation; latency: of each POST, as the client sees it; CPU: user + system time of each group of processes "
+        "over the run, per authorization (where 2 cores go).",
         "",
-        "| store | instances | clients | accepted/s | confirmed/s | accept p50 [ms] | accept p99 [ms] | not 202 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| store | instances | clients | accepted/s | confirmed/s | accept p50 [ms] | accept p99 [ms] | not 202 | "
+        + " | ".join(f"CPU {g} [ms/auth]" for g in CPU_GROUPS) + " |",
+        "|---|---|---|---|---|---|---|---|" + "---|" * len(CPU_GROUPS),
         *(r.row() for r in runs),
         "",
         f"Target (issue 17): at least {TARGET:.0f} accepted/s with two instances: "
