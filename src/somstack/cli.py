@@ -914,7 +914,7 @@ def relay() -> None:
 @sending_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8645, show_default=True, help="Port to listen on (0: any free port).")
-@click.option("--db", metavar="FILE|URL", help="SQLite file of the relayer (default build/relay/<chain id>.sqlite), or a postgresql:// URL shared by several instances (each with its own key).")
+@click.option("--db", metavar="FILE|URL", envvar="SOMSTACK_RELAY_DB", help="SQLite file of the relayer (default build/relay/<chain id>.sqlite), or a postgresql:// URL shared by several instances (each with its own key); env SOMSTACK_RELAY_DB keeps a password off the command line.")
 @click.option("--fee", metavar="AMOUNT", help="Fee in whole tokens, taken as a second authorization to the relayer (default: sponsored).")
 @click.option("--min-balance", default="0.01", show_default=True, metavar="BNB", help="Refuse new transfers (503) below this relayer balance.")
 @click.option("--sender-rate", type=click.FloatRange(min=0.001), default=1.0, show_default=True, help="Requests per second per sender (token bucket).")

@@ -96,8 +96,9 @@ def test_relay_serve_on_a_database_that_does_not_answer_is_one_line_without_the_
     from somstack.chain import free_port
 
     url = f"postgresql://relay:s3cret@127.0.0.1:{free_port()}/relay"
-    with relay_chain.cli_env():
-        code, _, err = run(capsys, "relay", "serve", "--network", "local", "--port", "0", "--db", url)
+    with relay_chain.cli_env(), pytest.MonkeyPatch.context() as env:
+        env.setenv("SOMSTACK_RELAY_DB", url)  # as an operator keeps the password off the command line
+        code, _, err = run(capsys, "relay", "serve", "--network", "local", "--port", "0")
     assert_one_line_error(code, err, "StoreUnavailableError", "refuses the connection", "relay:***@")
     assert "s3cret" not in err
 
