@@ -161,3 +161,14 @@ def test_every_field_wrong_in_every_way_is_malformed_naming_the_field(relay_chai
             reply = post(url, missing)
             assert reply.status_code == 400 and reply.json()["message"].startswith(field), (field, reply.text)
     assert seen > 150
+
+
+def test_every_refusal_reason_is_expected_by_some_test_through_the_real_server():
+    """Each reason the server can answer is the expected answer of at least one test that posts
+    to a served relayer (their answers are checked against the declared models by relaylib.post)."""
+    import re
+    from pathlib import Path
+
+    sources = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_relay_*.py"))
+    missing = [r for r in api.ALL_REASONS if r != "internal" and not re.search(rf"""["']{r}["']""", sources)]
+    assert not missing, missing
