@@ -223,20 +223,33 @@ class PgStore:
         """Records sends (id, hash, nonce, gas price) from this instance's key in one transaction."""
         now = time.time()
         db = self._conn()
-        with db.transaction():
+        with db.transaction(), db.cursor() as cursor:
+            ids = [transfer_id for transfer_id, *_ in sends]
+            rows = cursor.execute("SELECT id, tx_hashes FROM transfers WHERE id = ANY(%s)", (ids,)).fetchall()
+            known = {r["id"]: json.loads(r["tx_hashes"]) for r in rows}  # type: ignore[call-overload, index]
+            updates = []
             for transfer_id, tx_hash, tx_nonce, gas_price in sends:
-                row = db.execute("SELECT tx_hashes FROM transfers WHERE id = %s", (transfer_id,)).fetchone()
-                hashes = json.loads(row["tx_hashes"])  # type: ignore[index]
+                hashes = known.get(transfer_id, [])
                 if tx_hash not in hashes:
                     hashes.append(tx_hash)
-                db.execute(
-                    "UPDATE transfers SET status = %s, tx_hash = %s, tx_hashes = %s, tx_nonce = %s, gas_price = %s,"
-                    " submitted_at = COALESCE(submitted_at, %s), owner = %s, sent_by = %s WHERE id = %s",
-                    (SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, now, self.owner, self.owner, transfer_id),
-                )
+                updates.append((SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, now, self.owner, self.owner,
+                                transfer_id))
+            cursor.executemany(  # pipelined: one round trip for the batch
+                "UPDATE transfers SET status = %s, tx_hash = %s, tx_hashes = %s, tx_nonce = %s, gas_price = %s,"
+                " submitted_at = COALESCE(submitted_at, %s), owner = %s, sent_by = %s WHERE id = %s", updates)
 
     def requeue(self, transfer_id: str) -> None:
         self._conn().execute("UPDATE transfers SET status = %s, tx_nonce = NULL WHERE id = %s", (ACCEPTED, transfer_id))
+
+    def finish_many(self, done: list[tuple[str, str, str | None]]) -> None:
+        """Records (id, status, hash) for many in one transaction (pipelined)."""
+        if not done:
+            return
+        now = time.time()
+        db = self._conn()
+        with db.transaction(), db.cursor() as cursor:
+            cursor.executemany("UPDATE transfers SET status = %s, tx_hash = COALESCE(%s, tx_hash), finished_at = %s WHERE id = %s",
+                               [(status, tx_hash, now, transfer_id) for transfer_id, status, tx_hash in done])
 
     def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
         self._conn().execute(

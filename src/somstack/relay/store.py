@@ -262,6 +262,21 @@ class Store:
         with self._lock:
             self._db.execute("UPDATE transfers SET status = ?, tx_nonce = NULL WHERE id = ?", (ACCEPTED, transfer_id))
 
+    def finish_many(self, done: list[tuple[str, str, str | None]]) -> None:
+        """Records (id, status, hash) for many in one committed transaction."""
+        if not done:
+            return
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("UPDATE transfers SET status = ?, tx_hash = COALESCE(?, tx_hash), finished_at = ? WHERE id = ?",
+                                     [(status, tx_hash, now, transfer_id) for transfer_id, status, tx_hash in done])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
         with self._lock:
             self._db.execute(

@@ -196,10 +196,14 @@ class Submitter:
         receipts = dict(zip(hashes, self._receipts(hashes)))
         now = time.time()
         dropped = False
+        confirmed: list[tuple[Transfer, str]] = []
         for transfer in sent:
             found = [receipts[h] for h in transfer.tx_hashes if receipts.get(h)]
             # of two mined (an adopted transfer sent from two keys), the successful one settles it
             mined = next((r for r in found if int(r["status"], 16) == 1), found[0] if found else None)
+            if mined is not None and int(mined["status"], 16) == 1:
+                confirmed.append((transfer, mined["transactionHash"]))
+                continue
             if mined is not None:
                 self._settle(transfer, mined)
                 continue
@@ -223,6 +227,12 @@ class Submitter:
         self._recheck = False
         if dropped:
             self.nonce = None
+        # one commit for the round's confirmations (one each waited for the disk every time); a
+        # crash before it leaves them submitted, and the next round finds the same receipts
+        self.store.finish_many([(t.id, CONFIRMED, tx_hash) for t, tx_hash in confirmed])
+        for transfer, _ in confirmed:
+            self.stats.confirmed += 1
+            self._event("confirmed", transfer)
 
     def _receipts(self, hashes: list[str]) -> list[dict[str, Any] | None]:
         return [r.get("result") for r in self._batch([("eth_getTransactionReceipt", [h]) for h in hashes])]
