@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def canonical(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()  # psycopg[binary] -> psycopg
 
 
 def pins(lines):
