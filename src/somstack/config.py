@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import yaml
 from dotenv import load_dotenv
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
+                      PositiveFloat, ValidationError)
 
 from .errors import ConfigError
 
@@ -187,8 +188,25 @@ class _DeploymentModel(_Model):
     dev_holders: Annotated[dict[str, list[int]], _OrEmpty] = {}
 
 
-def _config_error(exc: ValidationError, where: str) -> ConfigError:
-    """The first bad field of ``exc`` in one line, by its path (and how many more there are)."""
+class _NetworkModel(_Model):
+    rpc: str = ""
+    chain_id: int
+    dev: bool = False
+    mainnet: bool = False
+    explorer: str | None = None
+    bsc_canonical: bool = False
+    fork: str | None = None
+
+
+class _RpcPolicyModel(_Model):
+    attempts: PositiveFloat = 4.0
+    timeout: PositiveFloat = 10.0
+    backoff: NonNegativeFloat = 0.5
+
+
+def _config_error(exc: ValidationError, where: str, also: str = "") -> ConfigError:
+    """The first bad field of ``exc`` in one line, by its path (then ``also``, e.g. the
+    environment variable that may have set it), and how many more there are."""
     errors = exc.errors()
     first = errors[0]
     path = ".".join(str(part) for part in (where, *first["loc"]) if part != "[key]")
@@ -196,7 +214,7 @@ def _config_error(exc: ValidationError, where: str) -> ConfigError:
     if first["type"] != "missing" and "input" in first and not message.endswith(repr(first["input"])):
         message += f", not {first['input']!r}"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return ConfigError(f"{CONFIG_FILE}: {path}: {message}{more}")
+    return ConfigError(f"{CONFIG_FILE}: {path}{also}: {message}{more}")
 
 
 def _units(whole: int | None, decimals: int, what: str) -> int:
@@ -282,24 +300,21 @@ class Settings:
         if name not in networks:
             known = ", ".join(networks) or "none"
             raise ConfigError(f"unknown network '{name}' (known: {known})")
-        entry = networks[name] or {}
-        rpc_source = str(entry.get("rpc", ""))
-        rpc = _resolve_env(rpc_source)
         try:
-            chain_id = int(entry["chain_id"])
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError(f"network '{name}' needs an integer chain_id in {CONFIG_FILE}") from None
+            entry = _NetworkModel.model_validate({k: v for k, v in (networks[name] or {}).items() if v is not None})
+        except ValidationError as exc:
+            raise _config_error(exc, f"somstack.networks.{name}") from None
         return Network(
             name=name,
-            rpc=rpc,
-            rpc_source=rpc_source,
-            chain_id=chain_id,
-            dev=bool(entry.get("dev", False)),
-            mainnet=bool(entry.get("mainnet", False)),
-            explorer=entry.get("explorer"),
-            bsc_canonical=bool(entry.get("bsc_canonical", False)),
-            fork=_resolve_env(str(entry["fork"])) if entry.get("fork") else None,
-            fork_source=str(entry["fork"]) if entry.get("fork") else None,
+            rpc=_resolve_env(entry.rpc),
+            rpc_source=entry.rpc,
+            chain_id=entry.chain_id,
+            dev=entry.dev,
+            mainnet=entry.mainnet,
+            explorer=entry.explorer,
+            bsc_canonical=entry.bsc_canonical,
+            fork=_resolve_env(entry.fork) if entry.fork else None,
+            fork_source=entry.fork or None,
         )
 
     @property
@@ -307,18 +322,14 @@ class Settings:
         """``somstack.rpc`` (attempts, timeout [s], backoff [s]), each overridable for one shell
         by ``SOMSTACK_RPC_ATTEMPTS``, ``SOMSTACK_RPC_TIMEOUT``, ``SOMSTACK_RPC_BACKOFF``."""
         section = dict(self._somstack.get("rpc") or {})
-        policy = {"attempts": 4.0, "timeout": 10.0, "backoff": 0.5}
-        for key in policy:
-            raw = os.environ.get(f"SOMSTACK_RPC_{key.upper()}", "").strip() or section.get(key)
-            if raw in (None, ""):
-                continue
-            try:
-                policy[key] = float(raw)
-            except (TypeError, ValueError):
-                raise ConfigError(f"somstack.rpc.{key} (or SOMSTACK_RPC_{key.upper()}) must be a number, not {raw!r}") from None
-            if policy[key] < 0 or (key != "backoff" and policy[key] == 0):
-                raise ConfigError(f"somstack.rpc.{key} (or SOMSTACK_RPC_{key.upper()}) must be positive, not {raw!r}")
-        return policy
+        for key in _RpcPolicyModel.model_fields:
+            section[key] = os.environ.get(f"SOMSTACK_RPC_{key.upper()}", "").strip() or section.get(key)
+        try:
+            policy = _RpcPolicyModel.model_validate({k: v for k, v in section.items() if v not in (None, "")})
+        except ValidationError as exc:
+            key = str(exc.errors()[0]["loc"][0])
+            raise _config_error(exc, "somstack.rpc", f" (or SOMSTACK_RPC_{key.upper()})") from None
+        return policy.model_dump()
 
     def deployment(self, network: str) -> DeploymentParams:
         section = dict(self._somstack.get("deployment", {}))

@@ -65,3 +65,20 @@ def test_a_bad_field_is_named_by_its_path_in_one_line(edited, change, message):
         edited(change).deployment("bsc-test")
     text = str(raised.value)
     assert text.startswith("brownie-config.yaml: ") and message in text and "\n" not in text
+
+
+def test_a_bad_network_entry_is_named_by_its_path(settings):
+    raw = copy.deepcopy(settings.raw)
+    raw["somstack"]["networks"]["bsc-test"]["chain_id"] = "ninety-seven"
+    with pytest.raises(ConfigError, match=r"^brownie-config.yaml: somstack.networks.bsc-test.chain_id: Input should be a valid integer"):
+        Settings(settings.root, raw).network("bsc-test")
+    assert settings.network("bsc-test").chain_id == 97 and settings.network("local").dev
+
+
+@pytest.mark.parametrize("value, message", [("many", "a valid number"), ("0", "greater than 0")])
+def test_a_bad_rpc_policy_names_the_setting_and_its_variable(settings, monkeypatch, value, message):
+    monkeypatch.setenv("SOMSTACK_RPC_ATTEMPTS", value)
+    with pytest.raises(ConfigError, match=rf"^brownie-config.yaml: somstack.rpc.attempts \(or SOMSTACK_RPC_ATTEMPTS\): .*{message}"):
+        settings.rpc_policy
+    monkeypatch.setenv("SOMSTACK_RPC_ATTEMPTS", "2")
+    assert settings.rpc_policy["attempts"] == 2.0
