@@ -42,10 +42,48 @@ def key_options(func: Any) -> Any:
     func = click.option("--key-env", metavar="VAR", help="Environment variable holding the signing key (default DEPLOYER_PRIVATE_KEY; not needed on local).")(func)
     func = click.option("--keystore", type=click.Path(dir_okay=False, path_type=Path), help="Encrypted JSON keystore of the signing key.")(func)
     func = click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="File holding the keystore password (else a prompt).")(func)
+    return hsm_options(func, key="--hsm-key")
+
+
+# --- HSM keys (somstack.hsm): options every sending command shares, read back by _keys ---
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        ctx.meta[f"somstack.hsm.{param.name}"] = value
+    return value
+
+
+def hsm_options(func: Any, key: str | None = None) -> Any:
+    """The PKCS#11 options (module, token, PIN file; with ``key``, the key label option). They
+    are not parameters of the command: :func:`_hsm` reads them from the click context."""
+    hidden = {"expose_value": False, "callback": _remember}
+    func = click.option("--pin-file", "pin_file", type=click.Path(dir_okay=False, path_type=Path), **hidden,
+                        help="HSM: file holding the token's user PIN (else SOMSTACK_PKCS11_PIN_FILE, else a prompt).")(func)
+    func = click.option("--pkcs11-token", "token", metavar="LABEL", **hidden, help="HSM: the token's label (else SOMSTACK_PKCS11_TOKEN).")(func)
+    func = click.option("--pkcs11-module", "module", metavar="PATH", **hidden, help="HSM: the PKCS#11 library (else SOMSTACK_PKCS11_MODULE).")(func)
+    if key:
+        func = click.option(key, "hsm_key", metavar="LABEL", **hidden, help="Sign with this key of the HSM token (it never leaves the token).")(func)
     return func
 
 
+def _hsm(label: str | None = None) -> Any:
+    """The HSM options given to the running command (None when no key label is named)."""
+    from .hsm import HsmOptions
+
+    meta = click.get_current_context().meta
+    label = label or meta.get("somstack.hsm.hsm_key")
+    return HsmOptions(key=label, module=meta.get("somstack.hsm.module"), token=meta.get("somstack.hsm.token"),
+                      pin_file=meta.get("somstack.hsm.pin_file"),
+                      prompt=lambda text: click.prompt(text, hide_input=True, err=True))
+
+
 def _keys(key_env: str | None, keystore: Path | None, password_file: Path | None) -> KeyOptions:
+    hsm = _hsm()
+    if hsm.key is not None:
+        if key_env is not None or keystore is not None:
+            raise click.UsageError("--hsm-key is a key source of its own: do not combine it with --key-env or --keystore")
+        return KeyOptions(hsm=hsm)
     password = None
     if keystore is not None:
         if password_file is not None:
@@ -943,6 +981,54 @@ def governance_execute(ctx: click.Context, command: tuple[str, ...]) -> None:
         _run_nested(ctx, command)
 
 
+# --- Keys in an HSM (PKCS#11): somstack.hsm ---
+
+
+@cli.group()
+def keys() -> None:
+    """Signing keys that never leave a PKCS#11 token (HSM): generate, list, show an address.
+    Module, token and PIN from --pkcs11-module/--pkcs11-token/--pin-file or SOMSTACK_PKCS11_*."""
+
+
+@keys.command("generate")
+@click.option("--hsm", "label", required=True, metavar="LABEL", help="Label of the new key in the token.")
+@hsm_options
+def keys_generate(label: str) -> None:
+    """Generate a secp256k1 key inside the token (sensitive, not extractable); print its address."""
+    from .config import load_settings
+    from .hsm import generate_key
+
+    load_settings()  # .env: SOMSTACK_PKCS11_*
+    click.echo(generate_key(_hsm(label), label))
+
+
+@keys.command("list")
+@hsm_options
+def keys_list() -> None:
+    """Every private key of the token with its address (or why it may not sign)."""
+    from .config import load_settings
+    from .hsm import list_keys
+
+    load_settings()
+    found = list_keys(_hsm())
+    for info in found:
+        click.echo(f"{info.label:24s} {info.address}" if info.problem is None else f"{info.label:24s} refused: {info.problem}")
+    if not found:
+        _info("the token holds no private key: `somstack keys generate --hsm LABEL` makes one")
+
+
+@keys.command("address")
+@click.option("--hsm", "label", required=True, metavar="LABEL", help="Label of the key in the token.")
+@hsm_options
+def keys_address(label: str) -> None:
+    """The address of the token's key LABEL (refused if it is extractable or not secp256k1)."""
+    from .config import load_settings
+    from .hsm import account_of
+
+    load_settings()
+    click.echo(account_of(_hsm(label)).address)
+
+
 # --- The remittance relayer: somstack.relay ---
 
 
@@ -982,19 +1068,32 @@ def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_
 
 
 @relay.command("send")
-@click.option("--from-key", "from_key", required=True, metavar="VAR", help="Environment variable holding the sender's key (never printed).")
+@click.option("--from-key", "from_key", metavar="VAR", help="Environment variable holding the sender's key (never printed); or --hsm-key.")
 @click.option("--to", "to", required=True, help="Recipient address.")
 @click.option("--amount", required=True, help="Amount in whole tokens (e.g. 12.5).")
 @token_option()
 @click.option("--url", default="http://127.0.0.1:8645", show_default=True, envvar="SOMSTACK_RELAY_URL", help="The relayer's base URL.")
 @click.option("--validity", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds the authorization stays valid.")
 @click.option("--no-wait", is_flag=True, help="Print the id once accepted; do not wait for the transaction.")
-def relay_send(from_key: str, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
-    """Sign an EIP-3009 transfer locally and post it to the relayer (the sender needs no BNB)."""
+@hsm_options
+@click.option("--hsm-key", "hsm_key", metavar="LABEL", expose_value=False, callback=_remember, help="Sign with this key of the HSM token instead of --from-key.")
+def relay_send(from_key: str | None, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
+    """Sign an EIP-3009 transfer locally (or in the HSM) and post it to the relayer (the sender needs no BNB)."""
     from .accounts import key_from_env
     from .relay.client import RelayClient, RelayRefused, send
 
-    answer = send(RelayClient(url), key_from_env(from_key), which, to, amount, validity, wait=not no_wait, log=_info)
+    hsm = _hsm()
+    if (hsm.key is None) == (from_key is None):
+        raise click.UsageError("name the sender's key: --from-key VAR or --hsm-key LABEL (one of them)")
+    if hsm.key is not None:
+        from .config import load_settings
+        from .hsm import account_of
+
+        load_settings()  # .env: SOMSTACK_PKCS11_*
+        account: Any = account_of(hsm)
+    else:
+        account = key_from_env(from_key)  # type: ignore[arg-type]
+    answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)
     click.echo(f"transfer {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
     if answer["status"] == "failed":
         raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")
@@ -1017,6 +1116,13 @@ def bench() -> None:
     from .bench import run_bench
 
     run_bench(_info)
+
+
+# --- Transaction monitoring: somstack.monitor (its own click group) ---
+
+from .monitor.commands import monitor as _monitor  # noqa: E402
+
+cli.add_command(_monitor)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,8 +78,7 @@ def _manager(session: Session) -> Contract:
 
 
 def _plain_sender(session: Session, role: str | None, from_index: int | None, keys: KeyOptions) -> Sender:
-    keyed = keys.key_env is not None or keys.keystore is not None
-    if not session.network.dev or keyed:
+    if not session.network.dev or keys.keyed:
         if from_index is not None:
             raise ConfigError("--from-index picks a dev chain's unlocked account; with a key, the key signs")
         return session.sender
