@@ -1069,19 +1069,27 @@ def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_
 
 @relay.command("send")
 @click.option("--from-key", "from_key", metavar="VAR", help="Environment variable holding the sender's key (never printed); or --hsm-key.")
-@click.option("--to", "to", required=True, help="Recipient address.")
+@click.option("--to", "to", help="Recipient address (not with --redeem).")
 @click.option("--amount", required=True, help="Amount in whole tokens (e.g. 12.5).")
+@click.option("--redeem", is_flag=True, help="A KGST redemption request to the redemption queue instead of a transfer (needs --payout).")
+@click.option("--payout", help="--redeem: the payout record, a 0x bytes32 salted hash of the bank details, or a reference text (hashed).")
 @token_option()
 @click.option("--url", default="http://127.0.0.1:8645", show_default=True, envvar="SOMSTACK_RELAY_URL", help="The relayer's base URL.")
 @click.option("--validity", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds the authorization stays valid.")
 @click.option("--no-wait", is_flag=True, help="Print the id once accepted; do not wait for the transaction.")
 @hsm_options
 @click.option("--hsm-key", "hsm_key", metavar="LABEL", expose_value=False, callback=_remember, help="Sign with this key of the HSM token instead of --from-key.")
-def relay_send(from_key: str | None, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
-    """Sign an EIP-3009 transfer locally (or in the HSM) and post it to the relayer (the sender needs no BNB)."""
+def relay_send(from_key: str | None, to: str | None, amount: str, redeem: bool, payout: str | None, which: str, url: str,
+               validity: int, no_wait: bool) -> None:
+    """Sign an EIP-3009 transfer (or, with --redeem, a KGST redemption request) locally (or in the
+    HSM) and post it to the relayer (the sender needs no BNB)."""
     from .accounts import key_from_env
-    from .relay.client import RelayClient, RelayRefused, send
+    from .relay.client import RelayClient, RelayRefused, send, send_redemption
 
+    if redeem and (to is not None or payout is None or which != "kgst"):
+        raise click.UsageError("--redeem takes --payout and --amount (KGST), not --to")
+    if not redeem and (to is None or payout is not None):
+        raise click.UsageError("a transfer takes --to (and no --payout); a redemption --redeem --payout")
     hsm = _hsm()
     if (hsm.key is None) == (from_key is None):
         raise click.UsageError("name the sender's key: --from-key VAR or --hsm-key LABEL (one of them)")
@@ -1093,8 +1101,14 @@ def relay_send(from_key: str | None, to: str, amount: str, which: str, url: str,
         account: Any = account_of(hsm)
     else:
         account = key_from_env(from_key)  # type: ignore[arg-type]
-    answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)
-    click.echo(f"transfer {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
+    if redeem:
+        from .ops import reference
+
+        ref = reference(payout or "", "--payout", "payout record (a salted hash of the bank details)")
+        answer = send_redemption(RelayClient(url), account, amount, ref, validity, wait=not no_wait, log=_info)
+    else:
+        answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)  # type: ignore[arg-type]
+    click.echo(f"{'redemption' if redeem else 'transfer'} {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
     if answer["status"] == "failed":
         raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")
 

@@ -173,6 +173,7 @@ class Relay:
         self.metrics = Metrics()
         self.submitter = Submitter(sender, store, self.tokens, replace_after=config.replace_after, on_event=self._on_event)
         self.relayer = sender.signer.address
+        self.queue: str | None = None  # KGST's redemption queue, when the deployment has one (kind "redeem")
         self._senders = SenderLimits(config.sender_rate, config.sender_burst)
         self._global = TokenBucket(config.global_rate, config.global_burst)
         self._wake: asyncio.Event | None = None
@@ -305,6 +306,9 @@ class Relay:
                 raise Refusal("fee_required", f"the fee must be at least {self.config.fee[token]} token units")
             if fee.nonce == auth.nonce:
                 raise Refusal("malformed", "the fee authorization needs its own nonce")
+        if auth.kind == "redeem" and (self.queue is None or auth.recipient != self.queue or self.tokens[token].key != "kgst"):
+            raise Refusal("malformed", f"a redemption is a KGST receive authorization to the redemption queue "
+                                       f"{self.queue or '(none deployed)'}, with the payout reference as its nonce")
         if auth.kind == "receive" and auth.recipient != self.relayer:
             raise Refusal("not_relayer_recipient", f"a receive authorization can only be submitted by its recipient: "
                                                    f"here the relayer {self.relayer}")
@@ -375,7 +379,7 @@ class Relay:
         self.metrics.refused[refusal.reason] = self.metrics.refused.get(refusal.reason, 0) + 1
         return web.json_response({"error": refusal.reason, "message": str(refusal)}, status=refusal.status)
 
-    async def post_transfer(self, request: web.Request) -> web.Response:
+    async def post_transfer(self, request: web.Request, kind: str | None = None) -> web.Response:
         try:
             if request.content_length is not None and request.content_length > self.config.max_body:
                 raise Refusal("too_large", f"the body may have at most {self.config.max_body} bytes")
@@ -387,6 +391,8 @@ class Relay:
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError, RecursionError):
                 raise Refusal("malformed", "the body is not JSON") from None
+            if kind is not None and (not isinstance(body, dict) or body.setdefault("kind", kind) != kind):
+                raise Refusal("malformed", f"this route takes kind '{kind}' (or none)")
             status, answer = await self.accept(body)
             return web.json_response(answer, status=status)
         except Refusal as refusal:
@@ -395,6 +401,10 @@ class Relay:
             if is_transport_error(exc) or isinstance(exc, RpcUnavailableError):
                 return self.refused(Refusal("chain_unavailable", "the chain does not answer; try again later"))
             raise
+
+    async def post_redemption(self, request: web.Request) -> web.Response:
+        """POST /v1/redemptions: a request of kind "redeem" (KGST to the redemption queue)."""
+        return await self.post_transfer(request, kind="redeem")
 
     async def get_transfer(self, request: web.Request) -> web.Response:
         transfer_id = request.match_info["id"].lower()
@@ -417,6 +427,7 @@ class Relay:
             "tokens": {t.key: {"address": a, "decimals": t.decimals, "fee": str(self.config.fee.get(a, 0)),
                                "domain": t.domain.as_dict()} for a, t in self.tokens.items()},
             "minValiditySeconds": self.config.margin,
+            "redemptionQueue": self.queue,
         })
 
     async def healthz(self, request: web.Request) -> web.Response:
@@ -452,6 +463,7 @@ class Relay:
 
         app = web.Application(client_max_size=self.config.max_body, middlewares=[no_5xx])
         app.router.add_post("/v1/transfers", self.post_transfer)
+        app.router.add_post("/v1/redemptions", self.post_redemption)
         app.router.add_get("/v1/transfers/{id}", self.get_transfer)
         app.router.add_get("/v1/config", self.get_config)
         app.router.add_get("/healthz", self.healthz)
