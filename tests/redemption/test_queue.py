@@ -586,3 +586,34 @@ def test_zero_minimum_still_refuses_zero_amount(queue, funded, alice, admin, rev
     queue.setMinAmount(0, {"from": admin})
     with reverts("RedemptionQueueAmountTooSmall", amount=0, minimum=0):
         queue.requestRedemption(0, ref("x"), {"from": alice})
+
+
+# --- Edges: self-submitted authorization, bounds, initialization ---
+
+
+def test_relayed_request_submitted_by_holder_itself(queue, funded, alice):
+    tx = queue.requestRedemptionWithAuthorization(*signed(queue, funded, alice, MIN, "self"), {"from": alice})
+    assert (tx.events["RedemptionRequested"]["submitter"], queue.pendingAmount()) == (alice, MIN)
+
+
+def test_set_min_amount_beyond_supply_bound_reverts(queue, admin, reverts):
+    with reverts("RedemptionQueueAmountTooSmall", amount=2**128 - 1, minimum=2**128):
+        queue.setMinAmount(2**128, {"from": admin})
+
+
+def test_initialize_again_reverts(queue, kgst, manager, admin, reverts):
+    with reverts("InvalidInitialization"):
+        queue.initialize(kgst, manager, MIN, SLA, {"from": admin})
+
+
+@pytest.mark.parametrize("zero", ["token", "authority"])
+def test_initialize_zero_address_reverts(kgst, manager, admin, reverts, zero):
+    from brownie import RedemptionQueue, SomProxy
+
+    implementation = RedemptionQueue.deploy({"from": admin})
+    init = implementation.initialize.encode_input(
+        ZERO_ADDRESS if zero == "token" else kgst, ZERO_ADDRESS if zero == "authority" else manager, MIN, SLA
+    )
+    with reverts("RedemptionQueueZeroAddress"):
+        SomProxy.deploy(implementation, init, {"from": admin})
+    assert implementation.token() == ZERO_ADDRESS  # the implementation itself is never initialized
