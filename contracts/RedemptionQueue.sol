@@ -5,6 +5,7 @@ import {AccessManagedUpgradeable} from "@openzeppelin/contracts-upgradeable/acce
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IRedemptionQueue} from "./interfaces/IRedemptionQueue.sol";
 import {ISignedTransfers} from "./interfaces/ISignedTransfers.sol";
@@ -36,6 +37,8 @@ import {IStablecoin} from "./interfaces/IStablecoin.sol";
  * references are hashes of records kept off chain).
  */
 contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgradeable, IRedemptionQueue {
+    using SafeERC20 for IERC20;
+
     // --- Constants ---
 
     /// @dev The longest service level governance may set [s].
@@ -95,9 +98,10 @@ contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgrade
     function requestRedemption(uint256 amount, bytes32 payoutRef) external returns (uint256 requestId) {
         address holder = _msgSender();
         address kgst = _checkRequest(holder, amount, payoutRef);
-        // KGST's transferFrom: the allowance, KGST's pause and blocklist.
-        IERC20(kgst).transferFrom(holder, address(this), amount);
-        return _queue(holder, amount, payoutRef);
+        // Recorded first, then the escrow pulled (KGST's transferFrom: the allowance, KGST's pause
+        // and blocklist); a refused pull reverts the record with it.
+        requestId = _queue(holder, amount, payoutRef);
+        IERC20(kgst).safeTransferFrom(holder, address(this), amount);
     }
 
     /// @inheritdoc IRedemptionQueue
@@ -113,10 +117,10 @@ contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgrade
         // A blocked relayer may not carry a request (KGST's rule for EIP-3009 relayers).
         address submitter = _msgSender();
         if (submitter != holder && IStablecoin(kgst).isBlocked(submitter)) revert RedemptionQueueAccountBlocked(submitter);
+        requestId = _queue(holder, amount, payoutRef);
         // The nonce is the payout reference: a relayer that changes it breaks the signature, and
         // one reference serves one request only.
         ISignedTransfers(kgst).receiveWithAuthorization(holder, address(this), amount, validAfter, validBefore, payoutRef, signature);
-        return _queue(holder, amount, payoutRef);
     }
 
     /// @inheritdoc IRedemptionQueue
@@ -136,8 +140,8 @@ contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgrade
             // Fewer breaches than requests, which fit in a uint64.
             ++$.breachCount;
         }
-        IERC20(address(kgst)).transfer(holder, amount);
         emit RedemptionCancelled(requestId, holder, amount, uint64(deadline));
+        IERC20(address(kgst)).safeTransfer(holder, amount);
     }
 
     // --- The redemption desk ---
@@ -171,7 +175,6 @@ contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgrade
         if (n == 0 || reasons.length != n) revert RedemptionQueueBadBatch(n, reasons.length);
         QueueStorage storage $ = _s();
         IStablecoin kgst = IStablecoin($.token);
-        uint256 total;
         for (uint256 i; i < n; ++i) {
             uint8 reason = reasons[i];
             if (reason == 0) revert RedemptionQueueZeroReference();
@@ -179,11 +182,10 @@ contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgrade
             Request storage r = _settleable($, kgst, id);
             (address holder, uint256 amount) = (r.holder, r.amount);
             r.status = RequestStatus.Rejected;
-            total += amount;
-            IERC20(address(kgst)).transfer(holder, amount);
+            _release($, amount, 1);
             emit RedemptionRejected(id, holder, amount, reason);
+            IERC20(address(kgst)).safeTransfer(holder, amount);
         }
-        _release($, total, n);
     }
 
     // --- Compliance ---
@@ -228,9 +230,9 @@ contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgrade
         r.status = RequestStatus.Seized;
         uint256 amount = r.amount;
         _release($, amount, 1);
-        // The queue and the recovery address are not blocked: an ordinary KGST transfer.
-        IERC20($.token).transfer(recovery, amount);
         emit EscrowSeizureExecuted(seizureId, requestId, r.holder, recovery, amount, order.caseRef, approver);
+        // The queue and the recovery address are not blocked: an ordinary KGST transfer.
+        IERC20($.token).safeTransfer(recovery, amount);
     }
 
     /// @inheritdoc IRedemptionQueue
