@@ -152,7 +152,7 @@ contract RedemptionQueue is Initializable, AccessManagedUpgradeable, UUPSUpgrade
         if (n == 0 || bankRefs.length != n) revert RedemptionQueueBadBatch(n, bankRefs.length);
         QueueStorage storage $ = _s();
         IStablecoin kgst = IStablecoin($.token);
-        uint256 total;
+        uint256 total = 0; // [token units] the batch's escrow, burned at the end
         for (uint256 i; i < n; ++i) {
             bytes32 bankRef = bankRefs[i];
             if (bankRef == bytes32(0)) revert RedemptionQueueZeroReference();
