@@ -643,7 +643,8 @@ def time_cli_disbursement(settings: Settings, recipients: int, runs: int, log: L
                 writer = csv.writer(handle)
                 writer.writerow(["address", "amount"])
                 writer.writerows((w, f"{10 + run}.{i % 100:02d}") for i, w in enumerate(wallets))
-            cmd = [sys.executable, "-m", "somstack.cli", "cbdc", "disburse", str(payroll), "--network", "local", "--rpc", node.url]
+            cmd = [sys.executable, "-m", "somstack.cli", "cbdc", "disburse", str(payroll), "--payroll", f"bench-{run}",
+                   "--yes", "--network", "local", "--rpc", node.url]
             started = time.monotonic()
             done = subprocess.run(cmd, cwd=settings.root, env=env, capture_output=True, text=True)
             took = time.monotonic() - started

@@ -94,6 +94,25 @@ class Demo:
         self.log(f"  (chain time +{seconds:,} s: {why})")
 
     def run(self) -> dict[str, int]:
+        """The demo, on a chain of its own, its manifest in build/demo/deployments (its own
+        folder, emptied first): never deployments/31337.json, the operator's `local` record."""
+        import os
+        import shutil
+
+        settings = load_settings()
+        folder = settings.root / "build" / "demo" / "deployments"
+        shutil.rmtree(folder, ignore_errors=True)
+        previous = os.environ.get("SOMSTACK_DEPLOYMENTS_DIR")
+        os.environ["SOMSTACK_DEPLOYMENTS_DIR"] = str(folder)
+        try:
+            return self._run()
+        finally:
+            if previous is None:
+                os.environ.pop("SOMSTACK_DEPLOYMENTS_DIR", None)
+            else:
+                os.environ["SOMSTACK_DEPLOYMENTS_DIR"] = previous
+
+    def _run(self) -> dict[str, int]:
         settings = load_settings()
         base = settings.network("local")
         started = time.monotonic()
@@ -282,9 +301,10 @@ class Demo:
         folder.mkdir(parents=True, exist_ok=True)
         payroll = folder / "payroll-2025-11.csv"
         write_payroll(payroll, [(w, f"{12_000 + 37 * i % 9_000}.{i % 100:02d}") for i, w in enumerate(wallets)])
-        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
+        plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
+        rows = plan.rows
         started = time.monotonic()
-        result = disburse(cbdc, treasury.sender, batches, rows, log=quiet)
+        result = disburse(cbdc, treasury.sender, plan, log=quiet)
         took = time.monotonic() - started
         for line in result.lines(2):
             self.log(f"  {line}")
@@ -307,10 +327,10 @@ class Demo:
                  f"{som_text(d.balanceOf(bank.address).call() - bank_before)} to credit the citizen's account")
 
         self.step("16. The same payroll again (a retried job): nothing is paid twice")
-        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
-        for line in disburse(cbdc, treasury.sender, batches, rows, log=quiet).lines(2):
+        first = plan.batches[0]
+        plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
+        for line in disburse(cbdc, treasury.sender, plan, log=quiet).lines(2):
             self.log(f"  {line}")
-        first = batches[0]
         self.refused(treasury, d.disburse(first.batch_id, [p.address for p in first.payments], [p.amount for p in first.payments], False),
                      "disburse batch 1 again, by hand")
 

@@ -321,7 +321,8 @@ def generate_key(options: HsmOptions, label: str) -> str:
                 raise _lost(token, exc) from None
             raise HsmError(f"token '{token.label}' could not generate a secp256k1 key ({type(exc).__name__})") from None
     account = HsmAccount(token, label)  # reads it back: the checks of any later use
-    assert account.address == _address(point)
+    if account.address != _address(point):
+        raise HsmError(f"token '{token.label}' gives key '{label}' another public key than it generated")
     return account.address
 
 

@@ -63,8 +63,16 @@ def _sign_for(what: str, label: str, seconds: float, start_at: float) -> tuple[i
         time.sleep(0.01)
     count, started = 0, time.perf_counter()
     tx = {"to": "0x" + "11" * 20, "value": 1, "gas": 21_000, "gasPrice": 10**9, "chainId": 56, "nonce": 0}
+    plain = None
+    if what == "plain":
+        from eth_account import Account
+
+        plain = Account.create()
     while time.perf_counter() - started < seconds:
-        if what == "raw":
+        if plain is not None:
+            tx["nonce"] = count
+            plain.sign_transaction(tx)
+        elif what == "raw":
             account._private.sign(os.urandom(32), mechanism=pkcs11.Mechanism.ECDSA)
         else:
             tx["nonce"] = count
@@ -74,10 +82,10 @@ def _sign_for(what: str, label: str, seconds: float, start_at: float) -> tuple[i
 
 
 def signatures_per_second(env: dict[str, str], label: str, log: Log) -> dict[str, dict[int, float]]:
-    """{"raw"|"transaction": {processes: signatures per second, all processes together}}."""
+    """{"raw"|"transaction"|"plain": {processes: signatures per second, all processes together}}."""
     context = multiprocessing.get_context("spawn")
     out: dict[str, dict[int, float]] = {}
-    for what in ("raw", "transaction"):
+    for what in ("raw", "transaction", "plain"):
         out[what] = {}
         for processes in (1, 2):
             with context.Pool(processes) as pool:
@@ -238,6 +246,8 @@ def write_hsm_report(path: Path, sigs: dict[str, dict[int, float]], relay: dict[
         f"| token's raw ECDSA (`C_Sign`, CKM_ECDSA over a 32-byte digest) | {sigs['raw'][1]:,.0f} | {sigs['raw'][2]:,.0f} |",
         f"| Ethereum transaction (`HsmAccount.sign_transaction`: C_Sign, low-s, v found, RLP) | "
         f"{sigs['transaction'][1]:,.0f} | {sigs['transaction'][2]:,.0f} |",
+        f"| for comparison: the same transaction signed by a key in memory (eth-account, eth-keys' Python backend) | "
+        f"{sigs['plain'][1]:,.0f} | {sigs['plain'][2]:,.0f} |",
         "",
         "`v` is found by one verification against the key's public point with fixed-base tables "
         "(somstack/_secp256k1.py): about 0.3 ms in Python (Jacobian coordinates, one inversion), where eth-keys' trial recoveries take 5 to 10 ms.",

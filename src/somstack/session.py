@@ -146,7 +146,9 @@ def open_session(
 
 def node_command(network: Network) -> str:
     """The command that serves a dev network: `somstack node`, with --bsc or --fork."""
-    return "somstack node" + (" --fork" if network.fork_source else " --bsc" if network.bsc_canonical else "")
+    port = urlparse(network.rpc or "").port
+    return ("somstack node" + (" --fork" if network.fork_source else " --bsc" if network.bsc_canonical else "")
+            + (f" --port {port}" if port else ""))
 
 
 def brownie_session(keys: KeyOptions = KeyOptions(), log: Log = print) -> Session:

@@ -8,7 +8,6 @@ process (session scope); each test module makes the keys it needs with labels of
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path

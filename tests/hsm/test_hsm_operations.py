@@ -11,6 +11,7 @@ revert (clihelp.reverted)."""
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -256,3 +257,53 @@ def test_hsm_key_with_another_key_source_is_a_usage_error(capsys, chain):
     code, out, err = run(capsys, "mint", chain.address["payer"], "1", "--ref", "x", "--network", NETWORK,
                          "--hsm-key", "officer-a", "--key-env", "DEPLOYER_PRIVATE_KEY")
     assert code == 2 and "do not combine it with --key-env or --keystore" in err
+
+
+def test_the_relayer_survives_losing_the_hsm_mid_batch_without_a_nonce_gap(capsys, chain, tmp_path, softhsm, monkeypatch):
+    """The HSM drops its session while the relayer signs a batch: that round fails, the next
+    one logs in again and sends every transfer with the nonces that follow the chain's (none
+    skipped: a gap would hold every later transaction in the node's pool for ever)."""
+    import requests
+
+    from somstack.relay.client import authorization
+    from somstack.relay.run import relay_of_session
+    from somstack.relay.server import Background, RelayConfig
+    from somstack.session import KeyOptions, open_session
+    from somstack.signatures import Domain
+
+    payer = hsm.account_of(softhsm.options("payer"))
+    ok(capsys, "officer-a", "mint", payer.address, "100", "--ref", "deposit-hsm-4")
+    recipients = [Account.create().address for _ in range(4)]
+    domain = Domain.of(chain.kgst)
+    bodies = [authorization(payer, domain, chain.kgst.address, to, UNIT, 3600) for to in recipients]
+    relayer = chain.address["relayer"]
+    start_nonce = chain.w3.eth.get_transaction_count(relayer)
+
+    real, signed = hsm.HsmAccount._sign_digest, []
+
+    def flaky(self, digest):
+        if self.address == relayer:
+            signed.append(digest)
+            if len(signed) == 2:  # the second transaction of the batch
+                self._token.session.close()
+        return real(self, digest)
+
+    monkeypatch.setattr(hsm.HsmAccount, "_sign_digest", flaky)
+    keys = KeyOptions(hsm=softhsm.options("relayer"))
+    config = RelayConfig(sender_rate=1000, sender_burst=1000, global_rate=10_000, global_burst=10_000, chain_pause=0.1)
+    with open_session(NETWORK, keys, log=lambda _m: None, start_node=False) as session:
+        relay = relay_of_session(session, keys, None, tmp_path / "relay.sqlite", config)
+        relay.submitter.round()  # the first round (reads the chain id) happens before any transfer
+        try:
+            with Background(relay) as bg:
+                ids = [requests.post(bg.url + "/v1/transfers", json=b, timeout=30).json()["id"] for b in bodies]
+                for transfer_id in ids:
+                    deadline = time.monotonic() + 60
+                    while requests.get(f"{bg.url}/v1/transfers/{transfer_id}", timeout=10).json()["status"] != "confirmed":
+                        assert time.monotonic() < deadline, f"transfer {transfer_id} not confirmed"
+                        time.sleep(0.1)
+        finally:
+            relay.store.close()
+    assert len(signed) > len(bodies)  # the lost signature was asked again
+    assert chain.w3.eth.get_transaction_count(relayer) == start_nonce + len(bodies)  # one each, no gap
+    assert [chain.kgst.functions.balanceOf(to).call() for to in recipients] == [UNIT] * len(bodies)

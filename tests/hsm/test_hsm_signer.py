@@ -300,3 +300,18 @@ def test_a_key_whose_public_half_has_another_label_is_found_by_its_id(capsys, so
     assert out.strip() == hsm._address(hsm._ec_point(public[pkcs11.Attribute.EC_POINT]))
     message = encode_defunct(text="vendor key")
     assert Account.recover_message(message, signature=hsm.account_of(softhsm.options("vendor-made")).sign_message(message).signature) == out.strip()
+
+
+def test_a_missing_or_empty_pin_file_is_one_line(capsys, softhsm, tmp_path):
+    missing = tmp_path / "no-pin"
+    assert_one_line_error(*run(capsys, "keys", "list", "--pin-file", str(missing))[::2], "cannot read the PIN file", str(missing))
+    empty = tmp_path / "empty-pin"
+    empty.write_text("\n")
+    assert_one_line_error(*run(capsys, "keys", "list", "--pin-file", str(empty))[::2], f"the PIN file {empty} is empty")
+
+
+@pytest.mark.parametrize("variable, fragment", [("SOMSTACK_PKCS11_MODULE", "no PKCS#11 module: set SOMSTACK_PKCS11_MODULE"),
+                                                ("SOMSTACK_PKCS11_TOKEN", "no PKCS#11 token: set SOMSTACK_PKCS11_TOKEN")])
+def test_an_unset_module_or_token_names_its_variable(capsys, softhsm, monkeypatch, variable, fragment):
+    monkeypatch.setenv(variable, "")
+    assert_one_line_error(*run(capsys, "keys", "address", "--hsm", "signer")[::2], fragment)

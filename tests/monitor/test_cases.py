@@ -12,7 +12,7 @@ from eth_account import Account
 
 from somstack.cli import main
 from somstack.monitor.store import Store
-from test_follow import reverted
+from monitorlib import reverted
 
 
 def run(capsys, *argv):
@@ -108,3 +108,39 @@ def test_propose_block_as_a_safe_proposal_sends_nothing(chain, tmp_path, capsys)
         assert len(transactions) == 2  # blockAccount on KGST and on the digital som
         trail = store.audit("C-00001")
         assert trail[-1]["action"] == "propose-block" and trail[-1]["detail"]["route"] == "safe"
+
+
+def test_digital_som_events_and_identify_returns_registry_hashes_only(chain, settings, tmp_path, capsys):
+    from eth_utils import keccak
+
+    from somstack.contracts import Artifacts
+
+    w3, accounts = chain.w3, chain.accounts
+    som = Artifacts(settings.root).get("DigitalCurrency").contract(w3, chain.manifest.address("DigitalCurrency"))
+    issuer, treasury, kyc = accounts[20], accounts[21], accounts[22]
+    citizen, identity = Account.create().address, keccak(text="salted national id 1")
+
+    def send(call, sender):
+        return w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
+
+    blocklist = tmp_path / "list.csv"
+    blocklist.write_text(f"address,reason\n{treasury},TEST-LISTING-1\n")
+    s = ["--store", str(tmp_path / "m.sqlite"), "--who", "kyc-desk-2"]
+    with reverted(chain):
+        send(som.functions.registerWallet(treasury, 10, keccak(text="treasury"), keccak(text="kyc-t")), kyc)
+        send(som.functions.registerWallet(citizen, 2, identity, keccak(text="kyc-c")), kyc)
+        send(som.functions.mint(treasury, 100_000_000, keccak(text="issue-1")), issuer)  # 1,000,000.00 som
+        send(som.functions.transfer(citizen, 1_234_567), treasury)  # 12,345.67 som
+        with chain.env():
+            assert run(capsys, "monitor", "run", "--once", "--confirmations", "0", "--blocklist", str(blocklist), "--store", s[1])[0] == 0
+            store = Store(tmp_path / "m.sqlite")
+            rows = store.db.execute("SELECT name, amount FROM events WHERE token = 'DSOM' AND name IN ('Issued', 'Transfer') ORDER BY block_number, log_index").fetchall()
+            assert ("Issued", "1000000") in rows and ("Transfer", "12345.67") in rows
+            alert = next(a for a in store.alerts("open") if a["record"]["addresses"][0] == citizen)
+            assert run(capsys, "monitor", "case", "open", alert["id"], *s)[0] == 0
+            code, out, err = run(capsys, "monitor", "case", "identify", "C-00001", "--why", "court order 77/2026", *s)
+        assert code == 0, err
+        assert out.strip() == f"{citizen}  tier 2  identity 0x{identity.hex()}"
+        entry = store.audit("C-00001")[-1]
+        assert entry["action"] == "identify" and entry["who"] == "kyc-desk-2" and entry["detail"]["why"] == "court order 77/2026"
+        assert entry["detail"]["returned"] == {citizen: {"tier": 2, "identity": "0x" + identity.hex()}}

@@ -100,7 +100,8 @@ class Engine:
             if not self.rules.enabled(rule) or (wanted is not None and rule not in wanted):
                 continue
             start = time.perf_counter()
-            alerts.extend(method())
+            exempt = set(self.rules.param(rule, "exempt"))
+            alerts.extend(a for a in method() if a.subject.lower() not in exempt)
             if timings is not None:
                 timings[rule] = time.perf_counter() - start
         return sorted(alerts, key=lambda a: (a.first_seen, a.rule, a.id))
@@ -171,22 +172,29 @@ class Engine:
         # Hop 1: a transfer out of a listed address is wholly tainted. Each next hop: a transfer
         # out of A carries A's tainted share of everything A had received before it (pro rata,
         # the "haircut" attribution), counting every arrival, mints included, as the base.
+        # Only tainted transfers are kept (taint_k is sparse): each hop looks at the arrivals of
+        # the addresses tainted so far, and at the transfers out of them.
         con.execute(f"""CREATE OR REPLACE TEMP TABLE taint_1 AS
-            SELECT seq, src, dst, amount, CASE WHEN src IN (SELECT addr FROM listed) THEN amount ELSE 0 END AS taint
-            FROM tx WHERE dst <> '{ZERO}'""")
+            SELECT seq, src, dst, amount, amount AS taint FROM tx
+            WHERE src IN (SELECT addr FROM listed) AND dst <> '{ZERO}' AND amount > 0""")
         for k in range(2, hops + 1):
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE tainted AS SELECT DISTINCT dst AS addr FROM taint_{k - 1}""")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE taint_in AS
-                SELECT dst AS addr, seq,
-                       sum(taint) OVER (PARTITION BY dst ORDER BY seq ROWS UNBOUNDED PRECEDING) AS cum_taint,
-                       sum(amount) OVER (PARTITION BY dst ORDER BY seq ROWS UNBOUNDED PRECEDING) AS cum_in
-                FROM taint_{k - 1} WHERE dst IN (SELECT DISTINCT dst FROM taint_{k - 1} WHERE taint > 0)""")
+                SELECT x.dst AS addr, x.seq,
+                       sum(coalesce(t.taint, 0)) OVER (PARTITION BY x.dst ORDER BY x.seq ROWS UNBOUNDED PRECEDING) AS cum_taint,
+                       sum(x.amount) OVER (PARTITION BY x.dst ORDER BY x.seq ROWS UNBOUNDED PRECEDING) AS cum_in
+                FROM tx x LEFT JOIN taint_{k - 1} t ON t.seq = x.seq WHERE x.dst IN (SELECT addr FROM tainted)""")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE taint_{k} AS
-                SELECT t.seq, t.src, t.dst, t.amount,
-                       CASE WHEN t.src IN (SELECT addr FROM listed) THEN t.amount
-                            WHEN i.cum_in > 0 THEN t.amount * least(1.0, i.cum_taint / i.cum_in) ELSE 0 END AS taint
-                FROM taint_{k - 1} t ASOF LEFT JOIN taint_in i ON t.src = i.addr AND t.seq > i.seq""")
-        hop_case = " ".join(f"WHEN t{k}.taint >= {share} * t{k}.amount THEN {k}" for k in range(2, hops + 1))
-        joins = " ".join(f"JOIN taint_{k} t{k} ON t{k}.seq = f.seq" for k in range(2, hops + 1))
+                SELECT * FROM (
+                  SELECT x.seq, x.src, x.dst, x.amount,
+                         CASE WHEN x.src IN (SELECT addr FROM listed) THEN x.amount
+                              WHEN i.cum_in > 0 THEN x.amount * least(1.0, i.cum_taint / i.cum_in) ELSE 0 END AS taint
+                  FROM (SELECT seq, src, dst, amount FROM tx
+                        WHERE dst <> '{ZERO}' AND (src IN (SELECT addr FROM tainted) OR src IN (SELECT addr FROM listed))) x
+                  ASOF LEFT JOIN taint_in i ON x.src = i.addr AND x.seq > i.seq)
+                WHERE taint > 0""")
+        hop_case = " ".join(f"WHEN coalesce(t{k}.taint, 0) >= {share} * f.amount THEN {k}" for k in range(2, hops + 1))
+        joins = " ".join(f"LEFT JOIN taint_{k} t{k} ON t{k}.seq = f.seq" for k in range(2, hops + 1))
         if hops < 2:
             return []
         rows = self._q(f"""WITH f AS (
@@ -315,8 +323,25 @@ class Engine:
     def fan(self, rule: str) -> list[Alert]:
         p = self.rules.rules[rule]
         key, other = ("dst", "src") if rule == "fan_in" else ("src", "dst")
-        rows = self._q(f"""WITH c AS (SELECT {key} AS addr FROM pay GROUP BY {key} HAVING count(DISTINCT {other}) >= ? AND sum(amount) >= ?),
-              w AS (SELECT *, count(DISTINCT {other}) OVER h AS ncp, sum(amount) OVER h AS s FROM pay WHERE {key} IN (SELECT addr FROM c)
+        # Candidates first: a window of at most a day spans two UTC days, so it can qualify only
+        # where two adjacent days of the address together have enough distinct counterparties
+        # (the sum of each day's count bounds their union) and enough money. The windows are
+        # computed over those days' transfers only: exactly the windows that can qualify.
+        if p["window_s"] > DAY:
+            cand = f"SELECT {key} AS addr, ts // 86400 AS day FROM pay WHERE {key} IN (SELECT {key} FROM pay GROUP BY {key} HAVING count(DISTINCT {other}) >= ?)"
+            cand_params = [p["min_counterparties"]]
+        else:
+            cand = f"""SELECT addr, day FROM (
+                  SELECT a.addr, a.day, a.day + 1 AS next FROM
+                    (SELECT {key} AS addr, ts // 86400 AS day, count(DISTINCT {other}) AS n, sum(amount) AS s FROM pay GROUP BY 1, 2) a
+                    LEFT JOIN (SELECT {key} AS addr, ts // 86400 AS day, count(DISTINCT {other}) AS n, sum(amount) AS s FROM pay GROUP BY 1, 2) b
+                    ON b.addr = a.addr AND b.day = a.day + 1
+                  WHERE a.n + coalesce(b.n, 0) >= ? AND a.s + coalesce(b.s, 0) >= ?)
+                UNPIVOT (day FOR which IN (day, next))"""
+            cand_params = [p["min_counterparties"], p["min_som"]]
+        rows = self._q(f"""WITH c AS (SELECT DISTINCT addr, day FROM ({cand})),
+              w AS (SELECT *, count(DISTINCT {other}) OVER h AS ncp, sum(amount) OVER h AS s
+                    FROM pay WHERE ({key}, ts // 86400) IN (SELECT (addr, day) FROM c)
                     WINDOW h AS (PARTITION BY {key} ORDER BY ts RANGE BETWEEN ? PRECEDING AND CURRENT ROW)),
               f AS (SELECT *, CASE WHEN ts - lag(ts) OVER (PARTITION BY {key} ORDER BY seq) <= ? THEN 0 ELSE 1 END AS fresh
                     FROM w WHERE ncp >= ? AND s >= ?),
@@ -326,8 +351,7 @@ class Engine:
                    sum(p.amount), count(DISTINCT p.{other})
             FROM g JOIN pay p ON p.{key} = g.addr AND p.ts >= g.f_first - ? AND p.ts <= g.f_last
             GROUP BY g.addr, g.ep, g.top""",
-                       [p["min_counterparties"], p["min_som"], p["window_s"], p["window_s"], p["min_counterparties"], p["min_som"],
-                        p["window_s"]])
+                       [*cand_params, p["window_s"], p["window_s"], p["min_counterparties"], p["min_som"], p["window_s"]])
         alerts = []
         direction = "into" if rule == "fan_in" else "out of"
         for subject, _ep, top, txs, others, first, last, som, distinct in rows:

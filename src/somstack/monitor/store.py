@@ -66,7 +66,7 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
@@ -190,7 +190,9 @@ class Store:
             for alert_id, (status, text) in current.items():
                 if alert_id not in seen and status != "retracted":
                     db.execute("UPDATE alerts SET status = 'retracted', updated_at = ? WHERE id = ?", (now, alert_id))
-                    payload = json.dumps({"id": alert_id, "retracted": True, "reason": "its events were dropped by a chain reorganisation"})
+                    payload = json.dumps({"id": alert_id, "retracted": True,
+                                          "reason": "the rules no longer produce it: its events were dropped by a chain reorganisation, "
+                                                    "or a listed address it rested on was unblocked"})
                     db.execute("INSERT INTO outbox (alert_id, kind, payload, created_at) VALUES (?, 'retraction', ?, ?)", (alert_id, payload, now))
                     retracted.append(alert_id)
         return new, updated, retracted
