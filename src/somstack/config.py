@@ -185,6 +185,7 @@ class _DeploymentModel(_Model):
     withdrawal_delay: NonNegativeInt
     governance_delay: NonNegativeInt = 0
     reserve: Annotated[dict[str, Any], _OrEmpty] = {}
+    redemption: Annotated[dict[str, Any], _OrEmpty] = {}
     dev_holders: Annotated[dict[str, list[int]], _OrEmpty] = {}
 
 
@@ -254,6 +255,7 @@ class DeploymentParams:
     withdrawal_delay: int  # [s]
     governance_delay: int = 0  # execution delay of the governance address as ADMIN [s]
     reserve: dict[str, Any] = field(default_factory=dict)
+    redemption: dict[str, Any] = field(default_factory=dict)  # min_amount [whole KGST], service_level [s]
     dev_holders: dict[str, list[int]] = field(default_factory=dict)
 
     def delay_of(self, setting: str) -> int:
@@ -347,6 +349,7 @@ class Settings:
             withdrawal_delay=model.withdrawal_delay,
             governance_delay=model.governance_delay,
             reserve=dict(model.reserve),
+            redemption=dict(model.redemption),
             dev_holders={role: list(indexes) for role, indexes in model.dev_holders.items()},
         )
 

@@ -55,7 +55,18 @@ def _sign_for(what: str, label: str, seconds: float, start_at: float) -> tuple[i
     """In a process of its own: signs for ``seconds`` from ``start_at``; (count, elapsed)."""
     from . import hsm
 
-    account = hsm.account_of(hsm.HsmOptions(key=label))
+    for attempt in range(5):  # seen once under load: a fresh process found no token while its files were written
+        try:
+            account = hsm.account_of(hsm.HsmOptions(key=label))
+            break
+        except hsm.HsmError:
+            if attempt == 4:
+                raise
+            hsm.forget_tokens()
+            import pkcs11 as _p
+
+            _p.lib(hsm.HsmOptions().module_path()).reinitialize()
+            time.sleep(0.5)
     account.unsafe_sign_hash(b"\x01" * 32)  # the key's tables, the first operation
     import pkcs11
 
@@ -133,7 +144,8 @@ def _serve_and_load(env: dict[str, str], key_args: list[str], bodies: list[dict[
 
     port = free_port()
     cmd = [sys.executable, "-m", "somstack.cli", "relay", "serve", "--network", "local", *key_args, "--port", str(port),
-           "--db", str(db), "--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000"]
+           "--db", str(db), "--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000",
+           "--client-burst", "5000", "--client-rate", "5000"]
     log_file = open(str(db) + ".log", "wb")
     process = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -280,6 +292,7 @@ def run_hsm_bench(settings: Settings, folder: Path, log: Log = print, relay: boo
         from . import hsm
 
         hsm.generate_key(hsm.HsmOptions(), "bench-signer")
+        hsm.forget_tokens()  # logged out, the token's files written, before other processes open it
         log("HSM: signatures per second through SoftHSM2")
         sigs = signatures_per_second(env, "bench-signer", log)
         figures = relay_throughput(settings, env, Path(tmp), log) if relay else {}
