@@ -707,12 +707,16 @@ def redeem_request(network_name: str, rpc: str | None, from_index: int | None, y
 @redeem.command("list")
 @reserve_network_options
 @click.option("--status", type=click.Choice(["pending", "paid", "rejected", "cancelled", "seized"]), help="Only requests in this state.")
-def redeem_list(network_name: str, rpc: str | None, status: str | None) -> None:
+@json_option
+def redeem_list(network_name: str, rpc: str | None, status: str | None, as_json: bool) -> None:
     """The queue's requests: holder, amount, status, deadline."""
-    from .redemption import list_lines
+    from .redemption import list_lines, read_requests
 
     with _queue_session(network_name, rpc, None, False, None, None) as (queue, _sender):
-        for line in list_lines(queue, status):
+        requests = read_requests(queue, status)
+        if as_json:
+            return _echo_json(requests)
+        for line in list_lines(queue, status, requests):
             click.echo(line)
 
 

@@ -243,14 +243,17 @@ def cancel(queue: Queue, sender: Sender, request_id: int, log: Log = print) -> S
                      f"cancel overdue request {request_id} ({queue.show(r.amount)} back; a breach)", log)
 
 
-def list_lines(queue: Queue, status: str | None) -> list[str]:
+def read_requests(queue: Queue, status: str | None) -> list[Request]:
+    """The queue's requests (of ``status`` when named): what `redeem list` shows, and its --json."""
+    return [r for r in queue.requests(with_refs=False) if not status or r.status_name == status]
+
+
+def list_lines(queue: Queue, status: str | None, requests: list[Request] | None = None) -> list[str]:
     from .ops import table
 
     now = int(queue.w3.eth.get_block("latest")["timestamp"])
     rows = []
-    for r in queue.requests(with_refs=False):
-        if status and r.status_name != status:
-            continue
+    for r in read_requests(queue, status) if requests is None else requests:
         overdue = " (overdue)" if r.status == PENDING and now > r.deadline else ""
         rows.append([str(r.id), r.holder, units(r.amount, queue.decimals), r.status_name + overdue, utc(r.requested_at), utc(r.deadline)])
     if not rows:

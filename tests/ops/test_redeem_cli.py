@@ -7,6 +7,7 @@ REDEEMER 24; holders 11 and 12; account 19 holds no role."""
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 from eth_utils import keccak
@@ -109,6 +110,10 @@ def test_list_shows_requests(capsys, two):
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["id", "holder", "KGST", "status"] and len(lines) == 3
     assert two.accounts[OTHER] in lines[2] and "200" in lines[2]
+    code, out, _err = run(capsys, "redeem", "list", "--status", "pending", "--json")
+    listed = json.loads(out)
+    assert code == 0 and len(listed) == 2 and listed[1]["holder"] == two.accounts[OTHER]
+    assert listed[1]["amount"] == 200 * 10**18 and listed[1]["status"] == 1
 
 
 def test_status_has_queue_line(capsys, two):
