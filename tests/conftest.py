@@ -23,6 +23,9 @@ from somstack.config import Network, load_settings
 from somstack.contracts import Artifacts
 from somstack.deploy import DeployContext, deploy_system, resolve_holders
 
+# The suite's own harness: per-test CPU times and the heaviest-file-first order (tests/support/).
+pytest_plugins = ["support.timing"]
+
 # brownie's test runner knows no "rerun" outcome (pytest-rerunfailures, see pytest.ini) and
 # stops the session with StopIteration when a test is rerun: teach it the outcome.
 if not any("rerun" in pair for pair in _brownie_outcomes.OUTCOMES):
