@@ -70,3 +70,24 @@ def chain_snapshot(cli_chain):
 
     with reverted(cli_chain.w3):
         yield cli_chain
+
+
+@pytest.fixture(scope="session")
+def deployed_chains(settings, tmp_path_factory):
+    from clihelp import DeployedChains
+
+    chains = DeployedChains(settings, tmp_path_factory.mktemp("deployed-chains"))
+    yield chains
+    chains.stop()
+
+
+@pytest.fixture
+def deployed_local(deployed_chains, deployments_dir, monkeypatch):
+    """`deployed_local(governance=None, chain_id=31337)`: a chain as fresh from `somstack deploy
+    --network local` (clihelp.DeployedChains), reachable as network `local`, its manifest in
+    `deployments_dir`; returns (node, deploy's stdout, deploy's stderr)."""
+
+    def use(governance=None, chain_id=31337):
+        return deployed_chains.use(monkeypatch, deployments_dir, chain_id, governance)
+
+    return use

@@ -36,12 +36,10 @@ def percent_in(line):
 
 
 @pytest.fixture
-def chain(node_factory, deployments_dir, monkeypatch, capsys, settings):
-    """A fresh anvil reachable as network `local`, with the whole system deployed by the CLI."""
-    node = node_factory(chain_id=31337)
-    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", node.url)
-    code, _out, err = run(capsys, "deploy", "--network", "local")
-    assert code == 0, err
+def chain(deployed_local, deployments_dir, monkeypatch, capsys, settings):
+    """An anvil reachable as network `local`, as `somstack deploy` left it (deployed once per
+    worker, reverted for each test: clihelp.DeployedChains)."""
+    node, _out, _err = deployed_local()
     w3 = Web3(Web3.HTTPProvider(node.url))
     manifest = json.loads((deployments_dir / "31337.json").read_text())
     artifacts = Artifacts(settings.root)
@@ -147,6 +145,7 @@ def test_reserve_caller_without_the_role_fails_naming_it(capsys, chain, argv, ro
 
 
 def test_reserve_deposit_and_attest_change_the_status(capsys, ready):
+    advance(ready[0], 1)  # the new attestation ("now") must be dated after the fixture's, even within its second
     code, _out, err = run(capsys, "reserve", "deposit", "--asset", "bnb", "--amount", "100")
     assert code == 0, err
     code, _out, err = run(capsys, "reserve", "attest", "--amount", "60000000", "--as-of", "now",
