@@ -24,7 +24,7 @@ from somstack.contracts import Artifacts
 from somstack.deploy import DeployContext, deploy_system, resolve_holders
 
 # The suite's own harness: per-test CPU times and the heaviest-file-first order (tests/support/).
-pytest_plugins = ["support.timing"]
+pytest_plugins = ["support.timing", "support.selection"]
 
 # brownie's test runner knows no "rerun" outcome (pytest-rerunfailures, see pytest.ini) and
 # stops the session with StopIteration when a test is rerun: teach it the outcome.
@@ -67,7 +67,7 @@ def pytest_addoption(parser):
         "--long",
         action="store_true",
         default=False,
-        help="deeper hypothesis stateful runs (more examples, more steps; see tests/stateful.py)",
+        help="deeper hypothesis stateful runs (more examples, more steps; see tests/stateful.py) and the relay load test at full size (make test-long)",
     )
     parser.addoption(
         "--coverage-floor",
