@@ -24,7 +24,7 @@ from somstack.contracts import Artifacts
 from somstack.deploy import DeployContext, deploy_system, resolve_holders
 
 # The suite's own harness: per-test CPU times and the heaviest-file-first order (tests/support/).
-pytest_plugins = ["support.timing", "support.selection"]
+pytest_plugins = ["support.timing", "support.selection", "support.chains"]
 
 # brownie's test runner knows no "rerun" outcome (pytest-rerunfailures, see pytest.ini) and
 # stops the session with StopIteration when a test is rerun: teach it the outcome.
