@@ -80,13 +80,25 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_protocol(item, nextitem):
     cpu, wall = _cpu(), time.monotonic()
     yield
-    item.config.stash[_TIMES][item.nodeid] = (round(_cpu() - cpu, 3), round(time.monotonic() - wall, 3))
+    end = _cpu()
+    item.config.stash[_TIMES][item.nodeid] = (round(end - cpu, 3), round(time.monotonic() - wall, 3))
+    item.config.stash[_LAST] = (end, time.monotonic())
 
 
+_LAST = pytest.StashKey()
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_sessionfinish(session):
+    """After every other plugin's session end (tests/conftest.py lists this plugin last): the
+    session fixtures' teardown and the anvils of tests/support/chains.py stopped then (a
+    subprocess's CPU is counted when it is reaped) go in a row of their own."""
+    yield
     times = session.config.stash.get(_TIMES, {})
     if not times:
         return
+    cpu, wall = session.config.stash.get(_LAST, (_cpu(), time.monotonic()))
+    times[f"[session end {_worker(session.config)}]"] = (round(_cpu() - cpu, 3), round(time.monotonic() - wall, 3))
     folder = _out_dir(session.config)
     folder.mkdir(exist_ok=True)
     (folder / f"test-times-{_worker(session.config)}.json").write_text(json.dumps(times, indent=0, sort_keys=True))
@@ -120,7 +132,7 @@ def pytest_terminal_summary(terminalreporter, config):
     times = gather(_out_dir(config))
     files = by_file(times)
     if update and times:
-        WEIGHTS.write_text(json.dumps({k: round(v[0], 1) for k, v in sorted(files.items())}, indent=1) + "\n")
+        WEIGHTS.write_text(json.dumps({k: round(v[0], 1) for k, v in sorted(files.items()) if not k.startswith("[")}, indent=1) + "\n")
         terminalreporter.write_line(f"{WEIGHTS.relative_to(config.rootpath)}: {len(files)} files")
     if count is None:
         return
