@@ -52,7 +52,7 @@ test-long: compile
 bench: install
 	$(BIN)/somstack bench
 
-install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium .env
+install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/softhsm2 .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;
 	@# idempotent: only rewrites ~/.brownie/network-config.yaml when something changed
 	$(BIN)/somstack networks sync
@@ -61,6 +61,12 @@ install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium .env
 $(STAMPS)/chromium:
 	@test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
 		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	@mkdir -p $(STAMPS) && touch $@
+
+# SoftHSM2 (Debian's package): the PKCS#11 module the HSM signing tests run against (tests/hsm/).
+$(STAMPS)/softhsm2:
+	@test -e /usr/lib/softhsm/libsofthsm2.so || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends softhsm2 \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends softhsm2)
 	@mkdir -p $(STAMPS) && touch $@
 
 # brownie loads .env (brownie-config.yaml `dotenv:`); a fresh clone starts from the example.

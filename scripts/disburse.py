@@ -1,4 +1,4 @@
-"""`brownie run scripts/disburse.py main payroll.csv [--network N]`: pays a payroll CSV from the
+"""`brownie run scripts/disburse.py main payroll.csv 2026-12-teachers [--network N]`: pays a payroll CSV from the
 treasury on the network brownie is connected to, exactly as `somstack cbdc disburse` does. All
 logic lives in somstack.cbdc."""
 
@@ -9,12 +9,14 @@ from somstack.ops import sender_for
 from somstack.session import brownie_session
 
 
-def main(payroll, batch_size="200"):
+def main(payroll, payroll_id, batch_size="200"):
     session = brownie_session()
     cbdc = Cbdc.of_session(session)
     sender = sender_for(session, "TREASURY")
-    batches, rows = prepare_payroll(cbdc, sender.signer.address, Path(payroll), int(batch_size))
-    result = disburse(cbdc, sender, batches, rows)
+    plan = prepare_payroll(cbdc, sender.signer.address, Path(payroll), payroll_id, int(batch_size))
+    for line in plan.lines(cbdc.decimals):
+        print(line)
+    result = disburse(cbdc, sender, plan)
     for line in result.lines(cbdc.decimals):
         print(line)
     return result

@@ -643,7 +643,8 @@ def time_cli_disbursement(settings: Settings, recipients: int, runs: int, log: L
                 writer = csv.writer(handle)
                 writer.writerow(["address", "amount"])
                 writer.writerows((w, f"{10 + run}.{i % 100:02d}") for i, w in enumerate(wallets))
-            cmd = [sys.executable, "-m", "somstack.cli", "cbdc", "disburse", str(payroll), "--network", "local", "--rpc", node.url]
+            cmd = [sys.executable, "-m", "somstack.cli", "cbdc", "disburse", str(payroll), "--payroll", f"bench-{run}",
+                   "--yes", "--network", "local", "--rpc", node.url]
             started = time.monotonic()
             done = subprocess.run(cmd, cwd=settings.root, env=env, capture_output=True, text=True)
             took = time.monotonic() - started
@@ -768,6 +769,9 @@ def run_bench(log: Log = print, out_dir: Path | None = None) -> tuple[Path, Path
     results.speed[f"CLI disbursement, {recipients:,} recipients"] = time_cli_disbursement(settings, recipients, disburse_runs, log)
     log(f"harness speed: make test x {test_runs}")
     results.speed["make test"] = time_make_test(settings, test_runs, previous, log)
+    from .hsmbench import run_hsm_bench
+
+    run_hsm_bench(settings, folder, log)  # its own file: benchmarks/results/hsm.md
     results.notes += [
         f"Machine: {os.cpu_count()} cores, shared with other work while measured: wall times vary from run to run; "
         "gas figures do not.",
@@ -776,6 +780,10 @@ def run_bench(log: Log = print, out_dir: Path | None = None) -> tuple[Path, Path
     ]
     md, js = write_report(results, folder)
     log(f"wrote {md.relative_to(root) if md.is_relative_to(root) else md} and {js.name}")
+    if out_dir is None:  # transaction monitoring: scan speed and detection quality (benchmarks/results/monitor.md)
+        from .monitor.bench import run_monitor_bench
+
+        run_monitor_bench(root, log)
     return md, js
 
 

@@ -1,15 +1,16 @@
 """The digital som from the operator's side: the tier table, wallet registration, and payrolls
 paid from a CSV file in once-only batches.
 
-A payroll file (``address,amount`` per row, amounts in som with up to 2 decimals, the tyiyn)
-is validated whole before anything is sent: malformed addresses and amounts, duplicate
-addresses, and every wallet the chain would refuse (unregistered, blocked, over its holding cap
-without an overflow wallet), each reported with its row number. It is then cut into batches
-whose ids derive from the file's content, the batch size and the batch's index, so a rerun of
-the same file meets the same ids: the contract pays a batch id once (``isBatchPaid``), and a
-rerun after an interruption pays only the batches not yet paid. A rerun cut into batches of
-another size is refused (the first batch of every cut is looked up on chain). The chain is the
-journal; nothing local can disagree with it.
+A payroll has an id the operator names (``--payroll 2026-12-teachers``). Its file
+(``address,amount`` per row, amounts in som with up to 2 decimals, the tyiyn) is validated
+whole before anything is sent: malformed addresses, amounts that are not plain numbers
+(``150,50`` is refused, not read as 15,050, unless an explicit amount format is chosen),
+amounts over the per-row ceiling, duplicate addresses, and every wallet the chain would refuse
+(unregistered, blocked, over its holding cap without an overflow wallet), each reported with its
+row number. Batch ids derive from the payroll id and each batch's rows; the batches paid under
+the id are read back from the chain (events and transactions), so a rerun pays, per recipient,
+only who was not paid under that id, and a file that disagrees with what was paid is refused.
+The chain is the journal; nothing local can disagree with it.
 
 Units: token units (tyiyn, decimals 2) inside; som in what users type and read.
 """
@@ -17,13 +18,14 @@ Units: token units (tyiyn, decimals 2) inside; som in what users type and read.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -53,7 +55,7 @@ RESTRICTIONS = {
     12: "the amount is over the treasury's per-transfer limit",
     13: "the amount is over the treasury's daily limit",
 }
-BATCH_ID_DOMAIN = b"somstack.disburse.v1"
+BATCH_ID_DOMAIN = b"somstack.disburse.v2"
 DEFAULT_BATCH_SIZE = 200  # 200 payments use ~1.9 M gas: well under BSC's 16.7 M per transaction
 
 
@@ -62,10 +64,6 @@ DEFAULT_BATCH_SIZE = 200  # 200 payments use ~1.9 M gas: well under BSC's 16.7 M
 
 class CbdcInputError(InputError):
     """A tier, an address, a hash or an amount given to a digital som command is malformed."""
-
-
-class PayrollCutError(SomstackError):
-    """The payroll was first paid cut into batches of another size."""
 
 
 class WalletRefusedError(SomstackError):
@@ -78,7 +76,7 @@ class RowProblem:
     text: str
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.text}"
+        return f"row {self.row}: {self.text}" if self.row else f"not in the file: {self.text}"
 
 
 class PayrollRejectedError(SomstackError):
@@ -92,10 +90,47 @@ class PayrollRejectedError(SomstackError):
 # --- Parsing ---
 
 
-def parse_som(text: str, decimals: int, what: str) -> int:
-    """``text`` som (``1500``, ``1500.5``, ``1,500.25``) in token units; positive, at most
-    ``decimals`` decimals."""
-    cleaned = str(text).strip().replace("_", "").replace(",", "")
+_PLAIN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_NEGATIVE = re.compile(r"^-[0-9]+(\.[0-9]+)?$")
+_CURRENCY = re.compile(r"^(?:som|сом|kgs|с|\u20c0)\s*|\s*(?:som|сом|kgs|с|\u20c0)$", re.IGNORECASE)
+_GROUPED = {  # one thousands separator used throughout, groups of 3, then the decimal mark
+    "decimal-comma": re.compile(r"^[0-9]{1,3}(?:([. \u00a0\u202f'])[0-9]{3}(?:\1[0-9]{3})*)?(?:,[0-9]+)?$|^[0-9]+(?:,[0-9]+)?$"),
+    "decimal-point": re.compile(r"^[0-9]{1,3}(?:([, \u00a0\u202f'])[0-9]{3}(?:\1[0-9]{3})*)?(?:\.[0-9]+)?$|^[0-9]+(?:\.[0-9]+)?$"),
+}
+
+
+def _canonical_som(text: str, what: str, amount_format: str) -> str:
+    """``text`` as a plain decimal (``1234.5``): in the ``plain`` format only digits and one
+    decimal point pass, anything with a comma, a space, a currency sign is ambiguous and
+    refused; ``decimal-comma`` (``1.234,5``) and ``decimal-point`` (``1,234.5``) take one
+    thousands separator and a currency sign (som, сом, KGS, с)."""
+    raw = text.strip()
+    if amount_format == "plain":
+        if _PLAIN.match(raw) or _NEGATIVE.match(raw):
+            return raw
+        if re.search(r"[0-9]", raw) and (
+            re.search(r"[,\s\u00a0\u202f'_]", raw) or raw.count(".") > 1 or _CURRENCY.search(raw) or re.search(r"[$€₽¤]", raw)
+        ):
+            raise CbdcInputError(
+                f"{what}: '{text}' is ambiguous (a decimal comma, a thousands separator, a space or a currency sign): "
+                "write it as 1234.56, or choose --amount-format decimal-comma (1.234,56) or decimal-point (1,234.56)"
+            )
+        raise CbdcInputError(f"{what}: '{text}' is not an amount of som")
+    bare = _CURRENCY.sub("", raw).strip()
+    if _NEGATIVE.match(bare.replace(",", ".")):
+        return bare.replace(",", ".")
+    match = _GROUPED[amount_format].match(bare)
+    if not match:
+        raise CbdcInputError(f"{what}: '{text}' is not an amount of som in the {amount_format} format")
+    separator = match.group(1) or ""
+    cleaned = bare.replace(separator, "") if separator else bare
+    return cleaned.replace(",", ".") if amount_format == "decimal-comma" else cleaned
+
+
+def parse_som(text: str, decimals: int, what: str, amount_format: str = "plain") -> int:
+    """``text`` som (``1500``, ``1500.5``; see :func:`_canonical_som` for the formats) in token
+    units; positive, at most ``decimals`` decimals, at most what the token can hold."""
+    cleaned = _canonical_som(str(text), what, amount_format)
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -138,6 +173,8 @@ class Cbdc:
     token: Contract
     manager: Contract
     params: DigitalCurrencyParams
+    deploy_block: int = 0  # where the token's history starts (payrolls are looked up from it)
+    multicall_code: str | None = None  # Multicall3's runtime code, placed by a state override where the chain has none
 
     @classmethod
     def of_session(cls, session: Session) -> "Cbdc":
@@ -149,6 +186,8 @@ class Cbdc:
             token=artifacts.get("DigitalCurrency").contract(session.w3, address),  # type: ignore[arg-type]
             manager=artifacts.get("SomAccessManager").contract(session.w3, manifest.address("AccessManager")),  # type: ignore[arg-type]
             params=session.settings.deployment(session.network.name).digital_currency,
+            deploy_block=int(manifest.contracts.get("DigitalCurrency", {}).get("block") or 0),
+            multicall_code=_multicall_code(artifacts),
         )
 
     @property
@@ -248,6 +287,47 @@ def register(
 
 
 # --- Payrolls ---
+#
+# A payroll has an identity the operator names (``--payroll 2026-12-teachers``). Each batch id
+# is the payroll's tag (16 bytes of keccak(domain, payroll id)) followed by 16 bytes of
+# keccak(domain, payroll id, the batch's rows): the same rows under a new payroll id (next
+# month) are new batches, and the batches paid under one payroll id can be found on chain from
+# the BatchDisbursed events of the treasury, whose batch ids start with the tag. What each paid
+# batch paid is read back from its transaction, so a rerun knows, per recipient, who was paid
+# what under this payroll, whatever the file's order or cut: a recipient paid is never paid
+# again, and a file that disagrees with what was paid (another amount, a paid row missing) is
+# refused, naming the rows and the transactions.
+
+AMOUNT_FORMATS = ("plain", "decimal-comma", "decimal-point")
+SHOWN = 20  # refusals printed in full; the rest are counted
+LOG_CHUNK = 5_000  # blocks per eth_getLogs query (public BSC RPCs allow about this many)
+PAYROLL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$")
+BATCH_DISBURSED = "0x" + keccak(text="BatchDisbursed(bytes32,address,uint256,uint256,uint256[],uint8[])").hex()
+TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+DISBURSE_SELECTOR = keccak(text="disburse(bytes32,address[],uint256[],bool)")[:4]
+EXECUTE_SELECTOR = keccak(text="execute(address,bytes)")[:4]
+
+
+class PayrollConflictError(SomstackError):
+    """The payroll id was paid before with other content: nothing was sent."""
+
+    def __init__(self, payroll_id: str, problems: Sequence[RowProblem], paid: Sequence["PaidBatch"]):
+        self.problems, self.paid = list(problems), list(paid)
+        super().__init__(
+            f"payroll '{payroll_id}' was paid before with other content: {len(problems):,} row(s) differ from what "
+            f"{len(paid):,} paid batch(es) paid (listed above, with their transactions); nothing was sent. "
+            "A new period takes a new --payroll id; a paid row is corrected by a separate payment"
+        )
+
+
+class PayrollCeilingError(SomstackError):
+    """The payroll adds up to more than the ceiling of brownie-config.yaml: nothing was sent."""
+
+
+def parse_payroll_id(text: str) -> str:
+    if not PAYROLL_ID.match(text or ""):
+        raise CbdcInputError(f"--payroll: '{text}' is not a payroll id (letters, digits and . _ : / -, up to 80, e.g. 2026-12-teachers)")
+    return text
 
 
 @dataclass(frozen=True)
@@ -262,17 +342,40 @@ class Batch:
     index: int
     batch_id: bytes
     payments: tuple[Payment, ...]
-    size: int  # the batch size the payroll was cut with (part of the id)
-    digest: bytes  # sha256 of the payroll's normalized rows
 
     @property
     def total(self) -> int:
         return sum(p.amount for p in self.payments)
 
 
-def read_payroll(path: Path, decimals: int) -> tuple[list[Payment], list[RowProblem]]:
+@dataclass(frozen=True)
+class PaidBatch:
+    """A batch paid under the payroll id, as the chain has it."""
+
+    batch_id: bytes
+    tx: str
+    block: int
+    paid: tuple[tuple[str, int], ...]  # (recipient, amount [token units]) paid; skipped rows left out
+
+    @property
+    def total(self) -> int:
+        return sum(amount for _address, amount in self.paid)
+
+
+def payroll_tag(payroll_id: str) -> bytes:
+    return keccak(BATCH_ID_DOMAIN + b"/payroll/" + payroll_id.encode())[:16]
+
+
+def batch_id(payroll_id: str, payments: Sequence[Payment]) -> bytes:
+    """The tag of the payroll, then 16 bytes of the hash of the payroll id and the batch's rows."""
+    body = b"".join(bytes.fromhex(p.address[2:]) + p.amount.to_bytes(32, "big") for p in payments)
+    return payroll_tag(payroll_id) + keccak(BATCH_ID_DOMAIN + b"/batch/" + payroll_id.encode() + b"\x00" + body)[:16]
+
+
+def read_payroll(path: Path, decimals: int, amount_format: str = "plain", max_row: int | None = None) -> tuple[list[Payment], list[RowProblem]]:
     """The rows of a payroll CSV (``address,amount``; a first row ``address,amount`` is a
-    header), and the problems of form: bad address, bad amount, duplicate address."""
+    header), and the problems of form: bad address, bad or ambiguous amount, an amount over the
+    per-row ceiling, duplicate address."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -292,9 +395,13 @@ def read_payroll(path: Path, decimals: int) -> tuple[list[Payment], list[RowProb
             continue
         try:
             address = parse_address(cells[0], "address")
-            amount = parse_som(cells[1], decimals, "amount")
+            amount = parse_som(cells[1], decimals, "amount", amount_format)
         except CbdcInputError as exc:
             problems.append(RowProblem(number, str(exc)))
+            continue
+        if max_row is not None and amount > max_row:
+            problems.append(RowProblem(number, f"{address}: {som_text(amount, decimals)} is over the ceiling of "
+                                               f"{som_text(max_row, decimals)} a row (digital_currency.payroll.max_row)"))
             continue
         if address in seen:
             problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}: one payment per wallet per file"))
@@ -306,25 +413,17 @@ def read_payroll(path: Path, decimals: int) -> tuple[list[Payment], list[RowProb
     return payments, problems
 
 
-def batches_of(payments: Sequence[Payment], batch_size: int) -> list[Batch]:
-    """The payroll in batches of ``batch_size``, each id = keccak(domain, file digest, batch
-    size, index): the same rows in the same order, cut the same way, give the same ids, so a
-    rerun finds what was paid. A payroll is rerun with the batch size it was first paid with:
-    :func:`disburse` finds that size on chain (:func:`paid_cut`) and refuses another."""
+def batches_of(payroll_id: str, payments: Sequence[Payment], batch_size: int) -> list[Batch]:
+    """``payments`` in batches of ``batch_size``, in the order of their addresses (the file's
+    order does not matter), each id from the payroll id and the batch's rows."""
     if batch_size < 1:
         raise CbdcInputError("the batch size must be at least 1")
-    digest = hashlib.sha256("\n".join(f"{p.address.lower()},{p.amount}" for p in payments).encode()).digest()
+    ordered = sorted(payments, key=lambda p: p.address.lower())
     out = []
-    for index, start in enumerate(range(0, len(payments), batch_size)):
-        out.append(Batch(index, batch_id(digest, batch_size, index), tuple(payments[start : start + batch_size]), batch_size, digest))
+    for index, start in enumerate(range(0, len(ordered), batch_size)):
+        part = tuple(ordered[start : start + batch_size])
+        out.append(Batch(index, batch_id(payroll_id, part), part))
     return out
-
-
-MAX_BATCH_SIZE = 1_000  # the largest cut `paid_cut` looks for (the CLI allows 1 to 1,000)
-
-
-def batch_id(digest: bytes, batch_size: int, index: int) -> bytes:
-    return keccak(BATCH_ID_DOMAIN + digest + batch_size.to_bytes(32, "big") + index.to_bytes(32, "big"))
 
 
 def are_paid(cbdc: Cbdc, batch_ids: Sequence[bytes]) -> list[bool]:
@@ -335,12 +434,105 @@ def are_paid(cbdc: Cbdc, batch_ids: Sequence[bytes]) -> list[bool]:
     return [int.from_bytes(bytes(a)[-32:], "big") != 0 for a in answers]
 
 
-def paid_cut(cbdc: Cbdc, digest: bytes) -> int | None:
-    """The batch size this payroll was paid with before, if any: batches are paid in order, so a
-    cut that paid anything paid its first batch, whose id names the cut."""
-    sizes = range(1, MAX_BATCH_SIZE + 1)
-    paid = are_paid(cbdc, [batch_id(digest, size, 0) for size in sizes])
-    return next((size for size, is_paid in zip(sizes, paid) if is_paid), None)
+def _hexstr(value: Any) -> str:
+    text = value.hex() if isinstance(value, (bytes, bytearray)) else str(value)
+    return text if text.startswith("0x") else "0x" + text
+
+
+def _rows_sent(tx: Any, token: str, manager: str, wanted: bytes) -> list[tuple[str, int]] | None:
+    """The (recipient, amount) rows of the disburse call of batch ``wanted`` in ``tx``: a direct
+    call, or one through AccessManager.execute; None for another kind of transaction."""
+    data = bytes(tx["input"])
+    to = (tx.get("to") or "").lower()
+    if to == manager.lower() and data[:4] == EXECUTE_SELECTOR:
+        target, data = abi_decode(["address", "bytes"], data[4:])
+        to = target.lower()
+    if to != token.lower() or data[:4] != DISBURSE_SELECTOR:
+        return None
+    batch, recipients, amounts, _skip = abi_decode(["bytes32", "address[]", "uint256[]", "bool"], data[4:])
+    if bytes(batch) != wanted:
+        return None
+    return [(to_checksum_address(r), int(a)) for r, a in zip(recipients, amounts)]
+
+
+def paid_under(cbdc: Cbdc, treasury: str, payroll_id: str, chunk: int = LOG_CHUNK) -> list[PaidBatch]:
+    """The batches the treasury paid under ``payroll_id``, from its BatchDisbursed events since
+    the token's deployment; what each paid from its transaction (skipped rows left out), or
+    from the Transfer events of its receipt when it was sent another way (a Safe)."""
+    w3, token = cbdc.w3, cbdc.token.address
+    tag = payroll_tag(payroll_id)
+    latest = w3.eth.block_number
+    topics = [BATCH_DISBURSED, None, "0x" + "00" * 12 + treasury[2:].lower()]
+    logs: list[Any] = []
+    for start in range(cbdc.deploy_block, latest + 1, chunk):
+        logs += w3.eth.get_logs({"address": token, "fromBlock": start, "toBlock": min(latest, start + chunk - 1), "topics": topics})  # type: ignore[typeddict-item]
+    out = []
+    for log in logs:
+        bid = bytes(log["topics"][1])
+        if bid[:16] != tag:
+            continue
+        tx_hash = _hexstr(log["transactionHash"])
+        _paid, _total, skipped, _reasons = abi_decode(["uint256", "uint256", "uint256[]", "uint8[]"], bytes(log["data"]))
+        rows = _rows_sent(w3.eth.get_transaction(tx_hash), token, cbdc.manager.address, bid)  # type: ignore[arg-type]
+        if rows is not None:
+            left_out = set(int(i) for i in skipped)
+            paid = tuple(row for i, row in enumerate(rows) if i not in left_out)
+        else:
+            paid = tuple(_transfers_before(w3.eth.get_transaction_receipt(tx_hash), token, treasury, int(log["logIndex"])))  # type: ignore[arg-type]
+        out.append(PaidBatch(bid, tx_hash, int(log["blockNumber"]), paid))
+    return out
+
+
+def _transfers_before(receipt: Any, token: str, treasury: str, index: int) -> list[tuple[str, int]]:
+    """The token's Transfers from the treasury in ``receipt`` between the previous
+    BatchDisbursed of the token and the one at log ``index``."""
+    rows: list[tuple[str, int]] = []
+    source = "0x" + "00" * 12 + treasury[2:].lower()
+    for log in receipt["logs"]:
+        if log["address"].lower() != token.lower() or int(log["logIndex"]) >= index:
+            continue
+        topic0 = _hexstr(log["topics"][0])
+        if topic0 == BATCH_DISBURSED:
+            rows = []
+        elif topic0 == TRANSFER and _hexstr(log["topics"][1]) == source:
+            rows.append((to_checksum_address("0x" + bytes(log["topics"][2])[-20:].hex()), int.from_bytes(bytes(log["data"]), "big")))
+    return rows
+
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"  # its address on BSC and most chains
+AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
+MULTICALL_CHUNK = 500  # calls per eth_call: 500 pre-checks stay well under a node's eth_call gas cap
+
+
+def _multicall_code(artifacts: Any) -> str | None:
+    try:
+        code = artifacts.get("Multicall3Lite").deployed_bytecode
+        return ("0x" + code.removeprefix("0x")) if code else None
+    except Exception:  # not compiled: the calls go one by one, in JSON-RPC batches
+        return None
+
+
+def multicall(cbdc: Cbdc, calls: Sequence[tuple[str, bytes]]) -> list[bytes] | None:
+    """The return data of each (to, data) call, through Multicall3's aggregate3, 500 calls per
+    eth_call: the chain's own Multicall3, else its code placed at that address by a state
+    override (anvil and geth-based nodes take one). None when neither is possible."""
+    w3 = cbdc.w3
+    try:
+        override = None
+        if not w3.eth.get_code(MULTICALL3):  # type: ignore[arg-type]
+            if not cbdc.multicall_code:
+                return None
+            override = {MULTICALL3: {"code": cbdc.multicall_code}}
+        out: list[bytes] = []
+        for start in range(0, len(calls), MULTICALL_CHUNK):
+            part = [(to, False, data) for to, data in calls[start : start + MULTICALL_CHUNK]]
+            data = AGGREGATE3 + abi_encode(["(address,bool,bytes)[]"], [part])
+            raw = w3.eth.call({"to": MULTICALL3, "data": Web3.to_hex(data)}, "latest", override)  # type: ignore[arg-type]
+            (results,) = abi_decode(["(bool,bytes)[]"], bytes(raw))
+            out += [bytes(answer) for _ok, answer in results]
+        return out
+    except Exception:  # a node without state overrides: the calls go one by one
+        return None
 
 
 def check_payroll(cbdc: Cbdc, treasury: str, payments: Sequence[Payment]) -> list[RowProblem]:
@@ -354,12 +546,101 @@ def check_payroll(cbdc: Cbdc, treasury: str, payments: Sequence[Payment]) -> lis
         data = selector + abi_encode(["address", "address", "uint256"], [treasury, p.address, p.amount])
         return cbdc.w3.eth.call({"to": token, "data": Web3.to_hex(data)})
 
-    answers = batched(cbdc.w3, payments, precheck)
+    calls = [(token, selector + abi_encode(["address", "address", "uint256"], [treasury, p.address, p.amount])) for p in payments]
+    answers = multicall(cbdc, calls)
+    if answers is None:
+        answers = batched(cbdc.w3, payments, precheck)
     codes = [int.from_bytes(bytes(a)[-32:], "big") for a in answers]
     for p, code in zip(payments, codes):
         if code:
             problems.append(RowProblem(p.row, f"{p.address}: {RESTRICTIONS.get(code, f'refused (code {code})')}"))
     return problems
+
+
+@dataclass
+class PayrollPlan:
+    """What ``disburse`` will do: every row of the file, the batches to pay now, and the
+    batches paid under this payroll id before."""
+
+    payroll_id: str
+    source: str
+    payments: list[Payment]
+    batches: list[Batch]  # to pay now
+    paid: list[PaidBatch]  # paid under this payroll id before (on chain)
+    batch_size: int
+    treasury: str
+    chain_id: int
+
+    @property
+    def rows(self) -> int:
+        return len(self.payments)
+
+    def lines(self, decimals: int) -> list[str]:
+        total = sum(p.amount for p in self.payments)
+        largest = max(self.payments, key=lambda p: p.amount)
+        due = sum(b.total for b in self.batches)
+        out = [
+            f"payroll {self.payroll_id} ({self.source}) on chain {self.chain_id}, from the treasury {self.treasury}",
+            f"  rows {self.rows:,}, recipients {len({p.address for p in self.payments}):,}, total {som_text(total, decimals)}, "
+            f"largest {som_text(largest.amount, decimals)} (row {largest.row})",
+            f"  already paid under this payroll: {len(self.paid):,} batch(es), {sum(len(b.paid) for b in self.paid):,} payments, "
+            f"{som_text(sum(b.total for b in self.paid), decimals)}",
+        ]
+        for b in self.paid[:SHOWN]:
+            out.append(f"    batch {_hexstr(b.batch_id)[:18]}... tx {b.tx} (block {b.block:,}, {len(b.paid):,} payments, {som_text(b.total, decimals)})")
+        if len(self.paid) > SHOWN:
+            out.append(f"    ... and {len(self.paid) - SHOWN:,} more paid batch(es)")
+        out.append(f"  to pay now: {len(self.batches):,} batch(es) of at most {self.batch_size:,}, "
+                   f"{sum(len(b.payments) for b in self.batches):,} payments, {som_text(due, decimals)}")
+        return out
+
+
+def plan_payroll(
+    cbdc: Cbdc, treasury: str, path: Path, payroll_id: str, batch_size: int = DEFAULT_BATCH_SIZE, check: bool = True,
+    amount_format: str = "plain",
+) -> PayrollPlan:
+    """Reads and validates a payroll file (form, ceilings, what was paid under ``payroll_id``,
+    then what the chain would refuse) and cuts what is left to pay into batches. Raises
+    :class:`PayrollRejectedError` listing the bad rows, :class:`PayrollCeilingError`, or
+    :class:`PayrollConflictError` when the file disagrees with what was paid under the id."""
+    payroll_id = parse_payroll_id(payroll_id)
+    if amount_format not in AMOUNT_FORMATS:
+        raise CbdcInputError(f"amount format '{amount_format}' is not one of {', '.join(AMOUNT_FORMATS)}")
+    cbdc.require_role(treasury, "disburse")
+    decimals = cbdc.decimals
+    payments, problems = read_payroll(path, decimals, amount_format, cbdc.params.payroll_max_row)
+    paid = paid_under(cbdc, treasury, payroll_id)
+    paid_to: dict[str, tuple[int, str]] = {}
+    for b in paid:
+        for address, amount in b.paid:
+            before = paid_to.get(address, (0, b.tx))[0]
+            paid_to[address] = (before + amount, b.tx)
+    conflicts = []
+    for p in payments:
+        if p.address in paid_to and paid_to[p.address][0] != p.amount:
+            amount, tx = paid_to[p.address]
+            conflicts.append(RowProblem(p.row, f"{p.address}: {som_text(p.amount, decimals)} in the file, but "
+                                               f"{som_text(amount, decimals)} was paid under this payroll (tx {tx})"))
+    if not problems:  # a row refused for its form may be the paid row: "missing" would mislead
+        in_file = {p.address for p in payments}
+        for address, (amount, tx) in paid_to.items():
+            if address not in in_file:
+                conflicts.append(RowProblem(0, f"{address}: paid {som_text(amount, decimals)} under this payroll (tx {tx})"))
+    if conflicts:
+        raise PayrollConflictError(payroll_id, conflicts, paid)
+    remaining = [p for p in payments if p.address not in paid_to]
+    if check and remaining:
+        problems += check_payroll(cbdc, treasury, remaining)
+    if problems:
+        rows = len(payments) + len({p.row for p in problems} - {p.row for p in payments})
+        raise PayrollRejectedError(sorted(problems, key=lambda p: p.row), rows)
+    total = sum(p.amount for p in payments)
+    ceiling = cbdc.params.payroll_max_total
+    if ceiling is not None and total > ceiling:
+        raise PayrollCeilingError(f"the payroll's {len(payments):,} rows add up to {som_text(total, decimals)}, over the ceiling of "
+                                  f"{som_text(ceiling, decimals)} a payroll (digital_currency.payroll.max_total); nothing was sent")
+    batches = batches_of(payroll_id, remaining, batch_size) if remaining else []
+    return PayrollPlan(payroll_id, path.name, payments, batches, paid, batch_size, treasury, int(cbdc.w3.eth.chain_id))
 
 
 @dataclass
@@ -383,33 +664,33 @@ class Reconciliation:
             f"paid before {som_text(self.previously_paid_total, decimals)}",
             f"skipped {len(self.skipped):,} rows",
         ]
-        out += [f"  {p}" for p in self.skipped]
+        out += [f"  {p}" for p in self.skipped[:SHOWN]]
+        if len(self.skipped) > SHOWN:
+            out.append(f"  ... and {len(self.skipped) - SHOWN:,} more skipped")
         return out
 
 
 def disburse(
     cbdc: Cbdc,
     sender: Sender,
-    batches: Sequence[Batch],
-    rows: int,
+    plan: PayrollPlan,
     skip_ineligible: bool = False,
     log: Log = print,
     progress: Callable[[int], None] | None = None,
 ) -> Reconciliation:
-    """Pays each batch not yet paid, in order; a batch found paid (by an earlier run, or by a
-    transaction of this one that was mined after all) is not paid again."""
+    """Pays each batch of the plan not yet paid, in order; a batch found paid (by a transaction
+    of an earlier run that was mined after all) is not paid again."""
     functions = cbdc.token.functions
     treasury = sender.signer.address
     cbdc.require_role(treasury, "disburse")
-    result = Reconciliation(rows=rows, batches=len(batches))
+    batches = plan.batches
+    result = Reconciliation(rows=plan.rows, batches=len(batches) + len(plan.paid))
+    result.batches_paid_before = len(plan.paid)
+    result.previously_paid_total = sum(b.total for b in plan.paid)
+    if progress:
+        progress(sum(len(b.paid) for b in plan.paid))
     if not batches:
         return result
-    cut = paid_cut(cbdc, batches[0].digest)
-    if cut is not None and cut != batches[0].size:
-        raise PayrollCutError(
-            f"this payroll was first paid in batches of {cut}; rerun it with --batch-size {cut} "
-            "(another cut would pay the rows of its paid batches again); nothing was sent"
-        )
     paid = are_paid(cbdc, [b.batch_id for b in batches])
     pending = [b for b, is_paid in zip(batches, paid) if not is_paid]
     for b, is_paid in zip(batches, paid):
@@ -429,7 +710,7 @@ def disburse(
         data = cbdc.token.encode_abi(
             "disburse", [b.batch_id, [p.address for p in b.payments], [p.amount for p in b.payments], skip_ineligible]
         )
-        what = f"disburse batch {b.index + 1}/{len(batches)} ({len(b.payments)} payments)"
+        what = f"payroll {plan.payroll_id}: disburse batch {b.index + 1}/{len(batches)} ({len(b.payments)} payments)"
         try:
             receipt = sender.transact({"to": cbdc.token.address, "data": data}, what)
         except TransactionFailed as exc:
@@ -443,8 +724,8 @@ def disburse(
                     progress(len(b.payments))
                 continue
             raise
-        (paid,) = event.process_receipt(receipt, errors=DISCARD)  # the Transfer logs are not this event
-        args = paid["args"]
+        (paid_event,) = event.process_receipt(receipt, errors=DISCARD)  # the Transfer logs are not this event
+        args = paid_event["args"]
         for index, code in zip(args["skipped"], args["reasons"]):
             p = b.payments[index]
             result.skipped.append(RowProblem(p.row, f"{p.address}: skipped, {RESTRICTIONS.get(code, f'code {code}')}"))
@@ -452,31 +733,18 @@ def disburse(
         result.paid_rows += args["paid"]
         result.total_paid += args["total"]
         result.gas_used += receipt["gasUsed"]
-        tx = receipt["transactionHash"].hex()
-        result.transactions.append(tx if tx.startswith("0x") else "0x" + tx)
+        result.transactions.append(_hexstr(receipt["transactionHash"]))
         if progress:
             progress(len(b.payments))
     return result
 
 
 def prepare_payroll(
-    cbdc: Cbdc, treasury: str, path: Path, batch_size: int = DEFAULT_BATCH_SIZE, check: bool = True
-) -> tuple[list[Batch], int]:
-    """Reads, validates (form, then chain) and batches a payroll file. Raises
-    :class:`PayrollRejectedError` listing every bad row; the batches and row count otherwise."""
-    cbdc.require_role(treasury, "disburse")
-    decimals = cbdc.decimals
-    payments, problems = read_payroll(path, decimals)
-    batches = batches_of(payments, batch_size) if payments else []
-    if check and payments:
-        # Batches already paid (a rerun) are not checked again: their wallets may be full now.
-        paid = are_paid(cbdc, [b.batch_id for b in batches])
-        unpaid = [p for b, is_paid in zip(batches, paid) if not is_paid for p in b.payments]
-        problems += check_payroll(cbdc, treasury, unpaid)
-    if problems:
-        rows = len(payments) + len({p.row for p in problems} - {p.row for p in payments})
-        raise PayrollRejectedError(sorted(problems, key=lambda p: p.row), rows)
-    return batches, len(payments)
+    cbdc: Cbdc, treasury: str, path: Path, payroll_id: str, batch_size: int = DEFAULT_BATCH_SIZE, check: bool = True,
+    amount_format: str = "plain",
+) -> PayrollPlan:
+    """:func:`plan_payroll` (the name the demo and scripts use)."""
+    return plan_payroll(cbdc, treasury, path, payroll_id, batch_size, check, amount_format)
 
 
 def write_payroll(path: Path, rows: Iterable[tuple[str, str]]) -> None:
@@ -513,4 +781,154 @@ def register_many(
             [[to_checksum_address(wallets[i]) for i in part], tier, [identities[i] for i in part], [kyc_records[i] for i in part]],
         )
         sent.append(cbdc.send(sender, data, f"registerWallets({len(part)} wallets, tier {tier})", log))
+    return sent
+
+
+# --- Registration in bulk: `cbdc register-many wallets.csv` ---
+
+
+REGISTER_CHUNK = 150  # wallets per registerWallets (~72,000 gas each: ~11 M gas, under BSC's 16.7 M a transaction)
+
+
+@dataclass(frozen=True)
+class WalletRow:
+    row: int
+    address: str
+    tier: int
+    kyc: bytes
+    identity: bytes
+
+
+class WalletsRejectedError(SomstackError):
+    """Rows of a wallets file are invalid or would be refused: nothing was sent."""
+
+    def __init__(self, problems: Sequence[RowProblem], rows: int):
+        self.problems = list(problems)
+        super().__init__(f"{len(problems)} of {rows} rows refused (listed above); nothing was sent")
+
+
+def read_wallets(path: Path) -> tuple[list[WalletRow], list[RowProblem]]:
+    """The rows of a wallets CSV (``address,tier,kyc_hash,identity_hash``; a first row starting
+    ``address`` is a header) and their problems of form."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CbdcInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CbdcInputError(f"{path} is not a UTF-8 text file") from None
+    rows: list[WalletRow] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if number == 1 and cells[0].strip().lower() == "address":
+            continue
+        if len(cells) != 4:
+            problems.append(RowProblem(number, f"expected 4 columns (address,tier,kyc_hash,identity_hash), found {len(cells)}"))
+            continue
+        try:
+            address = parse_address(cells[0], "address")
+            if not cells[1].strip().isdigit() or not 1 <= int(cells[1]) <= 127:
+                raise CbdcInputError(f"tier: '{cells[1]}' is not a tier id (1 to 127)")
+            kyc = parse_bytes32(cells[2].strip(), "kyc_hash")
+            identity = parse_bytes32(cells[3].strip(), "identity_hash")
+        except CbdcInputError as exc:
+            problems.append(RowProblem(number, str(exc)))
+            continue
+        if address in seen:
+            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}"))
+            continue
+        seen[address] = number
+        rows.append(WalletRow(number, address, int(cells[1]), kyc, identity))
+    if not rows and not problems:
+        raise CbdcInputError(f"{path} has no wallet rows")
+    return rows, problems
+
+
+def _read_many(cbdc: Cbdc, signature: str, arg_types: list[str], args: Sequence[Sequence[Any]], out_types: list[str]) -> list[Any]:
+    """A view of the token called with each of ``args``: through Multicall3, else in JSON-RPC batches."""
+    selector = keccak(text=signature)[:4]
+    token = cbdc.token.address
+    calls = [(token, selector + abi_encode(arg_types, list(a))) for a in args]
+    answers = multicall(cbdc, calls)
+    if answers is None:
+        answers = [bytes(a) for a in batched(cbdc.w3, calls, lambda c: cbdc.w3.eth.call({"to": c[0], "data": Web3.to_hex(c[1])}))]
+    return [abi_decode(out_types, a) for a in answers]
+
+
+@dataclass
+class RegistrationPlan:
+    source: str
+    rows: list[WalletRow]
+    todo: list[WalletRow]  # to register, in the file's order
+    done: list[WalletRow]  # registered already as the file says (an earlier run)
+    chunk: int
+
+    def batches(self) -> list[tuple[int, list[WalletRow]]]:
+        """(tier, rows) per registerWallets transaction: one tier each, ``chunk`` rows at most."""
+        out = []
+        for tier in sorted({r.tier for r in self.todo}):
+            rows = [r for r in self.todo if r.tier == tier]
+            out += [(tier, rows[i : i + self.chunk]) for i in range(0, len(rows), self.chunk)]
+        return out
+
+    def lines(self) -> list[str]:
+        tiers = sorted({r.tier for r in self.rows})
+        per_tier = ", ".join(f"tier {t}: {sum(1 for r in self.todo if r.tier == t):,}" for t in tiers)
+        return [
+            f"wallets {self.source}: rows {len(self.rows):,}; registered already (as the file says) {len(self.done):,}",
+            f"  to register now: {len(self.todo):,} ({per_tier}) in {len(self.batches()):,} transaction(s) of at most {self.chunk:,}",
+        ]
+
+
+def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGISTER_CHUNK) -> RegistrationPlan:
+    """Reads and validates a wallets file whole: form, tiers enabled, one capped wallet per
+    identity (in the file and on chain), wallets registered otherwise; rows registered already
+    as the file says are done (a rerun resumes). Raises :class:`WalletsRejectedError`."""
+    cbdc.require_role(officer, "registerWallets")
+    rows, problems = read_wallets(path)
+    tiers = {t: cbdc.token.functions.tier(t).call() for t in sorted({r.tier for r in rows})}
+    capped = {t: spec[0] != UNLIMITED for t, spec in tiers.items()}
+    enabled = [t.id for t in read_tiers(cbdc) if t.enabled]
+    records = _read_many(cbdc, "walletOf(address)", ["address"], [[r.address] for r in rows], ["uint8", "bytes32", "address"])
+    todo, done, claimed = [], [], {}
+    candidates = []
+    for r, (tier, identity, _overflow) in zip(rows, records):
+        if not tiers[r.tier][3]:
+            problems.append(RowProblem(r.row, f"tier {r.tier} is not an enabled tier (enabled: {', '.join(map(str, enabled)) or 'none'})"))
+        elif tier:
+            if tier == r.tier and bytes(identity) == r.identity:
+                done.append(r)
+            else:
+                problems.append(RowProblem(r.row, f"{r.address} is registered already, in tier {tier}" +
+                                           ("" if bytes(identity) == r.identity else " with another identity")))
+        elif capped[r.tier] and r.identity in claimed:
+            problems.append(RowProblem(r.row, f"identity 0x{r.identity.hex()} has a capped wallet already on row {claimed[r.identity]}"))
+        else:
+            if capped[r.tier]:
+                claimed[r.identity] = r.row
+                candidates.append(r)
+            todo.append(r)
+    holders = _read_many(cbdc, "cappedWalletOf(bytes32)", ["bytes32"], [[r.identity] for r in candidates], ["address"])
+    for r, (holder,) in zip(candidates, holders):
+        if int(holder, 16):
+            problems.append(RowProblem(r.row, f"identity 0x{r.identity.hex()} already holds the capped wallet {to_checksum_address(holder)}"))
+    if problems:
+        bad = {p.row for p in problems}
+        raise WalletsRejectedError(sorted(problems, key=lambda p: p.row), len(rows) + len(bad - {r.row for r in rows}))
+    return RegistrationPlan(path.name, rows, todo, done, chunk)
+
+
+def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan, log: Log = print,
+                     progress: Callable[[int], None] | None = None) -> list[Sent]:
+    """Sends the plan's registerWallets transactions, one tier and ``chunk`` wallets each."""
+    cbdc.require_role(sender.signer.address, "registerWallets")
+    sent = []
+    batches = plan.batches()
+    for n, (tier, part) in enumerate(batches, start=1):
+        data = cbdc.token.encode_abi("registerWallets", [[r.address for r in part], tier, [r.identity for r in part], [r.kyc for r in part]])
+        sent.append(cbdc.send(sender, data, f"registerWallets {n}/{len(batches)} ({len(part)} wallets, tier {tier})", log))
+        if progress:
+            progress(len(part))
     return sent

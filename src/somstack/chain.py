@@ -17,6 +17,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound
 from web3.middleware import Web3Middleware
 
+from . import journal
 from .config import Network, Settings
 from .errors import (
     ChainMismatchError,
@@ -270,6 +271,7 @@ class Sender:
             )
         tx["nonce"] = self.w3.eth.get_transaction_count(self.signer.address, "pending")
         tx_hash = self._send(tx, what)
+        journal.current().sent(what, tx_hash)  # for the words of an interrupt (somstack.journal)
         if self.on_sent:
             self.on_sent(tx_hash)
         return tx_hash
@@ -345,6 +347,7 @@ class Sender:
                 "it may still be mined: look it up before sending it again",
                 tx_hash,
             ) from None
+        journal.current().seen(tx_hash, receipt.get("blockNumber"), receipt["status"] == 1)
         if receipt["status"] != 1:
             raise self._failure(what, self._replay(tx_hash), tx_hash)
         return receipt

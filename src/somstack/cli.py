@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import click
 
+from . import journal
 from .contracts import compile_project
 from .deploy import DeployContext, deploy_system, resolve_holders
 from .errors import SomstackError
@@ -42,14 +43,54 @@ def key_options(func: Any) -> Any:
     func = click.option("--key-env", metavar="VAR", help="Environment variable holding the signing key (default DEPLOYER_PRIVATE_KEY; not needed on local).")(func)
     func = click.option("--keystore", type=click.Path(dir_okay=False, path_type=Path), help="Encrypted JSON keystore of the signing key.")(func)
     func = click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="File holding the keystore password (else a prompt).")(func)
+    return hsm_options(func, key="--hsm-key")
+
+
+# --- HSM keys (somstack.hsm): options every sending command shares, read back by _keys ---
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        ctx.meta[f"somstack.hsm.{param.name}"] = value
+    return value
+
+
+def hsm_options(func: Any, key: str | None = None) -> Any:
+    """The PKCS#11 options (module, token, PIN file; with ``key``, the key label option). They
+    are not parameters of the command: :func:`_hsm` reads them from the click context."""
+    hidden = {"expose_value": False, "callback": _remember}
+    func = click.option("--pin-file", "pin_file", type=click.Path(dir_okay=False, path_type=Path), **hidden,
+                        help="HSM: file holding the token's user PIN (else SOMSTACK_PKCS11_PIN_FILE, else a prompt).")(func)
+    func = click.option("--pkcs11-token", "token", metavar="LABEL", **hidden, help="HSM: the token's label (else SOMSTACK_PKCS11_TOKEN).")(func)
+    func = click.option("--pkcs11-module", "module", metavar="PATH", **hidden, help="HSM: the PKCS#11 library (else SOMSTACK_PKCS11_MODULE).")(func)
+    if key:
+        func = click.option(key, "hsm_key", metavar="LABEL", **hidden, help="Sign with this key of the HSM token (it never leaves the token).")(func)
     return func
 
 
+def _hsm(label: str | None = None) -> Any:
+    """The HSM options given to the running command (None when no key label is named)."""
+    from .hsm import HsmOptions
+
+    meta = click.get_current_context().meta
+    label = label or meta.get("somstack.hsm.hsm_key")
+    return HsmOptions(key=label, module=meta.get("somstack.hsm.module"), token=meta.get("somstack.hsm.token"),
+                      pin_file=meta.get("somstack.hsm.pin_file"),
+                      prompt=lambda text: click.prompt(text, hide_input=True, err=True))
+
+
 def _keys(key_env: str | None, keystore: Path | None, password_file: Path | None) -> KeyOptions:
+    hsm = _hsm()
+    if hsm.key is not None:
+        if key_env is not None or keystore is not None:
+            raise click.UsageError("--hsm-key is a key source of its own: do not combine it with --key-env or --keystore")
+        return KeyOptions(hsm=hsm)
     password = None
     if keystore is not None:
         if password_file is not None:
             password = password_file.read_text().rstrip("\n")
+        elif not sys.stdin.isatty():
+            raise SomstackError(f"{keystore} needs its password and there is no terminal to ask it on: pass --password-file FILE")
         else:
             password = click.prompt("keystore password", hide_input=True, err=True)
     return KeyOptions(key_env=key_env, keystore=keystore, password=password)
@@ -69,27 +110,72 @@ def _confirm_mainnet(network: Any, yes_mainnet: bool) -> None:
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
 @click.option("--yes-mainnet", is_flag=True, help="Confirm sending transactions on a mainnet network.")
 @click.option("--dry-run", is_flag=True, help="Print each transaction of the plan with its gas and cost and the deployer's balance; send nothing.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+@click.option("--ephemeral", is_flag=True, help="Dev networks: when nobody serves the RPC, deploy to a chain started for this command, gone when it ends (a rehearsal).")
 @key_options
-def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, key_env: str | None, keystore: Path | None, password_file: Path | None) -> None:
+def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, rpc: str | None, ephemeral: bool, key_env: str | None,
+           keystore: Path | None, password_file: Path | None) -> None:
     """Deploy the whole system (or resume an interrupted deployment)."""
     from .dryrun import dry_run as rehearse
+    from .errors import RpcUnavailableError
 
     keys = _keys(key_env, keystore, password_file)
-    with open_session(network_name, keys, log=_info, start_node=not dry_run) as session:
-        compile_project(session.settings.root)
-        if dry_run or session.network.mainnet:
-            for line in rehearse(session, session.sender.signer.address, log=_info).lines():
-                click.echo(line)
-            if dry_run:
-                return
-        _confirm_mainnet(session.network, yes_mainnet)
+    try:
+        with open_session(network_name, keys, log=_info, rpc=rpc, start_node=ephemeral and not dry_run) as session:
+            compile_project(session.settings.root)
+            if dry_run or session.network.mainnet:
+                for line in rehearse(session, session.sender.signer.address, log=_info).lines():
+                    click.echo(line)
+                if dry_run:
+                    return
+            _confirm_mainnet(session.network, yes_mainnet)
+            holders = resolve_holders(session.settings, session.network, session.w3)
+            ctx = DeployContext(
+                session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders, log=_info
+            )
+            result = deploy_system(ctx)
+            for name, record in sorted(result.manifest.contracts.items()):
+                click.echo(f"{name:26s} {record['address']}")
+    except RpcUnavailableError as exc:
+        if dry_run or not str(exc).startswith("no chain answers at"):
+            raise
+        raise RpcUnavailableError(f"{exc}; deploy does not deploy to a chain that would stop when it ends "
+                                  "(--ephemeral does, for a throwaway rehearsal)") from None
+
+
+@cli.command()
+@click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK", help="Named network from brownie-config.yaml.")
+@click.option("--rpc", metavar="URL", help="RPC URL instead of the network's.")
+@click.option("--yes-mainnet", is_flag=True, help="Confirm sending transactions on a mainnet network.")
+@click.option("--yes", is_flag=True, help="Send without asking (needed without a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print what would be granted and renounced; send nothing.")
+@key_options
+def handover(network_name: str, rpc: str | None, yes_mainnet: bool, yes: bool, dry_run: bool, key_env: str | None,
+             keystore: Path | None, password_file: Path | None) -> None:
+    """After a deployment: grant the SOMSTACK_ROLE_* holders of .env their roles, ADMIN to
+    SOMSTACK_GOVERNANCE (with governance_delay), then the deployer renounces its roles, ADMIN
+    last; what the chain holds already is skipped (run it again after editing .env)."""
+    from .deploy import handover as hand_over
+    from .deploy import handover_steps, load_manifest
+
+    keys = _keys(key_env, keystore, password_file)
+    with open_session(network_name, keys, log=_info, rpc=rpc, start_node=False, read_only=dry_run) as session:
         holders = resolve_holders(session.settings, session.network, session.w3)
-        ctx = DeployContext(
-            session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders, log=_info
-        )
-        result = deploy_system(ctx)
-        for name, record in sorted(result.manifest.contracts.items()):
-            click.echo(f"{name:26s} {record['address']}")
+        ctx = DeployContext(session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name),
+                            holders, log=_info)
+        steps = handover_steps(ctx, load_manifest(ctx))
+        for step in steps:
+            click.echo(f"  {step.what}")
+        if not steps:
+            click.echo("nothing to hand over: the chain holds every role .env names")
+            return
+        if dry_run:
+            click.echo("dry run: nothing was sent")
+            return
+        _confirm_mainnet(session.network, yes_mainnet)
+        _go_ahead(yes, f"send these {len(steps)} change(s)")
+        _manifest, done = hand_over(ctx)
+    click.echo(f"handover: {len(done)} change(s) sent")
 
 
 @cli.command()
@@ -106,8 +192,10 @@ def node(bsc: bool, fork: bool, port: int | None) -> None:
 
     if bsc and fork:
         raise click.UsageError("--bsc and --fork are two different chains: choose one")
+    from .session import resolve_network
+
     settings = load_settings()
-    network = settings.network("bsc-fork" if fork else "bsc-local" if bsc else "local")
+    network = resolve_network(settings, "bsc-fork" if fork else "bsc-local" if bsc else "local")  # SOMSTACK_RPC_<NETWORK> too
     if not fork:
         compile_project(settings.root)
     run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, _info, fork=network if fork else None)
@@ -192,14 +280,23 @@ def layouts_record() -> None:
 @cli.command("verify-input")
 @click.option("--network", "network_name", default="local", show_default=True, envvar="SOMSTACK_NETWORK")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build/verify"), show_default=True)
-def verify_input(network_name: str, out_dir: Path) -> None:
+@click.option("--rpc", metavar="URL", help="Check first that every contract of the manifest has code on the chain at this RPC.")
+def verify_input(network_name: str, out_dir: Path, rpc: str | None) -> None:
     """Write the standard JSON inputs for source verification of a deployment (BscScan, Sourcify)."""
     from .config import load_settings
+    from .errors import ManifestError
     from .verify import compiler_version, write_inputs
 
     settings = load_settings()
     network = settings.network(network_name)
     manifest = deployed_manifest(settings.deployments_dir, network.chain_id, network)
+    if rpc:
+        with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+            missing = [name for name, record in sorted(manifest.contracts.items())
+                       if not session.w3.eth.get_code(record["address"])]
+        if missing:
+            raise ManifestError(f"{manifest.path.name}: {', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no code at {rpc}: "
+                                "not this deployment's chain")
     compile_project(settings.root)
     for name, record in sorted(manifest.contracts.items()):
         artifact = record["artifact"]
@@ -400,31 +497,113 @@ def cbdc_register(network_name: str, rpc: str | None, from_index: int | None, ye
         click.echo(str(register(token, sender_for(session, "KYC_OFFICER", from_index, keys), address, tier, kyc_hash, identity, log=_info)))
 
 
-@cbdc.command("disburse")
+@cbdc.command("register-many")
 @sending_options
-@click.argument("payroll", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True,
-              help="Payments per transaction; part of the batch ids, so a payroll is rerun with the size it was first paid with.")
-@click.option("--skip-ineligible", is_flag=True, help="Skip (and report) a wallet that turned ineligible after the check, instead of reverting its batch.")
-def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
-                  keystore: Path | None, password_file: Path | None, payroll: Path, batch_size: int, skip_ineligible: bool) -> None:
-    """Pay a payroll CSV (address,amount in som) from the treasury (role TREASURY), in once-only
-    batches; a rerun pays only the batches not yet paid."""
-    from .cbdc import PayrollRejectedError, disburse, prepare_payroll
+@click.argument("wallets", metavar="WALLETS.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--batch-size", type=click.IntRange(1, 200), default=150, show_default=True, help="Wallets per registerWallets transaction.")
+@click.option("--yes", is_flag=True, help="Register without asking (needed without a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and send nothing.")
+def cbdc_register_many(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                       keystore: Path | None, password_file: Path | None, wallets: Path, batch_size: int, yes: bool,
+                       dry_run: bool) -> None:
+    """Register the wallets of a CSV (address,tier,kyc_hash,identity_hash) in bulk (role
+    KYC_OFFICER): validated whole first, then registerWallets per tier in batches; a rerun
+    registers only what is missing."""
+    from .cbdc import WalletsRejectedError, plan_registrations, register_planned
     from .reserve import sender_for
 
     keys = _keys(key_env, keystore, password_file)
-    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet) as (session, token):
+    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet or dry_run) as (session, token):
+        sender = sender_for(session, "KYC_OFFICER", from_index, keys)
+        try:
+            plan = plan_registrations(token, sender.signer.address, wallets, batch_size)
+        except WalletsRejectedError as exc:
+            _first_refusals(wallets.name, exc.problems)
+            raise
+        for line in plan.lines():
+            click.echo(line)
+        if dry_run:
+            click.echo("dry run: nothing was sent")
+            return
+        if plan.todo:
+            _go_ahead(yes, f"register {len(plan.todo):,} wallets in {len(plan.batches()):,} transaction(s)")
+            with click.progressbar(length=len(plan.todo), label="registering", file=sys.stderr) as bar:
+                sent = register_planned(token, sender, plan, log=lambda _m: None, progress=bar.update)
+        else:
+            sent = []
+    gas = sum(x.receipt["gasUsed"] for x in sent if x.receipt)
+    click.echo(f"registered {len(plan.todo):,} wallets in {len(sent):,} transaction(s), gas {gas:,}"
+               + (f" ({gas // len(plan.todo):,} a wallet)" if plan.todo else "") + f"; {len(plan.done):,} registered before")
+
+
+def _first_refusals(source: str, problems: list[Any], shown: int = 20) -> None:
+    """The first ``shown`` refusals on stderr, then how many more (never 200,000 lines)."""
+    for problem in problems[:shown]:
+        click.echo(f"{source}: {problem}", err=True)
+    if len(problems) > shown:
+        click.echo(f"{source}: ... and {len(problems) - shown:,} more refused row(s) not listed", err=True)
+
+
+def _go_ahead(yes: bool, what: str) -> None:
+    """Asks on a terminal; without one, --yes is needed (a batch command never sends unasked)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise SomstackError(f"not confirmed: pass --yes to {what} (or --dry-run to print the plan only); nothing was sent")
+    try:
+        confirmed = click.confirm(f"{what}?", default=False, err=True)
+    except click.exceptions.Abort:
+        confirmed = False
+    if not confirmed:
+        raise SomstackError("not confirmed; nothing was sent")
+
+
+@cbdc.command("disburse")
+@sending_options
+@click.argument("payroll", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--payroll", "payroll_id", required=True, metavar="ID",
+              help="The payroll's name, e.g. 2026-12-teachers: batch ids derive from it and each batch's rows; a rerun under "
+                   "the same id pays only who was not paid under it, and refuses a file that differs from what was paid.")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=200, show_default=True, help="Payments per transaction.")
+@click.option("--amount-format", type=click.Choice(["plain", "decimal-comma", "decimal-point"]), default="plain", show_default=True,
+              help="plain: 1234.56 only (a comma, space or currency sign is refused as ambiguous); decimal-comma: 1.234,56 or "
+                   "1 234,56; decimal-point: 1,234.56.")
+@click.option("--skip-ineligible", is_flag=True, help="Skip (and report) a wallet that turned ineligible after the check, instead of reverting its batch.")
+@click.option("--yes", is_flag=True, help="Pay without asking (needed without a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print the plan (rows, total, largest, batches to pay and paid) and send nothing.")
+def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, payroll: Path, payroll_id: str, batch_size: int,
+                  amount_format: str, skip_ineligible: bool, yes: bool, dry_run: bool) -> None:
+    """Pay a payroll CSV (address,amount in som) from the treasury (role TREASURY), in once-only
+    batches: the plan is printed and confirmed first; a rerun under the same --payroll id pays
+    only the recipients not yet paid under it."""
+    from .cbdc import PayrollConflictError, PayrollRejectedError, disburse, plan_payroll
+    from .reserve import sender_for
+
+    keys = _keys(key_env, keystore, password_file)
+    with _with_system("cbdc", network_name, rpc, keys, yes_mainnet or dry_run) as (session, token):
         sender = sender_for(session, "TREASURY", from_index, keys)
         try:
-            batches, rows = prepare_payroll(token, sender.signer.address, payroll, batch_size)
+            plan = plan_payroll(token, sender.signer.address, payroll, payroll_id, batch_size, amount_format=amount_format)
         except PayrollRejectedError as exc:
-            for problem in exc.problems:
-                click.echo(f"{payroll.name}: {problem}", err=True)
+            _first_refusals(payroll.name, exc.problems)
             raise
-        _info(f"{payroll.name}: {rows:,} rows valid, {len(batches)} batch(es) of at most {batch_size}")
-        with click.progressbar(length=rows, label="disbursing", file=sys.stderr) as bar:
-            result = disburse(token, sender, batches, rows, skip_ineligible, log=lambda m: None, progress=bar.update)
+        except PayrollConflictError as exc:
+            _first_refusals(payroll.name, exc.problems)
+            for b in exc.paid[:20]:
+                click.echo(f"{payroll.name}: paid under '{payroll_id}': tx {b.tx} (block {b.block:,}, {len(b.paid):,} payments)", err=True)
+            if len(exc.paid) > 20:
+                click.echo(f"{payroll.name}: ... and {len(exc.paid) - 20:,} more paid batch(es)", err=True)
+            raise
+        for line in plan.lines(token.decimals):
+            click.echo(line)
+        if dry_run:
+            click.echo("dry run: nothing was sent")
+            return
+        if plan.batches:
+            _go_ahead(yes, f"pay {sum(len(b.payments) for b in plan.batches):,} payments in {len(plan.batches):,} batch(es)")
+        with click.progressbar(length=plan.rows, label="disbursing", file=sys.stderr) as bar:
+            result = disburse(token, sender, plan, skip_ineligible, log=lambda m: None, progress=bar.update)
         for line in result.lines(token.decimals):
             click.echo(line)
 
@@ -477,9 +656,10 @@ def compliance_unblock(network_name: str, rpc: str | None, from_index: int | Non
 @click.option("--batch-size", type=click.IntRange(1, 250), default=100, show_default=True,
               help="Accounts per transaction (one AccessManager multicall; 250 stays under BSC's gas cap per transaction).")
 @click.option("--dry-run", is_flag=True, help="Print what each token would get, address by address; send nothing.")
+@click.option("--yes", is_flag=True, help="Apply without asking (needed without a terminal).")
 def compliance_import(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
                       keystore: Path | None, password_file: Path | None, sanctions_list: Path, sync: bool, batch_size: int,
-                      dry_run: bool) -> None:
+                      dry_run: bool, yes: bool) -> None:
     """Apply a sanctions list (CSV: address,reason[,source]; reason a 0x bytes32 or a reference
     text, hashed) to every token (role COMPLIANCE): validated whole first, then blocked in
     batches; prints per token what was added, already present and, with --sync, removed. A rerun
@@ -490,14 +670,18 @@ def compliance_import(network_name: str, rpc: str | None, from_index: int | None
     try:
         listings = read_list(sanctions_list)
     except SanctionsListRejectedError as exc:
-        for problem in exc.problems:
-            click.echo(f"{sanctions_list.name}: {problem}", err=True)
+        _first_refusals(sanctions_list.name, exc.problems)
         raise
     keys = _keys(key_env, keystore, password_file)
     # A dry run sends nothing: no mainnet confirmation for it.
     with _deployed_session(network_name, rpc, keys, yes_mainnet or dry_run) as session:
         lists = Blocklists.of_session(session)
         sender = sender_for(session, "COMPLIANCE", from_index, keys)
+        if not dry_run:
+            from .ops import session_manifest
+            from .reasons import remember
+
+            remember(session_manifest(session).path, {x.reason: x.reason_text for x in listings})
         lists.require_roles(sender.signer.address, sync)
         plans = plan_import(lists, listings, sync)
         work = sum(p.work for p in plans)
@@ -506,6 +690,11 @@ def compliance_import(network_name: str, rpc: str | None, from_index: int | None
             for line in format_plan(plans, sync, batch_size):
                 click.echo(line)
             return
+        if work:
+            from . import routes
+
+            # Under a governance route the command is explicit already (and a proposal sends nothing).
+            _go_ahead(yes or routes.current() is not None, f"apply {work:,} change(s) to {len(plans)} token(s)")
         if not work:
             results = apply_plan(lists, sender, plans, sync, batch_size, log=_info)
         else:
@@ -543,7 +732,7 @@ _ISSUER_OF = {"kgst": "MINTER", "som": "ISSUER"}
 _BURNER_OF = {"kgst": "BURNER", "som": "ISSUER"}
 
 
-@cli.command("mint")
+@cli.command("mint", context_settings={"ignore_unknown_options": True})
 @sending_options
 @token_option()
 @click.argument("to")
@@ -558,7 +747,7 @@ def op_mint(network_name: str, rpc: str | None, from_index: int | None, yes_main
         click.echo(str(mint(token, sender, to, amount, ref, log=_info)))
 
 
-@cli.command("burn")
+@cli.command("burn", context_settings={"ignore_unknown_options": True})
 @sending_options
 @token_option()
 @click.argument("amount")
@@ -707,7 +896,7 @@ def seize_show(network_name: str, rpc: str | None, which: str, seizure_id: int) 
             click.echo(line)
 
 
-@cli.command("rescue")
+@cli.command("rescue", context_settings={"ignore_unknown_options": True})
 @sending_options
 @token_option()
 @click.argument("asset")
@@ -759,6 +948,9 @@ def _run_nested(ctx: click.Context, command: tuple[str, ...]) -> None:
         raise click.UsageError("a governance command cannot run another governance command")
     if command[0] not in _OPERATOR_COMMANDS:
         raise click.UsageError(f"`{command[0]}` is not an operator command (those are: {', '.join(sorted(_OPERATOR_COMMANDS))})")
+    if tuple(command[:2]) == ("cbdc", "disburse") and ctx.info_name == "propose":
+        raise click.UsageError("a payroll cannot be proposed to a Safe: `cbdc disburse` reads what was paid and sends batch by batch; "
+                               "run it with the treasury's key, or propose a transfer")
     cli.main(args=list(command), prog_name="somstack", standalone_mode=False, obj=ctx.obj)
 
 
@@ -815,6 +1007,54 @@ def governance_execute(ctx: click.Context, command: tuple[str, ...]) -> None:
         _run_nested(ctx, command)
 
 
+# --- Keys in an HSM (PKCS#11): somstack.hsm ---
+
+
+@cli.group()
+def keys() -> None:
+    """Signing keys that never leave a PKCS#11 token (HSM): generate, list, show an address.
+    Module, token and PIN from --pkcs11-module/--pkcs11-token/--pin-file or SOMSTACK_PKCS11_*."""
+
+
+@keys.command("generate")
+@click.option("--hsm", "label", required=True, metavar="LABEL", help="Label of the new key in the token.")
+@hsm_options
+def keys_generate(label: str) -> None:
+    """Generate a secp256k1 key inside the token (sensitive, not extractable); print its address."""
+    from .config import load_settings
+    from .hsm import generate_key
+
+    load_settings()  # .env: SOMSTACK_PKCS11_*
+    click.echo(generate_key(_hsm(label), label))
+
+
+@keys.command("list")
+@hsm_options
+def keys_list() -> None:
+    """Every private key of the token with its address (or why it may not sign)."""
+    from .config import load_settings
+    from .hsm import list_keys
+
+    load_settings()
+    found = list_keys(_hsm())
+    for info in found:
+        click.echo(f"{info.label:24s} {info.address}" if info.problem is None else f"{info.label:24s} refused: {info.problem}")
+    if not found:
+        _info("the token holds no private key: `somstack keys generate --hsm LABEL` makes one")
+
+
+@keys.command("address")
+@click.option("--hsm", "label", required=True, metavar="LABEL", help="Label of the key in the token.")
+@hsm_options
+def keys_address(label: str) -> None:
+    """The address of the token's key LABEL (refused if it is extractable or not secp256k1)."""
+    from .config import load_settings
+    from .hsm import account_of
+
+    load_settings()
+    click.echo(account_of(_hsm(label)).address)
+
+
 # --- The remittance relayer: somstack.relay ---
 
 
@@ -854,19 +1094,32 @@ def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_
 
 
 @relay.command("send")
-@click.option("--from-key", "from_key", required=True, metavar="VAR", help="Environment variable holding the sender's key (never printed).")
+@click.option("--from-key", "from_key", metavar="VAR", help="Environment variable holding the sender's key (never printed); or --hsm-key.")
 @click.option("--to", "to", required=True, help="Recipient address.")
 @click.option("--amount", required=True, help="Amount in whole tokens (e.g. 12.5).")
 @token_option()
 @click.option("--url", default="http://127.0.0.1:8645", show_default=True, envvar="SOMSTACK_RELAY_URL", help="The relayer's base URL.")
 @click.option("--validity", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds the authorization stays valid.")
 @click.option("--no-wait", is_flag=True, help="Print the id once accepted; do not wait for the transaction.")
-def relay_send(from_key: str, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
-    """Sign an EIP-3009 transfer locally and post it to the relayer (the sender needs no BNB)."""
+@hsm_options
+@click.option("--hsm-key", "hsm_key", metavar="LABEL", expose_value=False, callback=_remember, help="Sign with this key of the HSM token instead of --from-key.")
+def relay_send(from_key: str | None, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
+    """Sign an EIP-3009 transfer locally (or in the HSM) and post it to the relayer (the sender needs no BNB)."""
     from .accounts import key_from_env
     from .relay.client import RelayClient, RelayRefused, send
 
-    answer = send(RelayClient(url), key_from_env(from_key), which, to, amount, validity, wait=not no_wait, log=_info)
+    hsm = _hsm()
+    if (hsm.key is None) == (from_key is None):
+        raise click.UsageError("name the sender's key: --from-key VAR or --hsm-key LABEL (one of them)")
+    if hsm.key is not None:
+        from .config import load_settings
+        from .hsm import account_of
+
+        load_settings()  # .env: SOMSTACK_PKCS11_*
+        account: Any = account_of(hsm)
+    else:
+        account = key_from_env(from_key)  # type: ignore[arg-type]
+    answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)
     click.echo(f"transfer {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
     if answer["status"] == "failed":
         raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")
@@ -875,10 +1128,18 @@ def relay_send(from_key: str, to: str, amount: str, which: str, url: str, validi
 @cli.command()
 def demo() -> None:
     """Start a local chain, deploy, and walk KGST through its life (what `make demo` runs)."""
+    import contextlib
+    import io
+
     from .config import load_settings
     from .demo import run_demo
 
-    compile_project(load_settings().root)
+    listing = io.StringIO()
+    with contextlib.redirect_stdout(listing):  # brownie lists every compiled source: one line instead
+        compile_project(load_settings().root)
+    compiled = [line for line in listing.getvalue().splitlines() if line.strip().startswith("- ")]
+    if compiled:
+        click.echo(f"compiled {len(compiled)} contract source(s) (`brownie compile` lists them)")
     run_demo(click.echo)
 
 
@@ -891,13 +1152,34 @@ def bench() -> None:
     run_bench(_info)
 
 
+def _interrupted(args: list[str]) -> int:
+    """Ctrl-C: what this run sent, mined and left pending, and the command that resumes (exit 130)."""
+    import shlex
+
+    resume = ["somstack", *args]
+    for line in journal.interrupt_lines(" ".join(shlex.quote(a) for a in resume)):
+        click.echo(line, err=True)
+    return 130
+
+
+# --- Transaction monitoring: somstack.monitor (its own click group) ---
+
+from .monitor.commands import monitor as _monitor  # noqa: E402
+
+cli.add_command(_monitor)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the group, turning every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "-v" in args or "--verbose" in args
+    journal.reset()
     try:
         cli.main(args=argv, prog_name="somstack", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort before we see it
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            return _interrupted(args)
         click.echo("Aborted.", err=True)
         return 1
     except click.ClickException as exc:
@@ -909,8 +1191,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"Error: ({type(exc).__name__}) {exc}", err=True)
         return 1
     except KeyboardInterrupt:
-        click.echo("Interrupted: the manifest keeps every step done so far; run the command again to resume.", err=True)
-        return 130
+        return _interrupted(args)
     except Exception as exc:  # a bug, not bad input: still one line unless -v
         if verbose:
             traceback.print_exc()

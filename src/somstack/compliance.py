@@ -50,6 +50,10 @@ def apply_sanction(session: Session, sender: Sender, account: str, block: bool, 
     target = parse_address(account, "address")
     ref = reason_hash(reason) if block else b""
     manifest = session_manifest(session)
+    if block:
+        from .reasons import remember
+
+        remember(manifest.path, {ref: reason})  # the text beside its on-chain hash, for the report
     artifacts = session.artifacts
     manager = artifacts.get("SomAccessManager").contract(session.w3, manifest.address("AccessManager"))
     outcomes = []

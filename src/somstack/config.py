@@ -113,6 +113,10 @@ class DigitalCurrencyParams:
     symbol: str
     decimals: int
     tiers: tuple[TierParams, ...] = ()
+    # Payroll ceilings [token units] (digital_currency.payroll in brownie-config.yaml): a row
+    # over max_row, or a payroll over max_total, is refused before anything is sent. None: none.
+    payroll_max_row: int | None = None
+    payroll_max_total: int | None = None
 
     def tier(self, tier_id: int) -> TierParams | None:
         return next((t for t in self.tiers if t.id == tier_id), None)
@@ -148,7 +152,13 @@ def _digital_currency(section: dict[str, Any]) -> DigitalCurrencyParams:
                 daily_limit=_limit(spec["daily_limit"], decimals, f"{where}.daily_limit"),
             )
         )
-    return DigitalCurrencyParams(str(section["name"]), str(section["symbol"]), decimals, tuple(sorted(tiers, key=lambda t: t.id)))
+    payroll = dict(section.get("payroll") or {})
+    ceilings = {
+        key: None if payroll.get(key) in (None, "unlimited") else _limit(payroll[key], decimals, f"digital_currency.payroll.{key}")
+        for key in ("max_row", "max_total")
+    }
+    return DigitalCurrencyParams(str(section["name"]), str(section["symbol"]), decimals, tuple(sorted(tiers, key=lambda t: t.id)),
+                                 payroll_max_row=ceilings["max_row"], payroll_max_total=ceilings["max_total"])
 
 
 @dataclass(frozen=True)

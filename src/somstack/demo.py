@@ -10,8 +10,9 @@ blocked address refused (by the pre-check and by the chain), and a court-ordered
 two officers. Then the digital som: its tiers, 1,003 wallets registered, a 1,000-row payroll
 paid from a CSV in once-only batches, a holding cap refusing a payment and the waterfall
 taking the excess to the holder's bank, the same payroll run again paying nothing twice, and
-one sanction applied to both tokens. Last, a remittance through the relayer's HTTP service
-(somstack.relay) by a sender who holds no BNB. Chain time moves forward a day (anvil evm_increaseTime)
+one sanction applied to both tokens. Then a remittance through the relayer's HTTP service
+(somstack.relay) by a sender who holds no BNB, and transaction monitoring (somstack.monitor): a
+listed address paying a mule is flagged, made a case and the mule blocked. Chain time moves forward a day (anvil evm_increaseTime)
 for the stale price.
 """
 
@@ -92,6 +93,25 @@ class Demo:
         self.log(f"  (chain time +{seconds:,} s: {why})")
 
     def run(self) -> dict[str, int]:
+        """The demo, on a chain of its own, its manifest in build/demo/deployments (its own
+        folder, emptied first): never deployments/31337.json, the operator's `local` record."""
+        import os
+        import shutil
+
+        settings = load_settings()
+        folder = settings.root / "build" / "demo" / "deployments"
+        shutil.rmtree(folder, ignore_errors=True)
+        previous = os.environ.get("SOMSTACK_DEPLOYMENTS_DIR")
+        os.environ["SOMSTACK_DEPLOYMENTS_DIR"] = str(folder)
+        try:
+            return self._run()
+        finally:
+            if previous is None:
+                os.environ.pop("SOMSTACK_DEPLOYMENTS_DIR", None)
+            else:
+                os.environ["SOMSTACK_DEPLOYMENTS_DIR"] = previous
+
+    def _run(self) -> dict[str, int]:
         settings = load_settings()
         base = settings.network("local")
         started = time.monotonic()
@@ -231,6 +251,7 @@ class Demo:
 
             self.digital_som(w3, settings, network, manifest, artifacts, role, decoder, deployer)
             self.remittance(w3, manifest, artifacts, decoder, relayer, people["carol"], alice.address)
+            self.monitoring(w3, settings, network, manifest, artifacts, role, bob, decoder, dev[0])
 
             self.step("Balances")
             for person in (alice, bob, carol, mallory):
@@ -279,9 +300,10 @@ class Demo:
         folder.mkdir(parents=True, exist_ok=True)
         payroll = folder / "payroll-2025-11.csv"
         write_payroll(payroll, [(w, f"{12_000 + 37 * i % 9_000}.{i % 100:02d}") for i, w in enumerate(wallets)])
-        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
+        plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
+        rows = plan.rows
         started = time.monotonic()
-        result = disburse(cbdc, treasury.sender, batches, rows, log=quiet)
+        result = disburse(cbdc, treasury.sender, plan, log=quiet)
         took = time.monotonic() - started
         for line in result.lines(2):
             self.log(f"  {line}")
@@ -304,10 +326,10 @@ class Demo:
                  f"{som_text(d.balanceOf(bank.address).call() - bank_before)} to credit the citizen's account")
 
         self.step("16. The same payroll again (a retried job): nothing is paid twice")
-        batches, rows = prepare_payroll(cbdc, treasury.address, payroll)
-        for line in disburse(cbdc, treasury.sender, batches, rows, log=quiet).lines(2):
+        first = plan.batches[0]
+        plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
+        for line in disburse(cbdc, treasury.sender, plan, log=quiet).lines(2):
             self.log(f"  {line}")
-        first = batches[0]
         self.refused(treasury, d.disburse(first.batch_id, [p.address for p in first.payments], [p.amount for p in first.payments], False),
                      "disburse batch 1 again, by hand")
 
@@ -342,6 +364,52 @@ class Demo:
                 relay.store.close()
         self.log(f"  transfer {answer['status']} in tx {answer['txHash']}, gas paid by the relayer {relay.relayer}; "
                  f"carol holds {w3.eth.get_balance(sender.address)} BNB")
+
+    def monitoring(self, w3: Web3, settings: Any, network: Network, manifest: Any, artifacts: Artifacts, role: dict[str, Actor],
+                   bob: Actor, decoder: Any, funder: str) -> None:
+        """Transaction monitoring (somstack.monitor): a planted sanctions exposure flagged, made a
+        case and blocked through the compliance path, with the report for the FIU."""
+        import tempfile
+        from pathlib import Path
+
+        from .monitor.cases import note, open_case, record, write_report
+        from .monitor.follow import Follower, Runner
+        from .monitor.scan import default_rules
+        from .monitor.store import Store
+
+        self.step("19. Transaction monitoring (somstack monitor): a listed address pays a mule; flagged, a case, a block")
+        listed = Actor("listed", Sender(w3, LocalSigner(Account.create()), decoder))
+        mule = Account.create()
+        w3.eth.send_transaction({"from": funder, "to": listed.address, "value": UNIT})
+        f = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin")).functions
+        self.act(bob, f.transferWithReference(listed.address, 20_000 * UNIT, Web3.keccak(text="INV-2026-311")), "bob pays 20,000 KGST to an address (referenced)")
+        self.act(listed, f.transferWithReference(mule.address, 15_000 * UNIT, Web3.keccak(text="LOAN-7")), "that address pays 15,000 KGST to a new wallet")
+        self.log(f"  the UN list of today names {listed.address} (not yet blocked on chain)")
+        with tempfile.TemporaryDirectory() as folder:
+            store = Store(Path(folder) / "monitor.sqlite")
+            follower = Follower(w3, manifest, artifacts, store, confirmations=0, log=lambda _m: None)
+            runner = Runner(follower, store, default_rules(settings.raw), [listed.address], Path(folder), log=lambda _m: None)
+            started = time.monotonic()
+            result = runner.step()
+            self.log(f"  monitor read blocks {follower.start}..{result.cursor}: {store.event_count()} events, "
+                     f"{len(store.alerts('open'))} open alert(s) in {time.monotonic() - started:.1f} s")
+            for alert in store.alerts("open"):
+                self.log(f"  {alert['id']} {alert['record']['rule']} ({alert['record']['severity']}): {alert['record']['explanation']}")
+            exposure = next(a for a in store.alerts("open") if a["record"]["rule"] == "sanctions_direct" and a["record"]["addresses"][0] == mule.address)
+            case = open_case(store, [exposure["id"]], "demo-analyst", "received KGST from a UN-listed address")
+            note(store, case["id"], "demo-analyst", "new wallet, no other activity: the mule of the listed address")
+            session = Session(settings, network, w3, role["COMPLIANCE"].sender)
+            outcomes = apply_sanction(session, role["COMPLIANCE"].sender, mule.address, True, case["id"], log=lambda _m: None)
+            record(store, case["id"], "demo-analyst", "propose-block", {"route": "direct", "addresses": [mule.address],
+                                                                        "done": [mule.address] if all(o.ok for o in outcomes) else []})
+            self.log(f"  case {case['id']}: propose-block {mule.address} (the compliance block, reason = the case):")
+            for outcome in outcomes:
+                self.log(f"    {outcome}")
+            out = settings.root / "build" / "monitor" / f"demo-{case['id']}"
+            json_path, html_path = write_report(store, case["id"], out, "demo-analyst")
+            self.log(f"  report for the FIU: {json_path.relative_to(settings.root)}, {html_path.relative_to(settings.root)}; "
+                     f"audit trail intact: {store.verify_audit()}")
+            store.close()
 
     def transparency_report(self, session: Session) -> None:
         """The last step: the public transparency page of the demo's chain (`somstack report`)."""

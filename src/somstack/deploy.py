@@ -25,7 +25,7 @@ from .chain import Sender
 from .config import DeploymentParams, Network, Settings
 from .contracts import Artifacts
 from .errors import ConfigError, ManifestError
-from .manifest import Manifest, git_commit, manifest_path
+from .manifest import Manifest, check_genesis, genesis_hash, git_commit, manifest_path
 from .roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES, role_id
 
 Log = Callable[[str], None]
@@ -273,6 +273,7 @@ def load_manifest(ctx: DeployContext) -> Manifest:
         # A dev chain restarts empty: its old record describes a chain that is gone.
         ctx.log(f"{manifest.path.name} describes an earlier local chain; deploying afresh")
         manifest = Manifest(manifest.path, {"schema": 1, "chainId": chain_id, "contracts": {}, "steps": {}, "complete": False})
+    check_genesis(manifest, ctx.w3)  # code at the same addresses on another chain is not this deployment
     return manifest
 
 
@@ -287,11 +288,18 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     """Runs the whole plan (or what is left of it) and returns the manifest."""
     manifest = load_manifest(ctx)
     if is_complete(ctx, manifest):
-        ctx.log(f"nothing to do: {manifest.path.name} is complete and its code is on chain")
+        changes = handover_steps(ctx, manifest)
+        if changes:
+            listed = "; ".join(c.what for c in changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+            ctx.log(f"{manifest.path.name} is complete, but .env asks for what the chain does not hold: {listed}: "
+                    f"run `somstack handover --network {ctx.network.name}`")
+        else:
+            ctx.log(f"nothing to do: {manifest.path.name} is complete and its code is on chain")
         return DeployResult(manifest, 0, True)
 
     w3, params = ctx.w3, ctx.params
     deployer = ctx.sender.signer.address
+    manifest.data.setdefault("genesis", genesis_hash(w3))
     manifest.data.update(
         network=ctx.network.name,
         deployer=deployer,
@@ -437,3 +445,79 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     manifest.save()
     ctx.log(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.name}")
     return DeployResult(manifest, run.sent, False)
+
+
+# --- Handover: what .env asks for after the deployment (`somstack handover`) ---
+
+
+@dataclass(frozen=True)
+class HandoverStep:
+    key: str  # the manifest step
+    what: str
+    data: str  # AccessManager calldata
+    holds: Callable[[], bool]
+
+
+def handover_steps(ctx: DeployContext, manifest: Manifest) -> list[HandoverStep]:
+    """What .env asks that the chain does not hold yet, in order: each role holder of
+    SOMSTACK_ROLE_* (dev holders on a dev chain) granted its role, SOMSTACK_GOVERNANCE granted
+    ADMIN with governance_delay, then the deployer renouncing every role it holds (ADMIN last)."""
+    manager = ctx.artifacts.get("SomAccessManager").contract(ctx.w3, manifest.address("AccessManager"))
+    has = manager.functions.hasRole
+    steps = []
+    for role, accounts in ctx.holders.items():
+        rid = role_id(role)
+        delay = ctx.params.delay_of(DELAYED_ROLES[role]) if role in DELAYED_ROLES else 0
+        for account in accounts:
+            steps.append(HandoverStep(f"grant:{role}:{account}", f"grant {role} to {account}" + (f" (execution delay {delay} s)" if delay else ""),
+                                      manager.encode_abi("grantRole", [rid, account, delay]),
+                                      lambda r=rid, a=account, d=delay: tuple(has(r, a).call()) == (True, d)))
+    governance = governance_address()
+    deployer = manifest.data.get("deployer")
+    if governance:
+        gov_delay = ctx.params.governance_delay
+        steps.append(HandoverStep(f"handover:grant-admin:{governance}",
+                                  f"grant ADMIN to governance {governance}" + (f" (execution delay {gov_delay} s)" if gov_delay else ""),
+                                  manager.encode_abi("grantRole", [0, governance, gov_delay]),
+                                  lambda: tuple(has(0, governance).call()) == (True, gov_delay)))
+        if deployer and to_checksum_address(deployer) != governance:
+            deployer = to_checksum_address(deployer)
+            held = [r for r in ROLES if r != "ADMIN" and has(role_id(r), deployer).call()[0]
+                    and deployer not in ctx.holders.get(r, [])]
+            for role in held + ["ADMIN"]:
+                rid = role_id(role)
+                steps.append(HandoverStep(f"handover:renounce:{role}:{deployer}", f"deployer {deployer} renounces {role}",
+                                          manager.encode_abi("renounceRole", [rid, deployer]),
+                                          lambda r=rid: not has(r, deployer).call()[0]))
+    return [s for s in steps if not s.holds()]
+
+
+def handover(ctx: DeployContext) -> tuple[Manifest, list[str]]:
+    """Sends the :func:`handover_steps` (by the deployer's key, which holds ADMIN until the
+    last step); returns the manifest and what was done."""
+    manifest = load_manifest(ctx)
+    if not manifest.complete:
+        raise ManifestError(f"{manifest.path.name} is not complete: run `somstack deploy` first (it resumes)")
+    steps = handover_steps(ctx, manifest)
+    sender = ctx.sender.signer.address
+    deployer = manifest.data.get("deployer")
+    if deployer and to_checksum_address(deployer) != sender:
+        others = [s for s in steps if s.key.startswith("handover:renounce:")]
+        if others:
+            ctx.log(f"the deployer {deployer} renounces its roles with its own key: {len(others)} renounce step(s) left to it")
+        steps = [s for s in steps if not s.key.startswith("handover:renounce:")]
+    if not steps:
+        return manifest, []
+    manager = ctx.artifacts.get("SomAccessManager").contract(ctx.w3, manifest.address("AccessManager"))
+    if not manager.functions.hasRole(0, sender).call()[0]:
+        raise ManifestError(f"{sender} does not hold ADMIN: the handover is sent with the deployer's key "
+                            f"({manifest.data.get('deployer')}); governance grants by `somstack governance propose`")
+    run = _Run(ctx, manifest)
+    for step in steps:
+        run.call(f"{step.key}@{ctx.w3.eth.block_number}" if step.key in manifest.steps else step.key,
+                 manifest.address("AccessManager"), step.data, step.what, step.holds)
+    governance = governance_address()
+    if governance:
+        manifest.data["governance"] = governance
+        manifest.save()
+    return manifest, [s.what for s in steps]

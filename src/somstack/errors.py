@@ -28,6 +28,15 @@ class KeyLoadError(SomstackError):
     """A signing key is missing or malformed. The message never contains the key."""
 
 
+class HsmError(KeyLoadError):
+    """A PKCS#11 module, token, PIN or key cannot be used (somstack.hsm); one line, no PIN."""
+
+
+class HsmConnectionLost(HsmError):
+    """The token stopped answering while signing: what was sent before stays sent, and a rerun
+    of a deploy or a payroll resumes after it."""
+
+
 class RpcUnavailableError(SomstackError):
     """The RPC endpoint of a network does not answer."""
 

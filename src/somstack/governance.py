@@ -19,7 +19,7 @@ from web3.contract import Contract
 from .deploy import selectors
 from .errors import ManifestError
 from .manifest import Manifest
-from .ops import session_manifest, table
+from .ops import session_manifest, table, utc
 from .roles import ADMIN_FUNCTIONS, FUNCTION_ROLES, ROLES, role_id, role_name
 from .session import Session
 
@@ -34,6 +34,7 @@ class RoleRow:
     members: list[tuple[str, int]] = field(default_factory=list)  # (address, execution delay [s])
     grant_delay: int = 0  # [s]
     functions: list[str] = field(default_factory=list)  # Contract.function, as wired on chain
+    pending: dict[str, tuple[int, int]] = field(default_factory=dict)  # member -> (next execution delay [s], effective at [unix s])
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Matrix:
     rows: list[RoleRow]
     admin_delays: dict[str, int]  # contract -> admin delay [s]
     mismatches: list[str]  # functions whose on-chain role differs from somstack.roles
+    pending_admin: dict[str, tuple[int, int]] = field(default_factory=dict)  # contract -> (next admin delay [s], effective at)
 
     @property
     def deployer_roles(self) -> list[str]:
@@ -70,12 +72,16 @@ def read_matrix(w3: Web3, manifest: Manifest, artifacts: object, at_block: int |
     manager: Contract = artifacts.get("SomAccessManager").contract(w3, record["address"])  # type: ignore[attr-defined]
     at = w3.eth.block_number if at_block is None else at_block
     start = int(record.get("block") or 0)
+    admin_changes: dict[str, tuple[int, int]] = {}  # target -> its last (delay, since), read by the CLI only
     if granted is None:
         granted = (log["args"] for log in _logs(manager.events.RoleGranted, start, at))
+        for log in _logs(manager.events.TargetAdminDelayUpdated, start, at):
+            admin_changes[to_checksum_address(log["args"]["target"])] = (int(log["args"]["delay"]), int(log["args"]["since"]))
     candidates: dict[int, set[str]] = {}
     for args in granted:
         candidates.setdefault(int(args["roleId"]), set()).add(to_checksum_address(args["account"]))
     functions = manager.functions
+    now = int(w3.eth.get_block(at)["timestamp"])
     rows = []
     for role in sorted(ROLES.values(), key=lambda r: r.id):
         row = RoleRow(role.id, role.name, grant_delay=int(functions.getRoleGrantDelay(role.id).call(block_identifier=at)))
@@ -83,10 +89,14 @@ def read_matrix(w3: Web3, manifest: Manifest, artifacts: object, at_block: int |
             member, delay = functions.hasRole(role.id, account).call(block_identifier=at)
             if member:
                 row.members.append((account, int(delay)))
+                _since, _current, next_delay, effect = functions.getAccess(role.id, account).call(block_identifier=at)
+                if int(effect) > now:  # a delay change not yet in effect
+                    row.pending[account] = (int(next_delay), int(effect))
         rows.append(row)
     by_id = {r.id: r for r in rows}
     mismatches = []
     admin_delays = {}
+    pending_admin: dict[str, tuple[int, int]] = {}
     wiring = {c: {**{r: f for r, f in t.items()}} for c, t in FUNCTION_ROLES.items()}
     for contract, names in ADMIN_FUNCTIONS.items():
         wiring.setdefault(contract, {})["ADMIN"] = names
@@ -95,6 +105,9 @@ def read_matrix(w3: Web3, manifest: Manifest, artifacts: object, at_block: int |
             continue
         target = artifacts.get(contract).contract(w3, manifest.address(contract))  # type: ignore[attr-defined]
         admin_delays[contract] = int(functions.getTargetAdminDelay(target.address).call(block_identifier=at))
+        change = admin_changes.get(to_checksum_address(target.address))
+        if change and change[1] > now:
+            pending_admin[contract] = change
         for role, names in table_.items():
             for name in names:
                 on_chain = {int(functions.getTargetFunctionRole(target.address, s).call(block_identifier=at)) for s in selectors(target.abi, (name,))}
@@ -107,15 +120,23 @@ def read_matrix(w3: Web3, manifest: Manifest, artifacts: object, at_block: int |
                     got = ", ".join(role_name(r) for r in sorted(on_chain))
                     mismatches.append(f"{contract}.{name}: on chain {got}, planned {role}")
     deployer = manifest.data.get("deployer")
-    return Matrix(record["address"], to_checksum_address(deployer) if deployer else None, at, rows, admin_delays, mismatches)
+    return Matrix(record["address"], to_checksum_address(deployer) if deployer else None, at, rows, admin_delays, mismatches,
+                  pending_admin)
 
 
 def format_matrix(matrix: Matrix) -> list[str]:
     def who(row: RoleRow) -> str:
         if not row.members:
             return "-"
+        def change(address: str) -> str:
+            if address not in row.pending:
+                return ""
+            next_delay, effect = row.pending[address]
+            return f" (delay becomes {next_delay:,} s at {utc(effect)})"
+
         return ", ".join(
-            f"{address}{' (delay ' + format(delay, ',') + ' s)' if delay else ''}{' [DEPLOYER]' if address == matrix.deployer else ''}"
+            f"{address}{' (delay ' + format(delay, ',') + ' s)' if delay else ''}{change(address)}"
+            f"{' [DEPLOYER]' if address == matrix.deployer else ''}"
             for address, delay in row.members
         )
 
@@ -123,7 +144,9 @@ def format_matrix(matrix: Matrix) -> list[str]:
     lines = [f"AccessManager {matrix.manager} at block {matrix.block:,}", ""]
     lines += table(["id", "role", "members", "grant delay [s]", "guarded functions"], body, [True, False, False, True, False])
     lines.append("")
-    lines += [f"admin delay of {c}: {d:,} s" for c, d in matrix.admin_delays.items()]
+    lines += [f"admin delay of {c}: {d:,} s" + (f" (becomes {matrix.pending_admin[c][0]:,} s at {utc(matrix.pending_admin[c][1])})"
+                                                 if c in matrix.pending_admin else "")
+              for c, d in matrix.admin_delays.items()]
     for mismatch in matrix.mismatches:
         lines.append(f"WARNING: {mismatch}")
     held = matrix.deployer_roles

@@ -114,3 +114,24 @@ def write_text_atomically(path: Path, text: str, mode: int | None = None) -> Non
 def write_json_atomically(path: Path, data: Any) -> None:
     """Writes ``data`` as JSON to ``path`` atomically (see :func:`write_text_atomically`)."""
     write_text_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def genesis_hash(w3: Any) -> str:
+    """The hash of block 0: what tells one chain from another with the same id (a restarted dev
+    chain, another anvil, a fork) even when code sits at the same deterministic addresses."""
+    value = w3.eth.get_block(0)["hash"]
+    text = value.hex() if isinstance(value, (bytes, bytearray)) else str(value)
+    return text if text.startswith("0x") else "0x" + text
+
+
+def check_genesis(manifest: "Manifest", w3: Any) -> None:
+    """Raises ManifestError when ``manifest`` records another chain's genesis than ``w3``'s."""
+    from .errors import ManifestError
+
+    recorded = manifest.data.get("genesis")
+    if recorded and recorded.lower() != genesis_hash(w3).lower():
+        raise ManifestError(
+            f"{manifest.path.name} belongs to the chain whose block 0 is {recorded[:18]}..., not to this one "
+            f"({genesis_hash(w3)[:18]}...), even if code sits at the same addresses: move the file away (or set "
+            "SOMSTACK_DEPLOYMENTS_DIR) to deploy to this chain"
+        )

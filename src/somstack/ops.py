@@ -18,7 +18,7 @@ from . import routes
 from .chain import NodeSigner, Sender
 from .deploy import selectors
 from .errors import ConfigError, InputError, ManifestError, SomstackError
-from .manifest import Manifest, deployed_manifest
+from .manifest import Manifest, check_genesis, deployed_manifest
 from .roles import role_name, role_of
 from .session import KeyOptions, Session
 
@@ -78,8 +78,7 @@ def _manager(session: Session) -> Contract:
 
 
 def _plain_sender(session: Session, role: str | None, from_index: int | None, keys: KeyOptions) -> Sender:
-    keyed = keys.key_env is not None or keys.keystore is not None
-    if not session.network.dev or keyed:
+    if not session.network.dev or keys.keyed:
         if from_index is not None:
             raise ConfigError("--from-index picks a dev chain's unlocked account; with a key, the key signs")
         return session.sender
@@ -184,9 +183,13 @@ def parse_units(text: str | int | Decimal, decimals: int, what: str, error: type
             raise error(f"{what}: '{text}' is not a number") from None
         if not value.is_finite():
             raise error(f"{what}: '{text}' is not a number")
+        if value < 0:
+            raise error(f"{what}: '{text}' is negative: an amount is zero or more")
         scaled = value.scaleb(decimals)
         if scaled != scaled.to_integral_value():
             raise error(f"{what}: {text} has more than {decimals} decimals")
+        if scaled >= 2**256:  # a uint256 on chain: refused here, not as an ABI encoding error
+            raise error(f"{what}: {text} is too large for the contract (a uint256 of {decimals} decimals)")
         return int(scaled)
 
 
@@ -233,7 +236,9 @@ def parse_bytes32(text: str, what: str, error: type[InputError] = InputError) ->
 
 def session_manifest(session: Session) -> Manifest:
     """The manifest of the session's network, which must have been deployed to."""
-    return deployed_manifest(session.settings.deployments_dir, session.w3.eth.chain_id, session.network)
+    manifest = deployed_manifest(session.settings.deployments_dir, session.w3.eth.chain_id, session.network)
+    check_genesis(manifest, session.w3)
+    return manifest
 
 
 def deployed_address(w3: Web3, manifest: Manifest, name: str) -> str:

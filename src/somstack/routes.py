@@ -129,8 +129,24 @@ def _ready(manager: Contract, caller: str, target: str, data: str, what: str, w3
             "was executed): schedule it first with `somstack governance schedule ...`"
         )
     now = _now(w3)
+    wall = int(time.time())
+    if now < when <= wall and _dev_node(w3):
+        # A local chain's clock moves only when a block is mined: due by the wall clock, so
+        # mine one now, at the wall clock's time (dev chains only).
+        w3.provider.make_request("evm_mine", [wall])  # type: ignore[arg-type]
+        now = _now(w3)
     if when > now:
-        raise RouteError(f"{what} is scheduled for {_when(when)}, {when - now:,} s of chain time from now: execute it then")
+        raise RouteError(f"{what} is scheduled for {_when(when)}, {when - now:,} s of chain time from now: execute it then"
+                         + (" (a local chain's time moves with its blocks: this command mines one once the wall clock is there)"
+                            if _dev_node(w3) else ""))
+
+
+def _dev_node(w3: Web3) -> bool:
+    """An anvil node (a dev chain whose blocks may be mined on demand)."""
+    try:
+        return str(w3.client_version).lower().startswith("anvil")
+    except Exception:
+        return False
 
 
 def _scheduled(manager: Contract, receipt: Any) -> tuple[str, int] | None:

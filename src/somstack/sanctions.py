@@ -79,6 +79,7 @@ class Listing:
     address: str
     reason: bytes  # the sanctions record, as blockAccount records it
     source: str = ""
+    reason_text: str = field(default="", compare=False)  # as written in the list (kept off chain for the report)
 
 
 def read_list(path: Path) -> list[Listing]:
@@ -117,7 +118,7 @@ def read_list(path: Path) -> list[Listing]:
             problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}"))
             continue
         seen[address] = number
-        listings.append(Listing(number, address, reason, row.get("source", "")))
+        listings.append(Listing(number, address, reason, row.get("source", ""), row["reason"]))
     if header is None:
         raise SanctionsInputError(f"{path} is empty: expected a header {','.join(COLUMNS[:2])}[,source] and rows")
     if problems:

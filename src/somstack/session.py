@@ -24,17 +24,25 @@ from .chain import LocalNode, LocalSigner, NodeSigner, RetryPolicy, Sender, Sign
 from .config import Network, Settings, load_settings
 from .contracts import Artifacts
 from .errors import ConfigError, RpcUnavailableError
+from .hsm import HsmOptions, account_of
 
 Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class KeyOptions:
-    """Where the signing key comes from: an environment variable, or a keystore and password."""
+    """Where the signing key comes from: an environment variable, a keystore and password, or
+    a key that stays in a PKCS#11 token (``hsm``, :mod:`somstack.hsm`)."""
 
     key_env: str | None = None
     keystore: Path | None = None
     password: str | None = None
+    hsm: HsmOptions | None = None
+
+    @property
+    def keyed(self) -> bool:
+        """A key was named: it signs, even on a dev chain whose node holds unlocked accounts."""
+        return self.key_env is not None or self.keystore is not None or (self.hsm is not None and self.hsm.key is not None)
 
 
 @dataclass
@@ -61,6 +69,8 @@ class ReadOnlySigner:
 
 
 def load_signer(network: Network, w3: Web3, keys: KeyOptions) -> Signer:
+    if keys.hsm is not None and keys.hsm.key is not None:
+        return LocalSigner(account_of(keys.hsm))  # type: ignore[arg-type]  # an eth-account BaseAccount
     if keys.keystore is not None:
         if keys.password is None:
             raise ConfigError("a keystore needs a password (prompt or --password-file)")
@@ -136,7 +146,9 @@ def open_session(
 
 def node_command(network: Network) -> str:
     """The command that serves a dev network: `somstack node`, with --bsc or --fork."""
-    return "somstack node" + (" --fork" if network.fork_source else " --bsc" if network.bsc_canonical else "")
+    port = urlparse(network.rpc or "").port
+    return ("somstack node" + (" --fork" if network.fork_source else " --bsc" if network.bsc_canonical else "")
+            + (f" --port {port}" if port else ""))
 
 
 def brownie_session(keys: KeyOptions = KeyOptions(), log: Log = print) -> Session:

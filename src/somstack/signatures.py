@@ -80,7 +80,9 @@ def typed_message(domain: Domain, primary: str, types: list[dict[str, str]], mes
 
 
 def _sign(domain: Domain, primary: str, types: list[dict[str, str]], message: dict[str, Any], key: Any) -> Signature:
-    signed = Account.sign_message(typed_message(domain, primary, types, message), key)
+    """``key``: a private key, or an account that signs itself (eth-account's, an HSM's)."""
+    typed = typed_message(domain, primary, types, message)
+    signed = key.sign_message(typed) if hasattr(key, "sign_message") else Account.sign_message(typed, key)
     return Signature(signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"))
 
 

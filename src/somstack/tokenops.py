@@ -235,6 +235,8 @@ def decide_seizure(token: Token, sender: Sender, seizure_id: int, approve: bool,
     approve its own."""
     order = token.contract.functions.seizure(seizure_id).call()
     account, recovery, amount, _case, _evidence, proposer, status = order
+    if status == 0:
+        raise OperationRefused(f"seizure {seizure_id} does not exist on {token.label}")
     if status != 1:
         raise OperationRefused(f"seizure {seizure_id} on {token.label} is {SEIZURE_STATUS[status] if status < 4 else status}, not proposed")
     if approve and Web3.to_checksum_address(proposer) == sender.signer.address:

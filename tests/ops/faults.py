@@ -25,3 +25,20 @@ class FlakySender(Sender):
             self.unawaited = tx_hash
             raise Interrupt(what)
         return tx_hash
+
+
+class CtrlC:
+    """Presses Ctrl-C (KeyboardInterrupt) before the `at`-th transaction any Sender submits,
+    for as long as `monkeypatch` holds (`monkeypatch.undo()` lifts it)."""
+
+    def __init__(self, monkeypatch, at):
+        self.count, self.at = 0, at
+        original = Sender.submit
+
+        def submit(sender, tx, what):
+            self.count += 1
+            if self.count == self.at:
+                raise KeyboardInterrupt
+            return original(sender, tx, what)
+
+        monkeypatch.setattr(Sender, "submit", submit)

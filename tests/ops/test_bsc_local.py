@@ -258,7 +258,7 @@ def test_deploy_on_bsc_fork_starts_a_fork_and_sends_nothing_to_the_forked_chain(
     monkeypatch.setenv("BSC_FORK_RPC_URL", bsc_node.url)
     monkeypatch.setenv("SOMSTACK_RPC_BSC_FORK", f"http://127.0.0.1:{free_port()}")
     block = w3.eth.block_number
-    code, out, err = run(capsys, "deploy", "--network", "bsc-fork")
+    code, out, err = run(capsys, "deploy", "--network", "bsc-fork", "--ephemeral")
     assert code == 0, err
     assert "starting a local anvil for this command" in err
     assert "ReserveVault" in out and w3.eth.block_number == block

@@ -88,3 +88,36 @@ def test_cli_deploy_with_key_deploys_then_reports_nothing_to_do(capsys, testnet,
     assert account.key.hex()[2:] not in out + err
     code, _out, err = run(capsys, "deploy", "--network", "bsc-test")
     assert code == 0 and "nothing to do" in err
+
+
+def test_cli_deploy_to_a_dev_chain_nobody_serves_refuses_a_throwaway_chain(capsys, deployments_dir, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", f"http://127.0.0.1:{port}")
+    code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert_one_line_error(code, err, "RpcUnavailableError", f"start it with `somstack node --port {port}`", "--ephemeral")
+    assert "starting a local anvil" not in err
+    assert not list(deployments_dir.glob("*.json"))
+
+
+def test_cli_deploy_takes_rpc(capsys, node_factory, deployments_dir):
+    node = node_factory()
+    code, out, err = run(capsys, "deploy", "--network", "local", "--rpc", node.url)
+    assert code == 0, err
+    assert "DigitalCurrency" in out and (deployments_dir / "31337.json").exists()
+
+
+def test_cli_deploy_interrupted_says_what_was_mined_and_a_rerun_completes(capsys, node_factory, deployments_dir, monkeypatch):
+    """Finding 4: Ctrl-C during a deploy printed only `Aborted.`."""
+    from faults import CtrlC
+
+    node = node_factory()
+    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", node.url)
+    with pytest.MonkeyPatch.context() as patch:
+        CtrlC(patch, at=4)
+        code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 130 and "Aborted." not in err and "Traceback" not in err
+    assert "Interrupted: this run sent 3 transaction(s): 3 mined, 0 reverted, 0 pending" in err
+    assert err.splitlines()[-1] == "resume with: somstack deploy --network local"
+    code, out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 0, err
+    assert "DigitalCurrency" in out

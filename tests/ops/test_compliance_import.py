@@ -20,7 +20,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError
 
 from clihelp import assert_one_line_error, deployed_chain, reverted, run
-from faults import FlakySender, Interrupt
+from faults import CtrlC, FlakySender, Interrupt
 from somstack.chain import NodeSigner, Sender
 from somstack.contracts import Artifacts
 from somstack.sanctions import Blocklists, Listing, apply_plan, plan_import, read_list
@@ -106,7 +106,7 @@ def report(out):
 
 
 def import_cli(capsys, path, *options):
-    return run(capsys, "compliance", "import", str(path), *options)
+    return run(capsys, "compliance", "import", str(path), "--yes", *options)
 
 
 # --- Validation ---
@@ -406,3 +406,34 @@ def test_import_batch_mined_meanwhile_is_read_again_and_the_rest_sent(world, ful
     assert [(r.added, r.present, r.failed) for r in results] == [(249, 1, 0), (250, 0, 0)]
     assert "  1 account(s) of blockAccount batch 1/3 on KGST (100 accounts) changed meanwhile: sending the rest again" in logged
     assert blocked_count(world, [sanctioned(i) for i in range(LISTED)]) == {"KGST": LISTED, "digital som": LISTED}
+
+
+# --- Operator safety (issue 16): asked first, and a Ctrl-C says what was done ---
+
+
+def test_import_without_a_terminal_or_yes_sends_nothing(capsys, world, full_list):
+    block = world.w3.eth.block_number
+    code, _out, err = run(capsys, "compliance", "import", str(full_list))
+    assert_one_line_error(code, err, "not confirmed: pass --yes", "nothing was sent")
+    assert world.w3.eth.block_number == block
+
+
+def test_import_interrupted_says_what_was_mined_and_a_rerun_completes(capsys, world, full_list, monkeypatch):
+    CtrlC(monkeypatch, at=3)
+    code, _out, err = import_cli(capsys, full_list)
+    assert code == 130 and "Aborted." not in err and "Traceback" not in err
+    assert "Interrupted: this run sent 2 transaction(s): 2 mined, 0 reverted, 0 pending" in err
+    assert f"resume with: somstack compliance import {full_list} --yes" in err
+    monkeypatch.undo()
+    code, _out, err = import_cli(capsys, full_list)
+    assert code == 0, err
+    assert blocked_count(world, [sanctioned(i) for i in range(LISTED)]) == {"KGST": LISTED, "digital som": LISTED}
+
+
+def test_import_of_200000_bad_rows_prints_the_first_20_and_a_count(capsys, world, tmp_path):
+    path = write_lines(tmp_path / "bad.csv", ["address,reason", *["0x1234,UN"] * 200_000])
+    code, _out, err = import_cli(capsys, path)
+    assert_one_line_error(code, err, "(SanctionsListRejectedError) 200000 of 200000 rows refused")
+    lines = err.splitlines()
+    assert len([line for line in lines if line.startswith("bad.csv: row ")]) == 20
+    assert "bad.csv: ... and 199,980 more refused row(s) not listed" in lines

@@ -92,3 +92,46 @@ def test_deploy_with_a_bad_governance_address_fails_in_one_line(capsys, node_fac
     monkeypatch.setenv("SOMSTACK_GOVERNANCE", value)
     code, _out, err = run(capsys, "deploy", "--network", "local")
     assert code == 1 and f"SOMSTACK_GOVERNANCE holds '{value}', which is not an address" in err and "Traceback" not in err
+
+
+def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, node_factory, deployments_dir, monkeypatch, settings):
+    from somstack.roles import role_id
+
+    w3 = _deploy(capsys, node_factory, monkeypatch)
+    code, out, err = run(capsys, "roles", "--network", "local")
+    assert code == 0, err
+    assert "admin delay of DigitalCurrency: 0 s (becomes 60 s at 20" in out  # raised at deploy, after the 5-day setback
+    manager, _manifest = _manager(w3, deployments_dir, settings)
+    upgrader = w3.eth.accounts[9]
+    tx = manager.functions.grantRole(role_id("UPGRADER"), upgrader, 0).transact({"from": w3.eth.accounts[0]})
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    code, out, err = run(capsys, "roles", "--network", "local")
+    line = next(line for line in out.splitlines() if line.split()[1:2] == ["UPGRADER"])
+    assert f"{upgrader} (delay 60 s) (delay becomes 0 s at 20" in line
+
+
+def test_deploy_after_env_changed_says_so_and_handover_applies_it(capsys, node_factory, deployments_dir, monkeypatch, settings):
+    w3 = _deploy(capsys, node_factory, monkeypatch)
+    monkeypatch.setenv("SOMSTACK_GOVERNANCE", GOVERNANCE)
+    code, _out, err = run(capsys, "deploy", "--network", "local")
+    assert code == 0, err
+    assert "31337.json is complete, but .env asks for what the chain does not hold: grant ADMIN to governance" in err
+    assert "run `somstack handover --network local`" in err and "nothing to do" not in err
+    code, out, err = run(capsys, "handover", "--network", "local", "--yes")
+    assert code == 0, err
+    assert f"  grant ADMIN to governance {GOVERNANCE}" in out and f"  deployer {w3.eth.accounts[0]} renounces ADMIN" in out
+    manager, manifest = _manager(w3, deployments_dir, settings)
+    assert tuple(manager.functions.hasRole(0, GOVERNANCE).call()) == (True, 0)
+    assert manager.functions.hasRole(0, w3.eth.accounts[0]).call()[0] is False
+    assert manifest["governance"] == GOVERNANCE
+    code, out, err = run(capsys, "handover", "--network", "local", "--yes")
+    assert code == 0 and out.splitlines()[-1] == "nothing to hand over: the chain holds every role .env names"
+
+
+def test_handover_dry_run_sends_nothing(capsys, node_factory, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, node_factory, monkeypatch)
+    monkeypatch.setenv("SOMSTACK_GOVERNANCE", GOVERNANCE)
+    block = w3.eth.block_number
+    code, out, err = run(capsys, "handover", "--network", "local", "--dry-run")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "dry run: nothing was sent" and w3.eth.block_number == block

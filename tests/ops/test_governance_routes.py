@@ -215,7 +215,16 @@ def test_a_delayed_role_acting_directly_is_told_to_schedule(capsys, chain):
     assert_one_line_error(code, err, "execution delay of 60 s", "somstack governance schedule")
 
 
-def test_schedule_then_execute_once_due(capsys, chain):
+@pytest.fixture
+def wall_clock_at_chain_time(chain, monkeypatch):
+    """The wall clock of somstack.routes reads the chain's time: a dev chain's block is then
+    never mined early (chain time lags the wall clock after snapshots are reverted)."""
+    import types
+
+    monkeypatch.setattr("somstack.routes.time", types.SimpleNamespace(time=lambda: chain.w3.eth.get_block("latest")["timestamp"]))
+
+
+def test_schedule_then_execute_once_due(capsys, chain, wall_clock_at_chain_time):
     holder = acct(chain, HOLDER)
     before = chain.w3.eth.get_balance(holder)
     code, out, err = withdraw(capsys, chain, "schedule")
@@ -281,3 +290,32 @@ def test_auto_proposal_schedules_then_executes_for_a_delayed_safe(capsys, chain,
     assert "as AccessManager.execute" in out
     send_batch(chain, json.loads(second.read_text()))
     assert chain.w3.eth.get_balance(holder) == before + 4 * UNIT
+
+
+def test_a_payroll_cannot_be_proposed(capsys, chain, tmp_path):
+    out = tmp_path / "b.json"
+    code, _, err = propose(capsys, chain, out, MINTER_ADMIN, "cbdc", "disburse", str(tmp_path / "p.csv"), "--payroll", "2026-12-x")
+    assert code == 2 and "a payroll cannot be proposed to a Safe" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_execute_on_a_dev_chain_mines_a_block_once_due_by_the_wall_clock(capsys, chain, monkeypatch):
+    """A local chain's clock moves only with its blocks: an operation due by the wall clock is
+    executed after one block is mined at the wall clock's time."""
+    import types
+
+    holder = acct(chain, HOLDER)
+    before = chain.w3.eth.get_balance(holder)
+    assert withdraw(capsys, chain, "schedule")[0] == 0
+    now = chain.w3.eth.get_block("latest")["timestamp"]
+    monkeypatch.setattr("somstack.routes.time", types.SimpleNamespace(time=lambda: now + DELAY + 5))
+    code, out, err = withdraw(capsys, chain, "execute")
+    assert code == 0, err
+    assert chain.w3.eth.get_block("latest")["timestamp"] >= now + DELAY + 5
+    assert chain.w3.eth.get_balance(holder) == before + 10 * UNIT
+
+
+def test_execute_before_the_wall_clock_is_there_says_so(capsys, chain, wall_clock_at_chain_time):
+    assert withdraw(capsys, chain, "schedule")[0] == 0
+    code, _, err = withdraw(capsys, chain, "execute")
+    assert_one_line_error(code, err, "execute it then", "this command mines one once the wall clock is there")

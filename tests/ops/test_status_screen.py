@@ -88,9 +88,10 @@ def test_status_of_a_network_never_deployed_is_one_clear_line(capsys, node_facto
 def test_status_on_a_dev_network_nobody_serves_says_how_to_start_it(capsys, monkeypatch):
     from somstack.chain import free_port
 
-    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", f"http://127.0.0.1:{free_port()}")
+    port = free_port()
+    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", f"http://127.0.0.1:{port}")
     code, _out, err = run(capsys, "status", "--network", "local")
-    assert_one_line_error(code, err, "RpcUnavailableError", "start it with `somstack node`")
+    assert_one_line_error(code, err, "RpcUnavailableError", f"start it with `somstack node --port {port}`")
 
 
 def test_status_lists_every_contract_of_the_manifest_with_its_code(capsys, chain):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from eth_utils import keccak
+from web3 import Web3
 
 from clihelp import assert_one_line_error, run
 from somstack.cli import main
@@ -295,3 +296,57 @@ def test_rescue_of_more_than_the_contract_holds_is_refused(capsys, chain):
 def test_rescue_of_an_address_without_code_is_refused(capsys, chain):
     code, _, err = run(capsys, "rescue", account(chain, HOLDER), "1", "--to", account(chain, HOLDER))
     assert_one_line_error(code, err, "no contract at")
+
+
+# --- Operator safety (issue 16): refusals in one line, before any call ---
+
+
+@pytest.mark.parametrize("allowance, fragment", [("1e80", "is too large for the contract"), ("-5", "is negative")])
+def test_minter_set_refuses_an_impossible_allowance_in_one_line(capsys, chain, allowance, fragment):
+    block = chain.w3.eth.block_number
+    code, _, err = run(capsys, "minter", "set", account(chain, MINTER), "--allowance", allowance)
+    assert_one_line_error(code, err, fragment)
+    assert "MismatchedABI" not in err and chain.w3.eth.block_number == block
+
+
+def test_seize_execute_of_an_unknown_id_says_it_does_not_exist(capsys, chain):
+    code, _, err = run(capsys, "seize", "execute", "99")
+    assert_one_line_error(code, err, "seizure 99 does not exist on KGST")
+
+
+def test_a_keystore_without_a_terminal_or_password_file_is_one_line(capsys, chain, tmp_path, monkeypatch):
+    keystore = tmp_path / "key.json"
+    keystore.write_text("{}")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    code, _, err = run(capsys, "minter", "set", account(chain, MINTER), "--allowance", "1", "--keystore", str(keystore))
+    assert_one_line_error(code, err, "no terminal to ask it on", "--password-file")
+
+
+def test_verify_input_with_rpc_refuses_a_chain_without_the_deployment(capsys, chain, node_factory, tmp_path):
+    other = node_factory()
+    code, _, err = run(capsys, "verify-input", "--network", "local", "--rpc", other.url, "--out", str(tmp_path / "v"))
+    assert_one_line_error(code, err, "(ManifestError)", "AccessManager", f"no code at {other.url}")
+    assert not (tmp_path / "v").exists()
+
+
+def test_a_manifest_refuses_another_chain_with_code_at_the_same_addresses(capsys, chain, node_factory):
+    """A manifest belongs to one chain (its block 0): another anvil given the same code at the
+    same addresses is not the deployment."""
+    other = node_factory()
+    w3 = Web3(Web3.HTTPProvider(other.url))
+    for record in chain.manifest.contracts.values():
+        address = record["address"]
+        w3.provider.make_request("anvil_setCode", [address, Web3.to_hex(chain.w3.eth.get_code(address))])
+    code, _, err = run(capsys, "minter", "set", account(chain, MINTER), "--allowance", "1", "--rpc", other.url)
+    assert_one_line_error(code, err, "(ManifestError)", "31337.json belongs to the chain whose block 0 is", "not to this one")
+    assert w3.eth.block_number == 0
+
+
+def test_the_manifest_records_the_chains_genesis(chain):
+    assert chain.manifest.data["genesis"] == Web3.to_hex(chain.w3.eth.get_block(0)["hash"])
+
+
+def test_mint_of_a_negative_amount_is_refused_as_an_amount(capsys, chain):
+    code, _, err = run(capsys, "mint", account(chain, HOLDER), "-5", "--ref", "deposit-neg")
+    assert_one_line_error(code, err, "'-5' is negative")
+    assert "No such option" not in err

@@ -72,7 +72,7 @@ def system(settings, tmp_path_factory):
 def built(system, tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     cache = tmp_path_factory.mktemp("cache")
-    return build(out, cache)
+    return build(out, cache, "--explorer", "https://bscscan.com")
 
 
 def build(out, cache, *extra, requests=None):
@@ -169,7 +169,8 @@ def test_report_rerun_reads_only_new_blocks(system, built, tmp_path):
     third, _ = build(tmp_path / "c", tmp_path / "cache")
     queries = len(list((tmp_path / "cache").glob("0x*.json")))
     new_blocks = third["block"] - again["block"]
-    assert third["cache"]["blocksScanned"] == queries * new_blocks
+    assert third["cache"]["blocksScanned"] == new_blocks  # each block counted once, however many queries read it
+    assert third["cache"]["queriedBlockRanges"] == queries * new_blocks
     assert figure(third, "kgst.supply")["raw"] == figure(again, "kgst.supply")["raw"] + UNIT
     assert third["tokens"]["kgst"]["reconciled"]
 
@@ -363,3 +364,20 @@ def test_rendered_page_screenshots(built, browser, tmp_path, device, size):
     assert width == int(size.split(",")[0])
     print(f"{device} screenshot: {shot}")
     shutil.copy(shot, tmp_path / shot.name)
+
+
+def test_report_of_a_dev_chain_links_to_no_explorer(system, tmp_path):
+    """A dev chain has no explorer: no link to BscScan's blocks (they are other blocks)."""
+    report, out = build(tmp_path / "site", tmp_path / "cache")
+    assert report["explorer"] is None
+    html = (out / "index.html").read_text()
+    assert "bscscan" not in html and not re.search(r'href="https?:', html)
+    assert "no explorer; --explorer URL adds links" in html
+
+
+def test_report_keeps_the_sanctions_reason_text_beside_its_hash(built):
+    report, out = built
+    blocks = [a for a in report["compliance"]["actions"] if a["kind"] == "block"]
+    assert {a["ref"] for a in blocks} == {Web3.to_hex(Web3.keccak(text="UN-LIST-42"))}
+    assert {a["reasonText"] for a in blocks} == {"UN-LIST-42"}
+    assert "UN-LIST-42" in (out / "index.html").read_text()

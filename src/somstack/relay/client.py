@@ -77,7 +77,7 @@ def authorization(account: LocalAccount, domain: Domain, token: str, to: str, va
     now = int(time.time() if now is None else now)
     nonce = random_nonce()
     after, before = now - 60, now + validity
-    sig = sign_authorization(domain, account.key, account.address, to, value, after, before, nonce, receive=kind == "receive")
+    sig = sign_authorization(domain, account, account.address, to, value, after, before, nonce, receive=kind == "receive")
     return {"token": token, "kind": kind, "from": account.address, "to": to, "value": str(value), "validAfter": str(after),
             "validBefore": str(before), "nonce": "0x" + nonce.hex(), "signature": "0x" + sig.packed.hex()}
 

@@ -95,6 +95,7 @@ class Submitter:
                 self.refusals = self.refusals + 1 if self._refused > refused_before else 0
             except BaseException:
                 self._recheck = True  # after an outage, transactions the node lost are found at once
+                self.nonce = None  # a round cut short (the HSM lost while signing) may have taken nonces it never sent
                 raise
             self.healthy = True
             return sent >= self.batch

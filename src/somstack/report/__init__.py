@@ -42,6 +42,7 @@ def write_report(session: Session, out_dir: Path, options: Options, log: Callabl
     manifest = session_manifest(session)
     if options.cache_dir is None:
         options.cache_dir = cache_dir(session)
+    options.dev = bool(session.network.dev)
     report = build_report(session.w3, manifest, session.artifacts, session.network.name, options, log, session.sender.decoder)
     try:
         write_site(report, out_dir)

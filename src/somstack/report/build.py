@@ -71,6 +71,7 @@ class Options:
     block: int | None = None
     explorer: str | None = None
     chunk: int = 5_000
+    dev: bool = False  # a dev chain: no explorer unless one is given
     cache_dir: Path | None = None
 
 
@@ -118,7 +119,7 @@ def build_report(w3: Web3, manifest: Manifest, artifacts: Artifacts, network: st
         "blockHash": Web3.to_hex(block["hash"]),
         "timestamp": now,
         "time": utc(now),
-        "explorer": (options.explorer or default_explorer(chain_id)).rstrip("/"),
+        "explorer": (options.explorer or ("" if options.dev else EXPLORERS.get(chain_id, ""))).rstrip("/") or None,
         "days": options.days,
         "window": {"from": window_start, "to": now, "fromBlock": first_block},
         "deploymentBlock": start,
@@ -316,6 +317,9 @@ def _compliance(ctx: _Context) -> dict[str, Any]:
     actions: list[dict[str, Any]] = []
     pauses: list[dict[str, Any]] = []
     names = ("AccountBlocked", "AccountUnblocked", "SeizureProposed", "SeizureExecuted", "SeizureRejected", "PauseFlagsUpdated")
+    from ..reasons import load as load_reasons
+
+    texts = load_reasons(ctx.manifest.path)  # the operator's reason texts, kept off chain beside the manifest
     for key, name in TOKENS:
         if name not in ctx.manifest.contracts:
             continue
@@ -328,7 +332,8 @@ def _compliance(ctx: _Context) -> dict[str, Any]:
             where = {"token": key, "block": e.block, "tx": e.tx, "time": times[e.block], "timeText": utc(times[e.block])}
             a = e.args
             if e.name == "AccountBlocked":
-                actions.append({**where, "kind": "block", "account": a["account"], "ref": Web3.to_hex(a["reason"])})
+                ref = Web3.to_hex(a["reason"])
+                actions.append({**where, "kind": "block", "account": a["account"], "ref": ref, "reasonText": texts.get(ref.lower())})
             elif e.name == "AccountUnblocked":
                 actions.append({**where, "kind": "unblock", "account": a["account"], "ref": None})
             elif e.name in ("SeizureProposed", "SeizureExecuted"):

@@ -45,10 +45,23 @@ class Stats:
     blocks_scanned: int = 0
     blocks_cached: int = 0
     invalidated: list[str] = field(default_factory=list)
+    scanned_ranges: list[tuple[int, int]] = field(default_factory=list)  # (first, last) block of each query
+    cached_ranges: list[tuple[int, int]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"getLogs": self.get_logs, "blocksScanned": self.blocks_scanned, "blocksFromCache": self.blocks_cached,
-                "invalidated": list(self.invalidated)}
+        # Blocks are counted once however many queries (one per contract and event) covered them.
+        return {"getLogs": self.get_logs, "blocksScanned": _union(self.scanned_ranges), "blocksFromCache": _union(self.cached_ranges),
+                "queriedBlockRanges": self.blocks_scanned, "invalidated": list(self.invalidated)}
+
+
+def _union(ranges: list[tuple[int, int]]) -> int:
+    """How many distinct blocks the inclusive ``ranges`` cover."""
+    total, reach = 0, -1
+    for low, high in sorted(ranges):
+        if high > reach:
+            total += high - max(low, reach + 1) + 1
+            reach = high
+    return total
 
 
 @dataclass(frozen=True)
@@ -168,6 +181,8 @@ class LogReader:
         scanned = int(entry["to"]) if entry else self.start - 1
         if scanned < to_block:
             self.stats.blocks_cached += max(scanned - self.start + 1, 0)
+            if scanned >= self.start:
+                self.stats.cached_ranges.append((self.start, scanned))
             raw = raw + self._scan(label, address, topics, scanned + 1, to_block)
             if path:
                 write_json_atomically(path, {
@@ -176,6 +191,8 @@ class LogReader:
                 })
         else:
             self.stats.blocks_cached += to_block - self.start + 1
+            if to_block >= self.start:
+                self.stats.cached_ranges.append((self.start, to_block))
         by_topic = {topic_of(contract, i["name"]): i["name"] for i in contract.abi if i.get("type") == "event"}
         events = []
         for log in raw:
@@ -230,6 +247,7 @@ class LogReader:
                 continue
             found += [_plain_log(log) for log in logs]
             self.stats.blocks_scanned += end - start + 1
+            self.stats.scanned_ranges.append((start, end))
             progress.advance(end - start + 1)
             start = end + 1
         progress.close()

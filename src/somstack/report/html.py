@@ -35,16 +35,22 @@ class Page:
     def block(self, number: int | None) -> str:
         if number is None:
             return "-"
+        if not self.explorer:  # a dev chain: no explorer to link to
+            return f"#{number:,}"
         return f'<a href="{_e(self.explorer)}/block/{number}">#{number:,}</a>'
 
     def tx(self, tx: str | None, label: str = "tx") -> str:
         if not tx:
             return ""
+        if not self.explorer:
+            return f'<span class="tx" title="{_e(tx)}">{_e(label)} {_e(tx[:10])}…</span>'
         return f'<a class="tx" href="{_e(self.explorer)}/tx/{_e(tx)}" title="{_e(tx)}">{_e(label)} {_e(tx[:10])}…</a>'
 
     def address(self, address: str | None) -> str:
         if not address:
             return "-"
+        if not self.explorer:
+            return f'<span class="addr" title="{_e(address)}">{_e(address[:8])}…{_e(address[-4:])}</span>'
         return f'<a class="addr" href="{_e(self.explorer)}/address/{_e(address)}" title="{_e(address)}">{_e(address[:8])}…{_e(address[-4:])}</a>'
 
     def source(self, block: int | None, tx: str | None) -> str:
@@ -87,8 +93,9 @@ class Page:
             '<link rel="stylesheet" href="style.css">\n</head>\n<body>\n'
             f'<header><h1>SomStack transparency report</h1><p class="meta">Network <b>{_e(r["network"])}</b> (chain id {r["chainId"]}), '
             f'built at block <span data-figure-block="{r["block"]}">{self.block(r["block"])}</span>, {_e(r["time"])} (chain time). '
-            f'Every figure is read from the chain and links to its block and transaction on <a href="{_e(self.explorer)}">{_e(self.explorer)}</a>. '
-            '<a href="report.json">report.json</a> holds every figure.</p></header>\n<main>\n'
+            + (f'Every figure is read from the chain and links to its block and transaction on <a href="{_e(self.explorer)}">{_e(self.explorer)}</a>. '
+               if self.explorer else "Every figure is read from the chain (a development chain: no explorer; --explorer URL adds links). ")
+            + '<a href="report.json">report.json</a> holds every figure.</p></header>\n<main>\n'
             + "\n".join(sections)
             + "\n</main>\n</body>\n</html>\n"
         )
@@ -161,7 +168,8 @@ class Page:
     def compliance(self) -> str:
         c = self.r["compliance"]
         rows = [[_e(a["timeText"]), _e(a["token"].upper()), _e(a["kind"]), self.address(a.get("account")),
-                 f'<code>{_e(a["ref"][:18])}…</code>' if a.get("ref") else "-", _e(a.get("amount", "")),
+                 (f'<code title="{_e(a["ref"])}">{_e(a["ref"][:18])}…</code>' + (f' {_e(a["reasonText"])}' if a.get("reasonText") else ""))
+                 if a.get("ref") else "-", _e(a.get("amount", "")),
                  self.block(a["block"]) + " " + self.tx(a["tx"])] for a in c["actions"][:200]]
         prow = []
         for p in c["pauses"]:

@@ -1,0 +1,76 @@
+"""Fixtures of the monitor's chain tests: one anvil of the session's own on a port derived from
+SOMSTACK_TEST_PORT (+20, +10 per xdist worker), deployed by `somstack deploy`, with KGST minted
+to a holder; `local` points at it only inside ``chain.env()``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from web3 import Web3
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
+
+from somstack.chain import LocalNode  # noqa: E402
+from somstack.cli import main  # noqa: E402
+from somstack.contracts import Artifacts  # noqa: E402
+from somstack.manifest import Manifest  # noqa: E402
+
+UNIT = 10**18
+MINTER, COMPLIANCE, HOLDER = 1, 6, 11
+
+
+def monitor_port(offset: int = 0) -> int:
+    base = int(os.environ.get("SOMSTACK_TEST_PORT", "").strip() or "8545")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return base + 20 + 10 * number + offset
+
+
+@pytest.fixture(scope="session")
+def chain(settings, tmp_path_factory):
+    node = LocalNode(settings, 31337, port=monitor_port()).start()
+    deployments = tmp_path_factory.mktemp("deployments")
+    env = {"SOMSTACK_RPC_LOCAL": node.url, "SOMSTACK_DEPLOYMENTS_DIR": str(deployments)}
+
+    @contextmanager
+    def in_env():
+        prior = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        try:
+            yield env
+        finally:
+            for name, value in prior.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    try:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        accounts = w3.eth.accounts
+        with in_env():
+            assert main(["deploy", "--network", "local"]) == 0
+            assert main(["reserve", "set-rate", "--rate", "87.45"]) == 0
+            assert main(["reserve", "deposit", "--asset", "BNB", "--amount", "1000"]) == 0
+            assert main(["minter", "set", accounts[MINTER], "--allowance", "100000000"]) == 0
+            assert main(["mint", accounts[HOLDER], "10000000", "--ref", "monitor-tests"]) == 0
+        manifest = Manifest.load(deployments / "31337.json", 31337)
+        kgst = Artifacts(settings.root).get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
+
+        def pay(src, dst, whole, ref: bytes | None = None):
+            call = kgst.functions.transferWithReference(dst, int(whole * UNIT), ref) if ref else kgst.functions.transfer(dst, int(whole * UNIT))
+            tx = call.transact({"from": src})
+            return w3.eth.wait_for_transaction_receipt(tx)
+
+        def rpc(method, *params):
+            return w3.provider.make_request(method, list(params))["result"]
+
+        yield SimpleNamespace(w3=w3, node=node, env=in_env, accounts=accounts, holder=accounts[HOLDER], kgst=kgst, pay=pay, rpc=rpc,
+                              manifest=manifest)
+    finally:
+        node.stop()
