@@ -94,10 +94,10 @@ def test_deploy_with_a_bad_governance_address_fails_in_one_line(capsys, node_fac
     assert code == 1 and f"SOMSTACK_GOVERNANCE holds '{value}', which is not an address" in err and "Traceback" not in err
 
 
-def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, node_factory, deployments_dir, monkeypatch, settings):
+def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, deployed_local, deployments_dir, monkeypatch, settings):
     from somstack.roles import role_id
 
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     code, out, err = run(capsys, "roles", "--network", "local")
     assert code == 0, err
     assert "admin delay of DigitalCurrency: 0 s (becomes 60 s at 20" in out  # raised at deploy, after the 5-day setback
@@ -110,8 +110,8 @@ def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, nod
     assert f"{upgrader} (delay 60 s) (delay becomes 0 s at 20" in line
 
 
-def test_deploy_after_env_changed_says_so_and_handover_applies_it(capsys, node_factory, deployments_dir, monkeypatch, settings):
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+def test_deploy_after_env_changed_says_so_and_handover_applies_it(capsys, deployed_local, deployments_dir, monkeypatch, settings):
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     monkeypatch.setenv("SOMSTACK_GOVERNANCE", GOVERNANCE)
     code, _out, err = run(capsys, "deploy", "--network", "local")
     assert code == 0, err
@@ -128,8 +128,8 @@ def test_deploy_after_env_changed_says_so_and_handover_applies_it(capsys, node_f
     assert code == 0 and out.splitlines()[-1] == "nothing to hand over: the chain holds every role .env names"
 
 
-def test_handover_dry_run_sends_nothing(capsys, node_factory, deployments_dir, monkeypatch):
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+def test_handover_dry_run_sends_nothing(capsys, deployed_local, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     monkeypatch.setenv("SOMSTACK_GOVERNANCE", GOVERNANCE)
     block = w3.eth.block_number
     code, out, err = run(capsys, "handover", "--network", "local", "--dry-run")

@@ -3,10 +3,10 @@
 `somstack deploy --network local` on a fresh anvil costs about 2.4 s of CPU (80 transactions);
 the operator tests did it for every test or module that wanted "a freshly deployed chain". A
 chain of the pool is deployed through the CLI once, then snapshotted (evm_snapshot); whoever
-checks it out gets it reverted to that snapshot (state, blocks, logs and the chain's clock as
-they were right after the deployment), holds it alone until it checks it in, and a copy of its
-manifest. One anvil per holder at a time: a module fixture that keeps a chain for all its tests
-never shares it. A chain whose snapshot is gone (its node was restarted) is stopped and replaced.
+checks it out gets it reverted to that snapshot (state, blocks and logs as they were right after
+the deployment; the clock set to the wall clock, as on a chain deployed just now) and a copy of
+its manifest, and holds it alone until it checks it in. One anvil per holder at a time: a module
+fixture that keeps a chain for all its tests never shares it. A chain whose snapshot is gone (its node was restarted) is stopped and replaced.
 Tests that need a chain that never saw a deployment, or a restarted one, start their own.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import time
 from contextlib import redirect_stderr, redirect_stdout
 from types import SimpleNamespace
 
@@ -67,6 +68,11 @@ class Pool:
                 chain = None
         if chain is None:
             chain = self._deploy(chain_id, governance)
+        else:
+            # evm_revert also took the chain's clock back to the deployment's time; a chain deployed
+            # just now would read the wall clock (signatures valid from "now" must be valid on it)
+            latest = chain.w3.eth.get_block("latest")["timestamp"]
+            chain.w3.provider.make_request("evm_setTime", [max(int(time.time()), latest)])
         chain.snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]
         return chain
 
