@@ -51,8 +51,10 @@ test-long: compile
 # BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/bench.py.
 bench: install
 	$(BIN)/somstack bench
+	@# the relayer: SQLite, PostgreSQL x1 and x2, 16 and 32 clients -> benchmarks/results/relay.md
+	$(BIN)/python -m somstack.relaybench
 
-install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/softhsm2 .env
+install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/softhsm2 $(STAMPS)/postgresql .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;
 	@# idempotent: only rewrites ~/.brownie/network-config.yaml when something changed
 	$(BIN)/somstack networks sync
@@ -67,6 +69,13 @@ $(STAMPS)/chromium:
 $(STAMPS)/softhsm2:
 	@test -e /usr/lib/softhsm/libsofthsm2.so || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends softhsm2 \
 		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends softhsm2)
+	@mkdir -p $(STAMPS) && touch $@
+
+# PostgreSQL (Debian's package) for the relayer's shared store tests (tests/relay/test_relay_postgres.py):
+# each test session runs its own server in a temp folder (initdb, pg_ctl), never the system's.
+$(STAMPS)/postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
 	@mkdir -p $(STAMPS) && touch $@
 
 # brownie loads .env (brownie-config.yaml `dotenv:`); a fresh clone starts from the example.

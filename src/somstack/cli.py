@@ -1068,7 +1068,7 @@ def relay() -> None:
 @sending_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8645, show_default=True, help="Port to listen on (0: any free port).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file of the relayer (default build/relay/<chain id>.sqlite).")
+@click.option("--db", metavar="FILE|URL", envvar="SOMSTACK_RELAY_DB", help="SQLite file of the relayer (default build/relay/<chain id>.sqlite), or a postgresql:// URL shared by several instances (each with its own key); env SOMSTACK_RELAY_DB keeps a password off the command line.")
 @click.option("--fee", metavar="AMOUNT", help="Fee in whole tokens, taken as a second authorization to the relayer (default: sponsored).")
 @click.option("--min-balance", default="0.01", show_default=True, metavar="BNB", help="Refuse new transfers (503) below this relayer balance.")
 @click.option("--sender-rate", type=click.FloatRange(min=0.001), default=1.0, show_default=True, help="Requests per second per sender (token bucket).")
@@ -1078,19 +1078,29 @@ def relay() -> None:
 @click.option("--max-body", type=click.IntRange(min=256), default=16 * 1024, show_default=True, help="Largest request body [bytes] (413 above).")
 @click.option("--min-validity", type=click.IntRange(min=0), default=30, show_default=True, help="Seconds an authorization must stay valid to be accepted.")
 @click.option("--replace-after", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds before an unmined transaction is replaced with a higher fee.")
+@click.option("--client-rate", type=click.FloatRange(min=0.001), default=50.0, show_default=True, help="Requests per second per client (IP address, or API key), spent before anything else.")
+@click.option("--client-burst", type=click.FloatRange(min=1), default=200.0, show_default=True, help="Burst per client.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=64, show_default=True, help="Connections one IP address may hold at once.")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds for a request's headers to arrive (slow clients are cut).")
+@click.option("--body-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds for a request's body to arrive (408).")
+@click.option("--api-keys-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="API keys you issue, one a line: a client sending one in X-API-Key gets a budget of its own.")
+@click.option("--lease", type=click.FloatRange(min=1), default=10.0, show_default=True, help="PostgreSQL store: seconds after which a silent instance's pending transfers are taken over.")
 def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
-                keystore: Path | None, password_file: Path | None, host: str, port: int, db: Path | None, fee: str | None,
+                keystore: Path | None, password_file: Path | None, host: str, port: int, db: str | None, fee: str | None,
                 min_balance: str, sender_rate: float, sender_burst: float, global_rate: float, global_burst: float,
-                max_body: int, min_validity: int, replace_after: float) -> None:
+                max_body: int, min_validity: int, replace_after: float, client_rate: float, client_burst: float,
+                max_connections: int, header_timeout: float, body_timeout: float, api_keys_file: Path | None,
+                lease: float) -> None:
     """Serve the relayer's HTTP API (POST /v1/transfers, GET /v1/transfers/{id}, /healthz,
     /metrics, /openapi.json) until Ctrl-C; the relayer key signs (key options, as every sending
     command; on a dev chain without them, a node account)."""
-    from .relay.run import serve
+    from .relay.run import abuse_limits, serve, when_chain_answers
 
     keys = _keys(key_env, keystore, password_file)
-    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
+    limits = abuse_limits(client_rate, client_burst, max_connections, header_timeout, body_timeout, api_keys_file, lease)
+    with when_chain_answers(lambda: _deployed_session(network_name, rpc, keys, yes_mainnet), log=_info) as session:
         serve(session, keys, from_index, host, port, db, fee, min_balance, sender_rate, sender_burst, global_rate,
-              global_burst, max_body, min_validity, replace_after, log=_info)
+              global_burst, max_body, min_validity, replace_after, log=_info, limits=limits)
 
 
 @relay.command("send")

@@ -20,15 +20,10 @@ from somstack.cli import main  # noqa: E402
 from somstack.contracts import Artifacts  # noqa: E402
 from somstack.manifest import Manifest  # noqa: E402
 
+from monitorlib import monitor_port  # noqa: E402
+
 UNIT = 10**18
 MINTER, COMPLIANCE, HOLDER = 1, 6, 11
-
-
-def monitor_port(offset: int = 0) -> int:
-    base = int(os.environ.get("SOMSTACK_TEST_PORT", "").strip() or "8545")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    number = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return base + 20 + 10 * number + offset
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ round rate (100 som per USD: the 1,000 USD threshold is 100,000 som)."""
 from __future__ import annotations
 
 import itertools
+import os
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +17,25 @@ RATE = Decimal(100)
 THRESHOLD = 100_000  # [som] = 1,000 USD at RATE
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 HOUR, DAY = 3600, 86400
+
+
+@contextmanager
+def reverted(chain):
+    """The body runs between an anvil snapshot and its revert."""
+    snapshot = chain.rpc("evm_snapshot")
+    try:
+        yield
+    finally:
+        assert chain.rpc("evm_revert", snapshot) is True
+
+
+def monitor_port(offset: int = 0) -> int:
+    """A port for a chain or server of the monitor tests: SOMSTACK_TEST_PORT + 20 + 10 per xdist
+    worker + offset (0: the session's anvil; 5, 6: the webhook receiver, /metrics)."""
+    base = int(os.environ.get("SOMSTACK_TEST_PORT", "").strip() or "8545")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return base + 20 + 10 * number + offset
 
 
 def addr(n: int) -> str:

@@ -12,7 +12,7 @@ from eth_account import Account
 
 from somstack.cli import main
 from somstack.monitor.store import Store
-from test_follow import reverted
+from monitorlib import reverted
 
 
 def run(capsys, *argv):

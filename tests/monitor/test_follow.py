@@ -15,28 +15,18 @@ import sys
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from eth_account import Account
 
-from conftest import monitor_port
+from monitorlib import monitor_port, reverted
 from somstack.cli import main
 from somstack.contracts import Artifacts
-from somstack.monitor.follow import Follower, Runner, deliver, serve_http
+from somstack.monitor.follow import Follower, Runner, deliver, serve_http, signature
 from somstack.monitor.settings import load_rules
 from somstack.monitor.store import Store
-
-
-@contextmanager
-def reverted(chain):
-    snapshot = chain.rpc("evm_snapshot")
-    try:
-        yield
-    finally:
-        assert chain.rpc("evm_revert", snapshot) is True
 
 
 def runner(settings, chain, store, confirmations=0, webhook=None, tmp_path=None):
@@ -128,7 +118,7 @@ class Receiver:
     """A webhook receiver that fails (HTTP 500) until told to accept."""
 
     def __init__(self, port):
-        self.port, self.accept, self.bodies, self.server = port, False, [], None
+        self.port, self.accept, self.bodies, self.signatures, self.server = port, False, [], [], None
 
     def start(self):
         receiver = self
@@ -139,6 +129,7 @@ class Receiver:
                 status = 200 if receiver.accept else 500
                 if receiver.accept:
                     receiver.bodies.append(json.loads(body))
+                    receiver.signatures.append((self.headers.get("X-Somstack-Signature"), body))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -173,8 +164,10 @@ def test_webhook_outbox_survives_a_failing_and_an_absent_receiver(settings, chai
             assert attempts == 2 and error and store.outbox_pending() == 1
             receiver = Receiver(port).start()
             receiver.accept = True
-            assert deliver(store, url, now=time.time() + 20_000) == (1, 0)
+            assert deliver(store, url, now=time.time() + 20_000, secret="s3cret") == (1, 0)
             assert store.outbox_pending() == 0
+            header, body = receiver.signatures[0]
+            assert header == signature("s3cret", body) and header.startswith("sha256=")  # the receiver can authenticate it
             assert [b["alert"]["id"] for b in receiver.bodies] == [alert["id"]] and receiver.bodies[0]["kind"] == "alert"
             assert deliver(store, url, now=time.time() + 30_000) == (0, 0)  # delivered once
     finally:
@@ -199,3 +192,22 @@ def test_metrics_and_healthz(settings, chain, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_failed_round_is_logged_and_retried(settings, chain, tmp_path):
+    store = Store(tmp_path / "m.sqlite")
+    run = runner(settings, chain, store)
+    lines = []
+    run.log = lines.append
+    real, calls = run.follower.poll, []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("node not answering")
+        return real()
+
+    run.follower.poll = flaky
+    run.run(poll=0.01, rounds=2)
+    assert len(calls) == 2 and any("this round failed (ConnectionError: node not answering)" in line for line in lines)
+    assert run.health.healthy() and run.health.last_error is None and store.cursor() == chain.w3.eth.block_number

@@ -284,3 +284,20 @@ def test_disabled_rule_raises_nothing(tmp_path):
     h = History()
     h.add(T0, A, B, THRESHOLD)
     assert h.scan(tmp_path, overrides={"large_no_reference": {"enabled": False}}) == []
+
+
+def test_exempt_subject_drops_a_typology_alert_only(tmp_path):
+    h = History()
+    for i in range(10):
+        h.add(T0 + i * HOUR, A, addr(300 + i), 10_000, reference=REF)  # A's payroll: a fan-out
+    h.add(T0, L, A, 10, reference=REF)
+    assert len(h.scan(tmp_path, listed=[L], only=["fan_out", "sanctions_direct"])) == 2
+    alerts = h.scan(tmp_path, listed=[L], overrides={"fan_out": {"exempt": [A]}}, only=["fan_out", "sanctions_direct"])
+    assert [a.rule for a in alerts] == ["sanctions_direct"]
+
+
+def test_sanctions_rules_take_no_exemption(tmp_path):
+    from somstack.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="take no exemptions"):
+        History().scan(tmp_path, overrides={"sanctions_direct": {"exempt": [A]}})

@@ -122,3 +122,15 @@ def test_scan_writes_alerts_jsonl_the_same_on_a_rerun(tmp_path, capsys):
     # at the configured official rate (87.45 som/USD) 100,000 som is more than 1,000 USD
     code, _out, _err = run(capsys, *args[:-2], "--out", str(tmp_path / "c.jsonl"))
     assert "1143.51" in (tmp_path / "c.jsonl").read_text()
+
+
+def test_check_accepts_crlf_and_a_bom_and_counts_rows(tmp_path):
+    from somstack.monitor.transfers import check, check_rows
+
+    rows = [GOOD, GOOD.replace("0x" + "1" * 64, "0x" + "2" * 64).replace(",KGST,", ",DSOM,").replace("12.5", "0.07")]
+    for name, text in (("lf.csv", "\n".join([",".join(HEADER), *rows]) + "\n"),
+                       ("crlf.csv", "\r\n".join([",".join(HEADER), *rows]) + "\r\n"),
+                       ("bom.csv", "\ufeff" + "\n".join([",".join(HEADER), *rows]))):
+        path = tmp_path / name
+        path.write_text(text, newline="")
+        assert check(path).rows == check_rows(path).rows == 2, name

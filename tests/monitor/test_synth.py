@@ -33,3 +33,10 @@ def test_synth_same_seed_same_files(tmp_path, capsys):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
     assert json.loads((tmp_path / "a" / "labels.json").read_text())["seed"] == 3
     assert "planted instances" in capsys.readouterr().out
+
+
+def test_quality_command_prints_the_table(tmp_path, capsys):
+    generate(tmp_path / "d", seed=5, background=2_000, per_rule=1)
+    assert main(["monitor", "quality", "--dir", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "| sanctions_indirect | 2 | 2 | 100% |" in out and "false alert(s)" in out

@@ -17,7 +17,8 @@ UNIT = 10**18
 # dev accounts (brownie-config.yaml dev_holders)
 MINTER, PAUSER, COMPLIANCE, HOLDER = 1, 4, 6, 11
 # generous limits: the tests that are not about limits must never meet them
-OPEN = RelayConfig(sender_rate=1000, sender_burst=1000, global_rate=100_000, global_burst=100_000)
+OPEN = RelayConfig(sender_rate=1000, sender_burst=1000, global_rate=100_000, global_burst=100_000, client_rate=100_000,
+                   client_burst=100_000)
 
 
 @contextmanager
@@ -40,7 +41,12 @@ def body_of(chain, account, to, value, **overrides):
 
 
 def post(url, body, **kwargs):
-    return requests.post(url + "/v1/transfers", json=body, timeout=30, **kwargs)
+    """POST /v1/transfers; every answer is checked against the model the OpenAPI document declares."""
+    reply = requests.post(url + "/v1/transfers", json=body, timeout=30, **kwargs)
+    from somstack.relay import api
+
+    api.declared("post", "/v1/transfers", reply.status_code).model_validate(reply.json())
+    return reply
 
 
 def wait_status(url, transfer_id, statuses=("confirmed", "failed"), timeout=60):
@@ -57,7 +63,7 @@ def open_config(**changes):
 
 
 @contextmanager
-def spawned(chain, key, db, *options):
+def spawned(chain, key, db, *options, log_to=None):
     """`somstack relay serve` as a process of its own, on `chain` as network `local`, the relayer
     key in RELAYER_KEY; yields (url, process). Stopped with SIGTERM on exit unless the test
     killed it."""
@@ -71,7 +77,7 @@ def spawned(chain, key, db, *options):
     env = {**os.environ, **chain.env, "RELAYER_KEY": key.key.hex()}
     cmd = [sys.executable, "-m", "somstack.cli", "relay", "serve", "--network", "local", "--key-env", "RELAYER_KEY",
            "--port", str(port), "--db", str(db), *options]
-    log = open(str(db) + f".{port}.log", "wb")
+    log = open(log_to or str(db) + f".{port}.log", "wb")  # log_to: where db is a URL
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

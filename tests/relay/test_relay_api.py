@@ -10,6 +10,7 @@ import time
 import pytest
 import requests
 from eth_account import Account
+from prometheus_client.parser import text_string_to_metric_families
 from web3 import Web3
 
 from relaylib import COMPLIANCE, PAUSER, UNIT, body_of, open_config, post, served, wait_status
@@ -313,15 +314,18 @@ def test_healthz_metrics_and_openapi(relay_chain, relay, sender_account):
     health = requests.get(url + "/healthz", timeout=10)
     assert health.status_code == 200 and health.json()["status"] == "ok"
     metrics = requests.get(url + "/metrics", timeout=10)
-    assert metrics.headers["Content-Type"].startswith("text/plain")
-    text = metrics.text
-    assert "relay_accepted_total 1\n" in text
-    assert 'relay_refused_total{reason="insufficient_balance"} 1\n' in text
-    assert "relay_confirmed_total 1\n" in text and "relay_submitted_total 1\n" in text
-    assert 'relay_confirmation_seconds_bucket{le="+Inf"} 1\n' in text
+    assert metrics.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(metrics.text) for s in family.samples}
+    assert samples[("relay_accepted_total", ())] == 1
+    assert samples[("relay_refused_total", (("reason", "insufficient_balance"),))] == 1
+    assert samples[("relay_confirmed_total", ())] == 1 and samples[("relay_submitted_total", ())] == 1
+    assert samples[("relay_confirmation_seconds_count", ())] == 1
+    assert samples[("relay_accept_seconds_count", (("status", "202"),))] == 1
+    assert samples[("process_cpu_seconds_total", ())] > 0  # process metrics
     doc = requests.get(url + "/openapi.json", timeout=10).json()
     assert doc["openapi"].startswith("3.1")
-    assert {"/v1/transfers", "/v1/transfers/{id}", "/healthz", "/metrics", "/openapi.json"} <= set(doc["paths"])
+    assert {"/v1/transfers", "/v1/transfers/{id}", "/healthz", "/readyz", "/metrics", "/openapi.json"} <= set(doc["paths"])
     reasons = set(doc["components"]["schemas"]["Error"]["properties"]["error"]["enum"])
     from somstack.relay.checks import REASONS
 

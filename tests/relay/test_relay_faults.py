@@ -14,7 +14,8 @@ from eth_account import Account
 from relaylib import UNIT, body_of, fund_many, open_config, post, post_all, served, sign_many, spawned, wait_status
 from somstack.relay.store import CONFIRMED, FAILED, Store
 
-SPAWN_LIMITS = ("--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000", "--replace-after", "5")
+SPAWN_LIMITS = ("--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000", "--replace-after", "5",
+                "--client-burst", "5000", "--client-rate", "5000")
 
 
 def _reconciled(chain, delta, before):

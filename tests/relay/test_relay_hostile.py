@@ -80,7 +80,8 @@ def _mutations(chain, account):
         "signature huge": ({**good, "signature": "0x" + "11" * 5000}, "malformed"),
         "signature v = 5": ({**good, "signature": "0x" + (sig[:64] + bytes([5])).hex()}, "bad_signature"),
         "signature r = 0": ({**good, "signature": "0x" + (bytes(32) + sig[32:]).hex()}, "bad_signature"),
-        "chainId as list": ({**good, "chainId": [56]}, "wrong_chain"),
+        "chainId as list": ({**good, "chainId": [56]}, "malformed"),
+        "chainId as string": ({**good, "chainId": "31337"}, "malformed"),
         "fee where none is taken": ({**good, "fee": "lots"}, "malformed"),
     }
 

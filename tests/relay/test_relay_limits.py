@@ -37,3 +37,24 @@ def test_a_sender_out_of_tokens_is_not_reset_by_the_pruning():
     assert limits.take("busy", now=0.0) and limits.take("busy", now=0.0)
     assert limits.take("other", now=0.0)
     assert not limits.take("busy", now=1.0)  # the pruning at 2 entries kept it empty
+
+
+def test_the_direct_eip712_digest_is_the_typed_data_one_and_recovers_the_signer():
+    from eth_account import Account
+
+    from somstack.relay import api, checks
+    from somstack.relay.client import authorization
+    from somstack.signatures import Domain
+
+    domain = Domain("KGST", "1", 31337, "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0")
+    account = Account.create()
+    for kind in ("transfer", "receive"):
+        body = authorization(account, domain, domain.verifying_contract, "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2",
+                             10**18 + 7, 3600, kind=kind)
+        auth = checks.parse(api.parse_request(body).model_dump(by_alias=True, exclude_none=True), domain.verifying_contract)
+        assert checks.digest(domain, auth) == checks.typed_digest(domain, auth)
+        assert checks.recover(domain, auth) == account.address
+        other = Domain("KGST", "2", 31337, domain.verifying_contract)
+        assert checks.recover(other, auth) != account.address
+        for bad in (auth.signature[:64] + bytes([5]), bytes(32) + auth.signature[32:], b"\xff" * 65):
+            assert checks.recover(domain, type(auth)(**{**auth.__dict__, "signature": bad})) != account.address

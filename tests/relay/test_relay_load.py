@@ -31,7 +31,8 @@ def test_thousand_authorizations_from_hundred_senders_are_each_paid_once(relay_c
     before = {a: k.balanceOf(a).call() for a in delta}
     supply = k.totalSupply().call()
     db = tmp_path / "load.sqlite"
-    with spawned(chain, relayer_key, db, "--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000") as (url, _):
+    with spawned(chain, relayer_key, db, "--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000",
+                 "--client-burst", "5000", "--client-rate", "5000") as (url, _):
         started = time.monotonic()
         answers = post_all(url, bodies)
         posted = time.monotonic() - started

@@ -162,7 +162,9 @@ def monitor_export(network_name: str, rpc: str | None, store_path: Path | None, 
 @click.option("--blocklist", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Listed addresses besides the on-chain blocklist.")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML overriding somstack.monitor.rules.")
 @click.option("--rate", metavar="KGS_PER_USD", help="Som per USD (default: the configured official rate).")
-@click.option("--webhook", envvar="SOMSTACK_MONITOR_WEBHOOK", help="URL that receives each new alert as a JSON POST (retried until accepted).")
+@click.option("--webhook", envvar="SOMSTACK_MONITOR_WEBHOOK",
+              help="URL that receives each new alert as a JSON POST (retried until accepted); signed with "
+                   "SOMSTACK_MONITOR_WEBHOOK_SECRET (HMAC-SHA256, header X-Somstack-Signature) when that is set.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address of /metrics and /healthz.")
 @click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True, help="Port of /metrics and /healthz (0: none).")
 @click.option("--poll", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between polls.")
@@ -178,7 +180,10 @@ def monitor_run(network_name: str, rpc: str | None, store_path: Path | None, con
     rules = _rules(rules_file, rate)
     listed = read_blocklist(blocklist) if blocklist else []
     with _Chain(network_name, rpc, store_path, confirmations, chunk) as chain:
-        runner = Runner(chain.follower, chain.store, rules, listed, chain.store.path.parent, webhook, log=_info)
+        import os
+
+        secret = os.environ.get("SOMSTACK_MONITOR_WEBHOOK_SECRET") or None
+        runner = Runner(chain.follower, chain.store, rules, listed, chain.store.path.parent, webhook, log=_info, webhook_secret=secret)
         server = serve_http(host, port, runner.metrics, runner.health) if port and not once else None
         if server is not None:
             _info(f"monitor: /metrics and /healthz on http://{host}:{server.server_address[1]}")
@@ -186,6 +191,10 @@ def monitor_run(network_name: str, rpc: str | None, store_path: Path | None, con
               f"{chain.follower.confirmations} confirmation(s) behind the head; store {chain.store.path}")
         try:
             runner.run(poll, once)
+        except KeyboardInterrupt:
+            _info(f"monitor: stopped at block {runner.health.cursor}; the store keeps the cursor and the outbox: "
+                  "run the same command to resume")
+            raise SystemExit(130) from None
         finally:
             if server is not None:
                 server.shutdown()

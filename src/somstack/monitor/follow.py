@@ -211,17 +211,28 @@ def evaluate(store: Store, rules: RuleSet, extra_listed: list[str], work: Path) 
 # --- the webhook outbox ---
 
 
-def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | None = None) -> tuple[int, int]:
-    """Posts each due outbox entry to ``url``; a failure is retried later (backoff doubling from
-    1 s to 5 min), never dropped. Returns (delivered, failed)."""
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Somstack-Signature`` of a webhook body: ``sha256=`` and the HMAC-SHA256 in hex."""
+    import hashlib
+    import hmac
+
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | None = None, secret: str | None = None) -> tuple[int, int]:
+    """Posts each due outbox entry to ``url``, oldest first; a failure is retried later (backoff
+    doubling from 1 s to 5 min) and ends the round, so a slow or failing receiver does not hold
+    the follower up; nothing is dropped. Returns (delivered, failed)."""
     if not url:
         return 0, 0
     now = time.time() if now is None else now
     ok = failed = 0
     for seq, alert_id, kind, payload, attempts in store.outbox_due(now):
         body = json.dumps({"kind": kind, "delivery": seq, "alert": json.loads(payload)}).encode()
-        request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json",
-                                                                                  "Idempotency-Key": f"{alert_id}:{seq}"})
+        headers = {"Content-Type": "application/json", "Idempotency-Key": f"{alert_id}:{seq}"}
+        if secret:
+            headers["X-Somstack-Signature"] = signature(secret, body)
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
         error = None
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
@@ -236,6 +247,7 @@ def deliver(store: Store, url: str | None, timeout: float = 5.0, now: float | No
             ok += 1
         else:
             failed += 1
+            break  # the receiver is failing: the rest wait for the next round, in order
     return ok, failed
 
 
@@ -315,6 +327,7 @@ class Runner:
     work: Path
     webhook: str | None = None
     log: Log = print
+    webhook_secret: str | None = None
     metrics: Metrics = field(default_factory=Metrics)
     health: Health = field(default_factory=Health)
     evaluated: bool = False
@@ -341,17 +354,30 @@ class Runner:
                 self.log(f"alert {alert_id} {by_id[alert_id].rule}: {by_id[alert_id].explanation}")
             for alert_id in retracted:
                 self.metrics.retracted.inc()
-                self.log(f"alert {alert_id} retracted: its events were dropped by a reorganisation")
-        deliver(self.store, self.webhook)
+                self.log(f"alert {alert_id} retracted: the rules no longer produce it (a reorganisation, or an unblock)")
+        deliver(self.store, self.webhook, secret=self.webhook_secret)
         self.metrics.open.set(len(self.store.alerts("open")))
         self.metrics.outbox.set(self.store.outbox_pending())
         self.health.head, self.health.cursor, self.health.last_ok, self.health.last_error = result.head, result.cursor, time.time(), None
         return result
 
-    def run(self, poll: float, once: bool = False) -> None:
+    def run(self, poll: float, once: bool = False, rounds: int | None = None) -> None:
+        """Polls until interrupted (``once``: one round, its errors raised; ``rounds``: that many).
+        A failed round (the node not answering, a store busy) is logged and retried at the next
+        poll; /healthz answers 503 while no round has succeeded for a minute."""
+        done = 0
         while True:
-            self.step()
-            if once:
+            try:
+                self.step()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:
+                if once:
+                    raise
+                self.health.last_error = f"{type(exc).__name__}: {exc}"
+                self.log(f"monitor: this round failed ({self.health.last_error}); trying again in {poll:g} s")
+            done += 1
+            if once or (rounds is not None and done >= rounds):
                 return
             time.sleep(poll)
 

@@ -100,7 +100,8 @@ class Engine:
             if not self.rules.enabled(rule) or (wanted is not None and rule not in wanted):
                 continue
             start = time.perf_counter()
-            alerts.extend(method())
+            exempt = set(self.rules.param(rule, "exempt"))
+            alerts.extend(a for a in method() if a.subject.lower() not in exempt)
             if timings is not None:
                 timings[rule] = time.perf_counter() - start
         return sorted(alerts, key=lambda a: (a.first_seen, a.rule, a.id))

@@ -5,11 +5,16 @@ Amounts are compared in som: a limit given in USD (``min_usd``, ``threshold_usd`
 at the official rate (``rate_kgs_per_usd``, or ``--rate``); one given in som (``min_som``,
 ``threshold_som``) is taken as is. KGST is pegged 1:1 to the som, so both tokens count the same.
 Unknown rules or parameters are refused, never ignored: a typo must not switch a rule off.
+
+``exempt`` (a list of addresses) drops a typology rule's alerts whose subject is one of them: the
+wallets whose normal business is the pattern (a treasury's payroll is a fan-out, a bank's hub a
+fan-in). The sanctions rules take no exemptions.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -42,7 +47,8 @@ DEFAULTS: dict[str, Any] = {
         "round_trip": {"enabled": True, "severity": "high", "max_hops": 4, "min_return": 0.80, "window_s": 259200},
     },
 }
-_COMMON = {"enabled", "severity", "min_usd", "min_som"}
+_COMMON = {"enabled", "severity", "min_usd", "min_som", "exempt"}
+_SANCTIONS = ("sanctions_direct", "sanctions_indirect")  # no exemptions: a listed counterparty is never normal
 _SEVERITIES = ("low", "medium", "high", "critical")
 
 
@@ -160,8 +166,14 @@ def load_rules(config: Mapping[str, Any] | None, rules_file: Path | None = None,
         params["min_usd"] = float(Decimal(str(params["min_som"])) / official)
         if params.get("severity") not in _SEVERITIES:
             raise ConfigError(f"{rule}.severity must be one of {', '.join(_SEVERITIES)}, not {params.get('severity')!r}")
+        exempt = params.pop("exempt", None) or []
+        if exempt and rule in _SANCTIONS:
+            raise ConfigError(f"{rule}.exempt: the sanctions rules take no exemptions")
+        if not isinstance(exempt, list) or not all(isinstance(a, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", a) for a in exempt):
+            raise ConfigError(f"{rule}.exempt must be a list of 0x addresses")
+        params["exempt"] = sorted({a.lower() for a in exempt})
         for name, value in list(params.items()):
-            if name in ("enabled", "severity", "min_som", "min_usd"):
+            if name in ("enabled", "severity", "min_som", "min_usd", "exempt"):
                 continue
             number = _number(value, f"{rule}.{name}")
             params[name] = int(number) if name in ("hops", "min_count", "window_s", "lookback_days", "min_active_days",

@@ -190,7 +190,9 @@ class Store:
             for alert_id, (status, text) in current.items():
                 if alert_id not in seen and status != "retracted":
                     db.execute("UPDATE alerts SET status = 'retracted', updated_at = ? WHERE id = ?", (now, alert_id))
-                    payload = json.dumps({"id": alert_id, "retracted": True, "reason": "its events were dropped by a chain reorganisation"})
+                    payload = json.dumps({"id": alert_id, "retracted": True,
+                                          "reason": "the rules no longer produce it: its events were dropped by a chain reorganisation, "
+                                                    "or a listed address it rested on was unblocked"})
                     db.execute("INSERT INTO outbox (alert_id, kind, payload, created_at) VALUES (?, 'retraction', ?, ?)", (alert_id, payload, now))
                     retracted.append(alert_id)
         return new, updated, retracted

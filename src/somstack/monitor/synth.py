@@ -20,7 +20,8 @@ rests on background transfers only. Recall is per label; precision is true / (tr
 What the background does not hold, so the false-alert figure does not cover it: payroll runs
 (a fan-out by definition), exchanges and other hubs (fan-in, pass-through), heavy users, and
 one-off large purchases by retail wallets (a velocity alert by definition). In production such
-wallets are known by their KYC tier and risk profile; an exemption list is not built yet.
+wallets are known by their KYC tier and risk profile, and a rule's ``exempt`` list (settings.py)
+takes them out of that rule.
 """
 
 from __future__ import annotations

@@ -5,16 +5,67 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator
 
+from ..errors import InputError, RpcUnavailableError
 from ..ops import parse_units, sender_for, session_manifest
 from ..session import KeyOptions, Session
-from .server import Relay, RelayConfig, default_db, tokens_of
-from .store import Store
+from .server import Relay, RelayConfig, default_db, key_digest, tokens_of
+from .store import open_store
+
+WAIT_PAUSE = 2.0  # [s] between tries while the chain does not answer at start
 
 
-def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None, db: Path | None,
+@contextmanager
+def when_chain_answers(opener: Callable[[], AbstractContextManager[Session]], log: Callable[[str], None],
+                       pause: float = WAIT_PAUSE) -> Iterator[Session]:
+    """The session ``opener`` opens, tried again every ``pause`` seconds while the chain does not
+    answer (a relayer started before its node, or during an outage, waits for it instead of
+    exiting; Ctrl-C stops the wait). Other errors (wrong chain, no deployment) stop at once."""
+    waited = 0
+    while True:
+        manager = opener()
+        try:
+            session = manager.__enter__()
+        except RpcUnavailableError as exc:
+            if not waited:
+                log(f"the chain does not answer ({str(exc)[:200]}): waiting for it (Ctrl-C to stop)")
+            waited += 1
+            time.sleep(pause)
+            continue
+        break
+    if waited:
+        log(f"the chain answers after {waited} tries: starting")
+    try:
+        yield session
+    except BaseException as exc:
+        if not manager.__exit__(type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        manager.__exit__(None, None, None)
+
+
+def abuse_limits(client_rate: float, client_burst: float, max_connections: int, header_timeout: float,
+                 body_timeout: float, api_keys_file: Path | None, lease: float = 10.0) -> dict[str, Any]:
+    """The RelayConfig fields of the per-client limits (`relay serve` options); the API keys
+    are kept as sha256 digests only."""
+    keys: frozenset[str] = frozenset()
+    if api_keys_file is not None:
+        lines = [line.strip() for line in api_keys_file.read_text().splitlines()]
+        found = [line for line in lines if line and not line.startswith("#")]
+        short = [n for n, k in enumerate(found, 1) if len(k) < 16]
+        if short:
+            raise InputError(f"--api-keys-file: key {short[0]} is shorter than 16 characters (guessable)")
+        keys = frozenset(key_digest(k) for k in found)
+    return {"client_rate": client_rate, "client_burst": client_burst, "max_connections": max_connections,
+            "header_timeout": header_timeout, "body_timeout": body_timeout, "api_keys": keys, "lease": lease}
+
+
+def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None, db: str | Path | None,
                      config: RelayConfig, fee: str | None = None) -> Relay:
     """The relayer of the session's deployment; the relayer key is the sending key of the key
     options (:func:`somstack.ops.sender_for`, as every sending command)."""
@@ -22,17 +73,19 @@ def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None,
     tokens = tokens_of(session.w3, session_manifest(session), session.artifacts)
     if fee:
         config = RelayConfig(**{**config.__dict__, "fee": {t.contract.address: parse_units(fee, t.decimals, "--fee") for t in tokens}})
-    store = Store(db or default_db(session.settings.root, session.w3.eth.chain_id))
+    store = open_store(db or default_db(session.settings.root, session.w3.eth.chain_id), sender.signer.address, config.lease)
     return Relay(sender, tokens, store, session.sender.decoder, config)
 
 
-def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str, port: int, db: Path | None,
+def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str, port: int, db: str | Path | None,
           fee: str | None, min_balance: str, sender_rate: float, sender_burst: float, global_rate: float,
-          global_burst: float, max_body: int, min_validity: int, replace_after: float, log: Callable[[str], None]) -> None:
+          global_burst: float, max_body: int, min_validity: int, replace_after: float, log: Callable[[str], None],
+          limits: dict[str, Any] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
     config = RelayConfig(max_body=max_body, sender_rate=sender_rate, sender_burst=sender_burst, global_rate=global_rate,
                          global_burst=global_burst, min_balance=parse_units(min_balance, 18, "--min-balance"),
                          margin=min_validity, replace_after=replace_after)
+    config = replace(config, **(limits or {}))
     relay = relay_of_session(session, keys, from_index, db, config, fee)
     log(f"relayer {relay.relayer} on {session.network.name} (chain {relay.chain_id}), store {relay.store.path}, "
         f"tokens: {', '.join(f'{t.key} {a}' for a, t in relay.tokens.items())}")

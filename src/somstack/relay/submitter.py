@@ -196,16 +196,29 @@ class Submitter:
         receipts = dict(zip(hashes, self._receipts(hashes)))
         now = time.time()
         dropped = False
+        confirmed: list[tuple[Transfer, str]] = []
         for transfer in sent:
-            mined = next((receipts[h] for h in transfer.tx_hashes if receipts.get(h)), None)
+            found = [receipts[h] for h in transfer.tx_hashes if receipts.get(h)]
+            # of two mined (an adopted transfer sent from two keys), the successful one settles it
+            mined = next((r for r in found if int(r["status"], 16) == 1), found[0] if found else None)
+            if mined is not None and int(mined["status"], 16) == 1:
+                confirmed.append((transfer, mined["transactionHash"]))
+                continue
             if mined is not None:
                 self._settle(transfer, mined)
                 continue
             due = now - (transfer.submitted_at or now) >= self.replace_after * len(transfer.tx_hashes)
             if not due and not self._recheck:
                 continue
-            if any(self.sender._known(h) for h in transfer.tx_hashes):
-                if due:
+            adopted = transfer.sent_by is not None and transfer.sent_by != self.address
+            if adopted and due:
+                # sent by an instance that stopped (PostgreSQL store): its key's nonce is not ours
+                # to replace; sent again from ours once its used-check says it is still unused
+                self.store.requeue(transfer.id)
+                log.warning("transaction of %s (sent by %s, adopted) unmined: sent again from %s", transfer.id,
+                            transfer.sent_by, self.address)
+            elif any(self.sender._known(h) for h in transfer.tx_hashes):
+                if due and not adopted:
                     self._replace(transfer)
             else:
                 dropped = True
@@ -214,6 +227,12 @@ class Submitter:
         self._recheck = False
         if dropped:
             self.nonce = None
+        # one commit for the round's confirmations (one each waited for the disk every time); a
+        # crash before it leaves them submitted, and the next round finds the same receipts
+        self.store.finish_many([(t.id, CONFIRMED, tx_hash) for t, tx_hash in confirmed])
+        for transfer, _ in confirmed:
+            self.stats.confirmed += 1
+            self._event("confirmed", transfer)
 
     def _receipts(self, hashes: list[str]) -> list[dict[str, Any] | None]:
         return [r.get("result") for r in self._batch([("eth_getTransactionReceipt", [h]) for h in hashes])]

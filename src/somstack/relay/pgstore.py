@@ -1,0 +1,262 @@
+"""The relayer's record in PostgreSQL (`relay serve --db postgresql://...`): one database shared
+by several relayer instances, each submitting from its own key (its own nonce sequence).
+
+What changes against the SQLite store (same methods, same rows):
+
+- every row has an ``owner``, the relayer address that submits it. A new row has none; an
+  instance claims accepted rows for itself (``FOR UPDATE SKIP LOCKED``: two instances never
+  claim the same row) and sees only the rows it owns;
+- each instance writes a heartbeat (``relay_instances.seen_at``) at every submitter round; the
+  pending rows of an instance silent for ``lease`` seconds are adopted by the next instance to
+  look (its transactions' receipts are looked up; one the node no longer knows is sent again
+  from the adopter's key, after ``authorizationState`` says the authorization is still unused:
+  EIP-3009 nonces make a second payment impossible in any case);
+- ``add`` takes a transaction-scoped advisory lock on (token, sender) and checks the sender's
+  balance against what is pending in the whole database, so that two instances accepting at
+  once cannot overdraw a sender; ``id`` is unique, so an authorization posted to both is
+  accepted once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import dict_row
+
+from ..errors import SomstackError
+from .store import ACCEPTED, CONFIRMED, PENDING, SUBMITTED, Overdrawn, Transfer
+
+log = logging.getLogger("somstack.relay")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS transfers (
+    seq BIGSERIAL PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    token TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    value TEXT NOT NULL,
+    valid_after TEXT NOT NULL,
+    valid_before TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    gas BIGINT NOT NULL,
+    fee_for TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    tx_hash TEXT,
+    tx_hashes TEXT NOT NULL DEFAULT '[]',
+    tx_nonce BIGINT,
+    gas_price NUMERIC(78, 0),
+    accepted_at DOUBLE PRECISION NOT NULL,
+    submitted_at DOUBLE PRECISION,
+    finished_at DOUBLE PRECISION,
+    owner TEXT,
+    sent_by TEXT
+);
+CREATE INDEX IF NOT EXISTS transfers_status ON transfers (status, owner, seq);
+CREATE INDEX IF NOT EXISTS transfers_sender ON transfers (token, sender, status);
+CREATE TABLE IF NOT EXISTS relay_instances (owner TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
+"""
+class StoreUnavailableError(SomstackError):
+    """The relayer's PostgreSQL database does not answer, or refuses the connection."""
+
+
+_SCHEMA_LOCK = 17_017  # pg_advisory_lock key: two instances starting at once create the tables once
+
+_FIELDS = ["id", "token", "kind", "sender", "recipient", "value", "valid_after", "valid_before", "nonce", "signature",
+           "gas", "fee_for", "status", "reason", "tx_hash", "tx_hashes", "tx_nonce", "gas_price", "accepted_at",
+           "submitted_at", "finished_at", "seq", "owner", "sent_by"]
+
+
+def is_postgres(db: Any) -> bool:
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (for logs)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _row(row: dict[str, Any]) -> Transfer:
+    data = {k: row[k] for k in _FIELDS}
+    for key in ("value", "valid_after", "valid_before"):
+        data[key] = int(data[key])
+    data["gas_price"] = int(data["gas_price"]) if data["gas_price"] is not None else None
+    data["tx_hashes"] = json.loads(data["tx_hashes"])
+    return Transfer(**data)
+
+
+class PgStore:
+    """The shared store, as seen by the instance whose relayer address is ``owner``. One
+    connection per thread (the HTTP handlers ask from worker threads, so that a round trip never
+    blocks the event loop; the submitter from its own), every statement committed at once
+    (autocommit) or in an explicit transaction."""
+
+    threaded = True  # the server calls it from worker threads
+
+    def __init__(self, url: str, owner: str, lease: float = 10.0):
+        self.url = url
+        self.path = redacted(url)
+        self.owner = owner
+        self.lease = lease
+        self._local = threading.local()
+        self._all: list[psycopg.Connection[Any]] = []
+        self._guard = threading.Lock()
+        db = self._conn()
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)  # type: ignore[arg-type]
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        db = getattr(self._local, "db", None)
+        if db is None or db.closed:
+            try:
+                db = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)  # type: ignore[arg-type]
+            except psycopg.Error as exc:
+                reason = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
+                raise StoreUnavailableError(f"the relayer's database at {self.path} refuses the connection: {reason}") from None
+            self._local.db = db
+            with self._guard:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._guard:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return self._conn().execute(sql, args).fetchall()  # type: ignore[arg-type]
+
+    def get(self, transfer_id: str) -> Transfer | None:
+        rows = self._query("SELECT * FROM transfers WHERE id = %s", (transfer_id.lower(),))
+        return _row(rows[0]) if rows else None
+
+    def add(self, *transfers: Transfer, budget: tuple[int, float] | None = None) -> tuple[Transfer, bool]:
+        """As Store.add; with ``budget`` (the sender's balance, the time it was read), also
+        refuses (Overdrawn) what the balance cannot cover net of what is pending in the whole
+        database, under a lock on (token, sender) held to the commit."""
+        first = transfers[0]
+        db = self._conn()
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (first.token + first.sender,))
+            for t in transfers:
+                found = db.execute("SELECT * FROM transfers WHERE id = %s", (t.id,)).fetchall()
+                if found:
+                    return _row(found[0]), False  # type: ignore[arg-type]
+            if budget is not None:
+                balance, since = budget
+                rows = db.execute(
+                    "SELECT value FROM transfers WHERE token = %s AND sender = %s AND (status IN (%s, %s)"
+                    " OR (status = %s AND finished_at >= %s))", (first.token, first.sender, *PENDING, CONFIRMED, since)).fetchall()
+                outflow = sum(int(r["value"]) for r in rows)  # type: ignore[call-overload]
+                if balance - outflow < sum(t.value for t in transfers):
+                    raise Overdrawn(outflow)
+            now = time.time()
+            for t in transfers:
+                db.execute(
+                    "INSERT INTO transfers (id, token, kind, sender, recipient, value, valid_after, valid_before, nonce,"
+                    " signature, gas, fee_for, status, accepted_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    (t.id, t.token, t.kind, t.sender, t.recipient, str(t.value), str(t.valid_after), str(t.valid_before),
+                     t.nonce, t.signature, t.gas, t.fee_for, ACCEPTED, now),
+                )
+            stored = db.execute("SELECT * FROM transfers WHERE id = %s", (first.id,)).fetchall()
+        return _row(stored[0]), True  # type: ignore[arg-type]
+
+    def heartbeat(self) -> int:
+        """This instance is alive; the pending rows of instances silent for ``lease`` seconds
+        become this one's. Returns how many rows were adopted."""
+        now = time.time()
+        db = self._conn()
+        with db.transaction():
+            db.execute("INSERT INTO relay_instances (owner, seen_at) VALUES (%s, %s) ON CONFLICT (owner) DO UPDATE "
+                             "SET seen_at = EXCLUDED.seen_at", (self.owner, now))
+            adopted = db.execute(
+                "UPDATE transfers SET owner = %s WHERE status IN (%s, %s) AND owner IN (SELECT owner FROM relay_instances "
+                "WHERE seen_at < %s AND owner <> %s)", (self.owner, *PENDING, now - self.lease, self.owner)).rowcount
+        if adopted:
+            log.warning("adopted %d pending transfer(s) of an instance silent for over %g s", adopted, self.lease)
+        return adopted
+
+    def pending(self, status: str, limit: int = 1_000_000) -> list[Transfer]:
+        """This instance's transfers in ``status``, oldest first; accepted ones nobody owns are
+        claimed first (up to ``limit``). Asking for the submitted ones is the heartbeat."""
+        if status == SUBMITTED:
+            self.heartbeat()
+        if status == ACCEPTED:
+            self._conn().execute(
+                "UPDATE transfers SET owner = %s WHERE seq IN (SELECT seq FROM transfers WHERE status = %s AND owner IS"
+                " NULL ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED)", (self.owner, ACCEPTED, limit))
+        rows = self._query("SELECT * FROM transfers WHERE status = %s AND owner = %s ORDER BY seq LIMIT %s",
+                           (status, self.owner, limit))
+        return [_row(r) for r in rows]
+
+    def pending_outflow(self, token: str, sender: str, since: float | None = None) -> int:
+        rows = self._query(
+            "SELECT value FROM transfers WHERE token = %s AND sender = %s AND (status IN (%s, %s)"
+            " OR (status = %s AND finished_at >= %s))",
+            (token, sender, *PENDING, CONFIRMED, float("inf") if since is None else since),
+        )
+        return sum(int(r["value"]) for r in rows)
+
+    def counts(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self._query("SELECT status, COUNT(*) AS n FROM transfers GROUP BY status")}
+
+    def mark_submitted(self, transfer_id: str, tx_hash: str, tx_nonce: int, gas_price: int) -> None:
+        self.mark_many([(transfer_id, tx_hash, tx_nonce, gas_price)])
+
+    def mark_many(self, sends: list[tuple[str, str, int, int]]) -> None:
+        """Records sends (id, hash, nonce, gas price) from this instance's key in one transaction."""
+        now = time.time()
+        db = self._conn()
+        with db.transaction(), db.cursor() as cursor:
+            ids = [transfer_id for transfer_id, *_ in sends]
+            rows = cursor.execute("SELECT id, tx_hashes FROM transfers WHERE id = ANY(%s)", (ids,)).fetchall()
+            known = {r["id"]: json.loads(r["tx_hashes"]) for r in rows}  # type: ignore[call-overload, index]
+            updates = []
+            for transfer_id, tx_hash, tx_nonce, gas_price in sends:
+                hashes = known.get(transfer_id, [])
+                if tx_hash not in hashes:
+                    hashes.append(tx_hash)
+                updates.append((SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, now, self.owner, self.owner,
+                                transfer_id))
+            cursor.executemany(  # pipelined: one round trip for the batch
+                "UPDATE transfers SET status = %s, tx_hash = %s, tx_hashes = %s, tx_nonce = %s, gas_price = %s,"
+                " submitted_at = COALESCE(submitted_at, %s), owner = %s, sent_by = %s WHERE id = %s", updates)
+
+    def requeue(self, transfer_id: str) -> None:
+        self._conn().execute("UPDATE transfers SET status = %s, tx_nonce = NULL WHERE id = %s", (ACCEPTED, transfer_id))
+
+    def finish_many(self, done: list[tuple[str, str, str | None]]) -> None:
+        """Records (id, status, hash) for many in one transaction (pipelined)."""
+        if not done:
+            return
+        now = time.time()
+        db = self._conn()
+        with db.transaction(), db.cursor() as cursor:
+            cursor.executemany("UPDATE transfers SET status = %s, tx_hash = COALESCE(%s, tx_hash), finished_at = %s WHERE id = %s",
+                               [(status, tx_hash, now, transfer_id) for transfer_id, status, tx_hash in done])
+
+    def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
+        self._conn().execute(
+            "UPDATE transfers SET status = %s, tx_hash = COALESCE(%s, tx_hash), reason = %s, finished_at = %s WHERE id = %s",
+            (status, tx_hash, reason, time.time(), transfer_id),
+        )
+
+    def all(self) -> Iterator[Transfer]:
+        for row in self._query("SELECT * FROM transfers ORDER BY seq"):
+            yield _row(row)
