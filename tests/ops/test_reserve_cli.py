@@ -62,8 +62,10 @@ def ready(chain, capsys):
         code, _out, err = run(capsys, "reserve", *argv)
         assert code == 0, err
     kgst, dev = contract("Stablecoin", "Stablecoin"), w3.eth.accounts
-    kgst.functions.configureMinter(dev[1], SUPPLY * UNIT).transact({"from": dev[2]})  # MINTER_ADMIN -> MINTER
-    kgst.functions.mint(dev[10], SUPPLY * UNIT, b"\x01" * 32).transact({"from": dev[1]})
+    # each mined before the next is estimated (MINTER_ADMIN -> MINTER, then the mint)
+    for call, sender in ((kgst.functions.configureMinter(dev[1], SUPPLY * UNIT), dev[2]),
+                         (kgst.functions.mint(dev[10], SUPPLY * UNIT, b"\x01" * 32), dev[1])):
+        assert w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))["status"] == 1
     return chain
 
 
