@@ -259,6 +259,13 @@ reserve_manager = _role_fixture("RESERVE_MANAGER")
 issuer = _role_fixture("ISSUER", 0, "The central bank's issuance desk (ISSUER), registered in the government tier.")
 treasury = _role_fixture("TREASURY", 0, "The government treasury (TREASURY), registered in the government tier.")
 kyc_officer = _role_fixture("KYC_OFFICER")
+redeemer = _role_fixture("REDEEMER", 0, "The redemption desk (REDEEMER).")
+
+
+@pytest.fixture(scope="session")
+def queue(deployment, artifacts, funded):
+    """KGST's redemption queue through its proxy (alice and bob hold 1,000 KGST each)."""
+    return Contract.from_abi("RedemptionQueue", deployment.manifest.address("RedemptionQueue"), artifacts.get("RedemptionQueue").abi)
 
 
 @pytest.fixture(scope="session")

@@ -44,4 +44,6 @@ library Roles {
     uint64 internal constant TREASURY = 15;
     /// @dev Registers digital som wallets, changes their tiers, de-registers them.
     uint64 internal constant KYC_OFFICER = 16;
+    /// @dev Pays queued KGST redemptions (their escrow is burned) or rejects them (refunded).
+    uint64 internal constant REDEEMER = 17;
 }

@@ -762,6 +762,10 @@ def run_bench(log: Log = print, out_dir: Path | None = None) -> tuple[Path, Path
         bench = Bench(settings, node, refs, log)
         result = _deploy_somstack(settings, bench.w3, node.url, Path(manifests), lambda _m: None)
         measure_gas(bench, result.manifest, results)
+    from .redemption_bench import run_redemption_bench  # its own chain and results file
+
+    log("redemption queue gas -> benchmarks/results/redemption.md")
+    run_redemption_bench(log)
 
     log(f"harness speed: {deploy_runs} deployment(s)")
     results.speed["full local deployment"] = time_deployments(settings, deploy_runs, log)

@@ -608,6 +608,134 @@ def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, ye
             click.echo(line)
 
 
+# --- KGST's redemption queue: somstack.redemption ---
+
+
+@cli.group()
+def redeem() -> None:
+    """KGST's on-chain redemption queue: requests, the desk's payments and rejections, the bank's
+    payout files."""
+
+
+@contextmanager
+def _queue_session(network_name: str, rpc: str | None, keys: KeyOptions | None, yes_mainnet: bool,
+                   role: str | None, from_index: int | None) -> Iterator[tuple[Any, Any]]:
+    from .ops import sender_for
+    from .redemption import Queue
+
+    with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
+        yield Queue.of_session(session), (sender_for(session, role, from_index, keys) if keys is not None else None)
+
+
+@redeem.command("request")
+@sending_options
+@click.argument("amount")
+@click.option("--payout", required=True, help="The payout record: a 0x bytes32 salted hash of the bank details (never the details), or a reference text (hashed).")
+def redeem_request(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                   keystore: Path | None, password_file: Path | None, amount: str, payout: str) -> None:
+    """Redeem AMOUNT KGST of the signer's balance (approves the queue if needed, then requests)."""
+    from .redemption import request
+
+    with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, None, from_index) as (queue, sender):
+        for sent in request(queue, sender, amount, payout, log=_info):
+            click.echo(str(sent))
+
+
+@redeem.command("list")
+@reserve_network_options
+@click.option("--status", type=click.Choice(["pending", "paid", "rejected", "cancelled", "seized"]), help="Only requests in this state.")
+def redeem_list(network_name: str, rpc: str | None, status: str | None) -> None:
+    """The queue's requests: holder, amount, status, deadline."""
+    from .redemption import list_lines
+
+    with _queue_session(network_name, rpc, None, False, None, None) as (queue, _sender):
+        for line in list_lines(queue, status):
+            click.echo(line)
+
+
+@redeem.command("pay")
+@sending_options
+@click.argument("request_id", type=click.IntRange(min=1))
+@click.option("--bank-ref", required=True, help="The bank's payout reference: a 0x bytes32, or its reference text (hashed).")
+def redeem_pay(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+               keystore: Path | None, password_file: Path | None, request_id: int, bank_ref: str) -> None:
+    """Mark REQUEST_ID paid in fiat (role REDEEMER): its escrow is burned."""
+    from .redemption import pay
+
+    with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, "REDEEMER", from_index) as (queue, sender):
+        click.echo(str(pay(queue, sender, request_id, bank_ref, log=_info)))
+
+
+@redeem.command("reject")
+@sending_options
+@click.argument("request_id", type=click.IntRange(min=1))
+@click.option("--reason", type=int, required=True, help="1 bank details invalid, 2 KYC/AML check failed, 3 bank account closed, 4 duplicate request, 9 other.")
+def redeem_reject(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, request_id: int, reason: int) -> None:
+    """Refuse REQUEST_ID with a reason code (role REDEEMER): its escrow goes back to the holder."""
+    from .redemption import reject
+
+    with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, "REDEEMER", from_index) as (queue, sender):
+        click.echo(str(reject(queue, sender, request_id, reason, log=_info)))
+
+
+@redeem.command("cancel")
+@sending_options
+@click.argument("request_id", type=click.IntRange(min=1))
+def redeem_cancel(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, request_id: int) -> None:
+    """Cancel the signer's own REQUEST_ID once past its deadline unpaid (a breach): the escrow comes back."""
+    from .redemption import cancel
+
+    with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, None, from_index) as (queue, sender):
+        click.echo(str(cancel(queue, sender, request_id, log=_info)))
+
+
+@redeem.command("export")
+@reserve_network_options
+@click.option("--status", default="pending", show_default=True, help="Requests in this state.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV to write (request_id,holder,amount,payout_ref,requested_at,deadline).")
+def redeem_export(network_name: str, rpc: str | None, status: str, out_file: Path) -> None:
+    """Write the requests of --status as CSV for the bank's payout run."""
+    from .redemption import export
+
+    with _queue_session(network_name, rpc, None, False, None, None) as (queue, _sender):
+        count = export(queue, status, out_file)
+    click.echo(f"{out_file}: {count:,} {status} request(s)")
+
+
+@redeem.command("settle")
+@sending_options
+@click.argument("confirmations", metavar="PAYOUTS-DONE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--batch-size", type=click.IntRange(1, 200), default=100, show_default=True, help="Payments per transaction.")
+@click.option("--dry-run", is_flag=True, help="Check the file and print the plan; send nothing.")
+@click.option("--yes", is_flag=True, help="Send without asking (needed when not on a terminal).")
+def redeem_settle(network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, key_env: str | None,
+                  keystore: Path | None, password_file: Path | None, confirmations: Path, batch_size: int, dry_run: bool,
+                  yes: bool) -> None:
+    """Mark paid the requests the bank confirmed (CSV: request_id,bank_ref[,amount]; role REDEEMER),
+    in batches. The whole file is checked first: any bad row is refused with its line number and
+    nothing is sent. A rerun pays nothing twice (requests already paid under the same reference
+    are skipped)."""
+    from .redemption import plan_settlement, settle
+
+    keys = _keys(key_env, keystore, password_file)
+    with _queue_session(network_name, rpc, keys, yes_mainnet or dry_run, "REDEEMER", from_index) as (queue, sender):
+        plan = plan_settlement(queue, confirmations)
+        for line in plan.lines(queue):
+            click.echo(line)
+        if dry_run or not plan.to_pay:
+            click.echo("nothing sent" + (" (dry run)" if dry_run else ""))
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise SomstackError("not on a terminal: pass --yes to send (or --dry-run to check only); nothing was sent")
+            if not click.confirm(f"pay {len(plan.to_pay):,} request(s)?", default=False):
+                raise SomstackError("not confirmed; nothing was sent")
+        for sent in settle(queue, sender, plan, batch_size, log=_info):
+            click.echo(str(sent))
+
+
 # --- Sanctions across every token: somstack.compliance ---
 
 
@@ -1105,19 +1233,27 @@ def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_
 
 @relay.command("send")
 @click.option("--from-key", "from_key", metavar="VAR", help="Environment variable holding the sender's key (never printed); or --hsm-key.")
-@click.option("--to", "to", required=True, help="Recipient address.")
+@click.option("--to", "to", help="Recipient address (not with --redeem).")
 @click.option("--amount", required=True, help="Amount in whole tokens (e.g. 12.5).")
+@click.option("--redeem", is_flag=True, help="A KGST redemption request to the redemption queue instead of a transfer (needs --payout).")
+@click.option("--payout", help="--redeem: the payout record, a 0x bytes32 salted hash of the bank details, or a reference text (hashed).")
 @token_option()
 @click.option("--url", default="http://127.0.0.1:8645", show_default=True, envvar="SOMSTACK_RELAY_URL", help="The relayer's base URL.")
 @click.option("--validity", type=click.IntRange(min=60), default=3600, show_default=True, help="Seconds the authorization stays valid.")
 @click.option("--no-wait", is_flag=True, help="Print the id once accepted; do not wait for the transaction.")
 @hsm_options
 @click.option("--hsm-key", "hsm_key", metavar="LABEL", expose_value=False, callback=_remember, help="Sign with this key of the HSM token instead of --from-key.")
-def relay_send(from_key: str | None, to: str, amount: str, which: str, url: str, validity: int, no_wait: bool) -> None:
-    """Sign an EIP-3009 transfer locally (or in the HSM) and post it to the relayer (the sender needs no BNB)."""
+def relay_send(from_key: str | None, to: str | None, amount: str, redeem: bool, payout: str | None, which: str, url: str,
+               validity: int, no_wait: bool) -> None:
+    """Sign an EIP-3009 transfer (or, with --redeem, a KGST redemption request) locally (or in the
+    HSM) and post it to the relayer (the sender needs no BNB)."""
     from .accounts import key_from_env
-    from .relay.client import RelayClient, RelayRefused, send
+    from .relay.client import RelayClient, RelayRefused, send, send_redemption
 
+    if redeem and (to is not None or payout is None or which != "kgst"):
+        raise click.UsageError("--redeem takes --payout and --amount (KGST), not --to")
+    if not redeem and (to is None or payout is not None):
+        raise click.UsageError("a transfer takes --to (and no --payout); a redemption --redeem --payout")
     hsm = _hsm()
     if (hsm.key is None) == (from_key is None):
         raise click.UsageError("name the sender's key: --from-key VAR or --hsm-key LABEL (one of them)")
@@ -1129,8 +1265,14 @@ def relay_send(from_key: str | None, to: str, amount: str, which: str, url: str,
         account: Any = account_of(hsm)
     else:
         account = key_from_env(from_key)  # type: ignore[arg-type]
-    answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)
-    click.echo(f"transfer {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
+    if redeem:
+        from .ops import reference
+
+        ref = reference(payout or "", "--payout", "payout record (a salted hash of the bank details)")
+        answer = send_redemption(RelayClient(url), account, amount, ref, validity, wait=not no_wait, log=_info)
+    else:
+        answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)  # type: ignore[arg-type]
+    click.echo(f"{'redemption' if redeem else 'transfer'} {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
     if answer["status"] == "failed":
         raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")
 

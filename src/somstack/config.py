@@ -171,6 +171,7 @@ class DeploymentParams:
     withdrawal_delay: int  # [s]
     governance_delay: int = 0  # execution delay of the governance address as ADMIN [s]
     reserve: dict[str, Any] = field(default_factory=dict)
+    redemption: dict[str, Any] = field(default_factory=dict)  # min_amount [whole KGST], service_level [s]
     dev_holders: dict[str, list[int]] = field(default_factory=dict)
 
     def delay_of(self, setting: str) -> int:
@@ -270,6 +271,7 @@ class Settings:
                 withdrawal_delay=int(merged["withdrawal_delay"]),
                 governance_delay=int(merged.get("governance_delay", 0)),
                 reserve=dict(merged.get("reserve") or {}),
+                redemption=dict(merged.get("redemption") or {}),
                 dev_holders={k: [int(i) for i in v] for k, v in (merged.get("dev_holders") or {}).items()},
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -11,7 +11,8 @@ two officers. Then the digital som: its tiers, 1,003 wallets registered, a 1,000
 paid from a CSV in once-only batches, a holding cap refusing a payment and the waterfall
 taking the excess to the holder's bank, the same payroll run again paying nothing twice, and
 one sanction applied to both tokens. Then a remittance through the relayer's HTTP service
-(somstack.relay) by a sender who holds no BNB, and transaction monitoring (somstack.monitor): a
+(somstack.relay) by a sender who holds no BNB, the same sender redeeming 500 KGST through the
+relayer into the redemption queue and the desk paying it, and transaction monitoring (somstack.monitor): a
 listed address paying a mule is flagged, made a case and the mule blocked. Chain time moves forward a day (anvil evm_increaseTime)
 for the stale price.
 """
@@ -250,7 +251,7 @@ class Demo:
             self.act(role["BURNER"], f.burn(balance, Web3.keccak(text="SEIZED-FUNDS-RETURNED-117")), f"burn {kgst(balance)} (redemption ref)")
 
             self.digital_som(w3, settings, network, manifest, artifacts, role, decoder, deployer)
-            self.remittance(w3, manifest, artifacts, decoder, relayer, people["carol"], alice.address)
+            self.remittance(w3, manifest, artifacts, decoder, relayer, people["carol"], alice.address, role["REDEEMER"])
             self.monitoring(w3, settings, network, manifest, artifacts, role, bob, decoder, dev[0])
 
             self.step("Balances")
@@ -345,25 +346,40 @@ class Demo:
         return int(cbdc.w3.eth.estimate_gas({"from": treasury.address, "to": cbdc.token.address, "data": call._encode_transaction_data()}))
 
     def remittance(self, w3: Web3, manifest: Any, artifacts: Artifacts, decoder: Any, relayer: Actor, sender: Any,
-                   to: str) -> None:
-        """A remittance through the relayer's HTTP API (somstack.relay) by a sender holding no BNB."""
+                   to: str, redeemer: Actor) -> None:
+        """A remittance through the relayer's HTTP API (somstack.relay) by a sender holding no BNB;
+        then the same sender redeems KGST through the relayer and the redemption desk pays it."""
         import tempfile
         from pathlib import Path
 
-        from .relay.client import RelayClient, send
+        from .relay.client import RelayClient, send, send_redemption
         from .relay.server import Background, Relay, tokens_of
         from .relay.store import Store
 
         self.step("18. The remittance relayer (somstack relay): carol, who holds no BNB, sends 250 KGST over HTTP")
         with tempfile.TemporaryDirectory() as folder:
             relay = Relay(relayer.sender, tokens_of(w3, manifest, artifacts), Store(Path(folder) / "relay.sqlite"), decoder)
+            relay.queue = manifest.address("RedemptionQueue")
+            queue = artifacts.get("RedemptionQueue").contract(w3, relay.queue)
             try:
                 with Background(relay) as served:
                     answer = send(RelayClient(served.url), sender, "kgst", to, "250", log=lambda m: self.log(f"  {m}"))
+                    self.log(f"  transfer {answer['status']} in tx {answer['txHash']}, gas paid by the relayer {relay.relayer}; "
+                             f"carol holds {w3.eth.get_balance(sender.address)} BNB")
+                    self.step("18b. Redemption on chain: carol (no BNB) asks for 500 KGST in som through the relayer; the desk pays it")
+                    payout = Web3.keccak(text=f"carol's bank details, salted {sender.address}")
+                    redeemed = send_redemption(RelayClient(served.url), sender, "500", payout, log=lambda m: self.log(f"  {m}"))
             finally:
                 relay.store.close()
-        self.log(f"  transfer {answer['status']} in tx {answer['txHash']}, gas paid by the relayer {relay.relayer}; "
-                 f"carol holds {w3.eth.get_balance(sender.address)} BNB")
+        request_id = int(queue.functions.requestCount().call())
+        holder, _at, deadline, _status, amount = queue.functions.request(request_id).call()
+        self.log(f"  request {request_id} {redeemed['status']} in tx {redeemed['txHash']}: {kgst(amount)} in escrow, "
+                 f"due by {deadline} (service level {queue.functions.serviceLevel().call() // 3600} h)")
+        self.act(redeemer, queue.functions.pay([request_id], [Web3.keccak(text="bank payout 2026/18b")]),
+                 f"pay request {request_id} (REDEEMER; the escrow is burned)")
+        paid = queue.functions.request(request_id).call()[3] == 2
+        self.log(f"  request {request_id} {'paid' if paid else 'NOT PAID'}; carol holds {w3.eth.get_balance(holder)} BNB; "
+                 f"queue pending {queue.functions.pendingCount().call()}")
 
     def monitoring(self, w3: Web3, settings: Any, network: Network, manifest: Any, artifacts: Artifacts, role: dict[str, Actor],
                    bob: Actor, decoder: Any, funder: str) -> None:

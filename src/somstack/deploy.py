@@ -1,6 +1,7 @@
 """The one deployment plan of SomStack, idempotent and resumable.
 
-The plan: the AccessManager; the Stablecoin, the ReserveVault and the DigitalCurrency, each an
+The plan: the AccessManager; the Stablecoin, the ReserveVault, the DigitalCurrency and KGST's
+RedemptionQueue (which holds KGST's BURNER role, to burn paid escrow), each an
 implementation behind an ERC-1967 proxy initialized in the proxy's constructor (so nobody can
 front-run the initializer); the digital som's tiers; role labels, the function-to-role table of
 :mod:`somstack.roles`, and the role grants with their delays.
@@ -257,6 +258,24 @@ def _deploy_digital_currency(run: _Run, manager_address: str) -> str:
     return address
 
 
+def _deploy_redemption_queue(run: _Run, manager_address: str, token_address: str) -> str:
+    """The KGST redemption queue behind its proxy, with the minimum and service level of the
+    settings (``redemption``: min_amount in whole KGST, service_level in seconds)."""
+    ctx = run.ctx
+    settings = ctx.params.redemption
+    try:
+        minimum = int(settings.get("min_amount", 0)) * 10**ctx.params.stablecoin.decimals
+        service_level = int(settings.get("service_level", 172800))
+    except (TypeError, ValueError):
+        raise ConfigError(f"deployment.redemption must hold whole numbers, not {settings!r}") from None
+    implementation = run.contract("RedemptionQueueImplementation", "RedemptionQueue", [])
+    impl = ctx.w3.eth.contract(abi=ctx.artifacts.get("RedemptionQueue").abi)
+    init = impl.encode_abi("initialize", [token_address, manager_address, minimum, service_level])
+    address = run.contract("RedemptionQueue", "SomProxy", [implementation, init])
+    run.manifest.contracts["RedemptionQueue"]["implementation"] = implementation
+    return address
+
+
 def _delay_in_force(manager: Any, getter: str, key: Any) -> int:
     """The delay AccessManager applies now. A raised delay only applies after its setback, and
     no getter shows a pending one, so it is the manifest's "done" record that skips a delay step
@@ -335,6 +354,8 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     cbdc_address = _deploy_digital_currency(run, manager_address)
     cbdc_abi = ctx.artifacts.get("DigitalCurrency").abi
     cbdc = w3.eth.contract(address=cbdc_address, abi=cbdc_abi)
+    queue_address = _deploy_redemption_queue(run, manager_address, token_address)
+    queue_abi = ctx.artifacts.get("RedemptionQueue").abi
 
     manager = ctx.artifacts.get("SomAccessManager").contract(w3, manager_address)
     token = w3.eth.contract(address=token_address, abi=token_abi)
@@ -342,6 +363,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
         "Stablecoin": (token_address, token_abi),
         "ReserveVault": (vault_address, vault_abi),
         "DigitalCurrency": (cbdc_address, cbdc_abi),
+        "RedemptionQueue": (queue_address, queue_abi),
     }
 
     run.call(
@@ -350,6 +372,16 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
         token.encode_abi("setReserveVault", [vault_address]),
         "KGST minting gated on the reserve vault",
         holds=lambda: token.functions.reserveVault().call() == vault_address,
+    )
+
+    # The queue burns the escrow of a paid redemption through KGST's own burn.
+    burner = role_id("BURNER")
+    run.call(
+        "grant:BURNER:RedemptionQueue",
+        manager_address,
+        manager.encode_abi("grantRole", [burner, queue_address, 0]),
+        f"grant BURNER to the redemption queue {queue_address}",
+        holds=lambda: tuple(manager.functions.hasRole(burner, queue_address).call()) == (True, 0),
     )
 
     for tier in params.digital_currency.tiers:

@@ -34,6 +34,7 @@ UPGRADEABLE: dict[str, str] = {
     "Stablecoin": "contracts/Stablecoin.sol",
     "DigitalCurrency": "contracts/DigitalCurrency.sol",
     "ReserveVault": "contracts/ReserveVault.sol",
+    "RedemptionQueue": "contracts/RedemptionQueue.sol",
 }
 RECORD_DIR = Path("security") / "storage-layouts"
 _PROBE_PATH = "somstack-layout-probe.sol"

@@ -37,6 +37,7 @@ ROLES: dict[str, Role] = {
         Role(14, "ISSUER", "mints and retires the digital som (the central bank)"),
         Role(15, "TREASURY", "pays digital som out in once-only batches (the government treasury)"),
         Role(16, "KYC_OFFICER", "registers digital som wallets in tiers, changes tiers, de-registers"),
+        Role(17, "REDEEMER", "pays (burns the escrow) or rejects (refunds) queued KGST redemptions"),
     )
 }
 
@@ -71,10 +72,22 @@ FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "RESCUER": ("rescueERC20",),
         "UPGRADER": ("upgradeToAndCall",),
     },
+    "RedemptionQueue": {
+        "REDEEMER": ("pay", "reject"),
+        "PAUSER": ("pause",),
+        "UNPAUSER": ("unpause",),
+        "COMPLIANCE": ("proposeEscrowSeizure",),
+        "SEIZE_APPROVER": ("executeEscrowSeizure", "rejectEscrowSeizure"),
+        "UPGRADER": ("upgradeToAndCall",),
+    },
 }
 
 # Restricted functions left to ADMIN (AccessManager's default for an unmapped selector).
-ADMIN_FUNCTIONS: dict[str, tuple[str, ...]] = {"Stablecoin": ("setReserveVault",), "DigitalCurrency": ("setTier",)}
+ADMIN_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "Stablecoin": ("setReserveVault",),
+    "DigitalCurrency": ("setTier",),
+    "RedemptionQueue": ("setMinAmount", "setServiceLevel"),
+}
 
 # Roles whose holders act only after an execution delay: role -> deployment setting [s].
 DELAYED_ROLES = {"UPGRADER": "upgrade_delay", "RESERVE_MANAGER": "withdrawal_delay"}

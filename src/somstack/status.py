@@ -69,6 +69,7 @@ class Screen:
     contracts: list[ContractState] = field(default_factory=list)
     tokens: list[TokenState] = field(default_factory=list)
     reserve: Status | None = None
+    queue: str | None = None  # the redemption queue's one line
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
 
     @property
@@ -134,6 +135,10 @@ def read_screen(session: Session) -> Screen:
         _read_or_note(screen, "ReserveVault", lambda: setattr(screen, "reserve", read_status(reserve)))
     elif "ReserveVault" in manifest.contracts:
         screen.notes.append("ReserveVault: no code at its recorded address (or KGST's), coverage not read")
+    if {"RedemptionQueue", "Stablecoin"} <= present:
+        from .redemption import Queue, status_line
+
+        _read_or_note(screen, "RedemptionQueue", lambda: setattr(screen, "queue", status_line(Queue.of_session(session))))
     return screen
 
 
@@ -207,6 +212,8 @@ def format_screen(screen: Screen) -> list[str]:
             when = utc(price.updated_at) if price.updated_at else "-"
             rows.append([price.what, when, age, f"{price.max_age:,} s", price.problem or "ok"])
         lines += table(["price", "updated", "age", "max age", ""], rows, [False, False, True, True, False])
+    if screen.queue:
+        lines += ["", screen.queue]
     if screen.notes:
         lines.append("")
         lines += [f"note: {note}" for note in screen.notes]

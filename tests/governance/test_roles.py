@@ -34,6 +34,7 @@ HOLDINGS = {
     "issuer": {"ISSUER"},
     "treasury": {"TREASURY"},
     "kyc_officer": {"KYC_OFFICER"},
+    "redeemer": {"REDEEMER"},
     "stranger": set(),
 }
 # brownie-config.yaml: deployment.overrides.local.upgrade_delay / withdrawal_delay
@@ -51,6 +52,7 @@ SOURCES = {
     "Stablecoin": "contracts/Stablecoin.sol",
     "ReserveVault": "contracts/ReserveVault.sol",
     "DigitalCurrency": "contracts/DigitalCurrency.sol",
+    "RedemptionQueue": "contracts/RedemptionQueue.sol",
 }
 
 
@@ -93,8 +95,24 @@ CBDC_ARGS = {
 }
 
 
+QUEUE_ARGS = {
+    "pay": lambda a: ([1], [REF]),
+    "reject": lambda a: ([1], [1]),
+    "pause": lambda a: (),
+    "unpause": lambda a: (),
+    "proposeEscrowSeizure": lambda a: (1, a, REF, REF),
+    "executeEscrowSeizure": lambda a: (1,),
+    "rejectEscrowSeizure": lambda a: (1,),
+    "setMinAmount": lambda a: (1,),
+    "setServiceLevel": lambda a: (60,),
+    "upgradeToAndCall": lambda a: (a, b""),
+}
+
+
 def _args(function, kgst, alice, mallory, contract="Stablecoin"):
     """Valid-looking arguments for each restricted function."""
+    if contract == "RedemptionQueue":
+        return QUEUE_ARGS[function](alice.address)
     if contract == "ReserveVault":
         return VAULT_ARGS[function](alice.address)
     if contract == "DigitalCurrency" and function in CBDC_ARGS:
@@ -146,8 +164,8 @@ def _selectors(abi, name):
 
 
 @pytest.mark.parametrize("contract, function, role", RESTRICTED_ALL + ADMIN_ONLY, ids=[f"{c}.{f}" for c, f, _ in RESTRICTED_ALL + ADMIN_ONLY])
-def test_function_role_on_chain_matches_table(kgst, vault, cbdc, manager, contract, function, role):
-    target = {"Stablecoin": kgst, "ReserveVault": vault, "DigitalCurrency": cbdc}[contract]
+def test_function_role_on_chain_matches_table(kgst, vault, cbdc, queue, manager, contract, function, role):
+    target = {"Stablecoin": kgst, "ReserveVault": vault, "DigitalCurrency": cbdc, "RedemptionQueue": queue}[contract]
     selectors = _selectors(target.abi, function)
     assert selectors and all(manager.getTargetFunctionRole(target, s) == role_id(role) for s in selectors)
 
@@ -190,9 +208,9 @@ def _outsiders(role):
 
 
 @pytest.mark.parametrize("contract, function, role", RESTRICTED_ALL + ADMIN_ONLY, ids=[f"{c}.{f}" for c, f, _ in RESTRICTED_ALL + ADMIN_ONLY])
-def test_restricted_function_without_role_reverts(kgst, vault, cbdc, request, alice, mallory, reverts, contract, function, role):
+def test_restricted_function_without_role_reverts(kgst, vault, cbdc, queue, request, alice, mallory, reverts, contract, function, role):
     """One transaction from each outsider; each must revert with AccessManagedUnauthorized(caller)."""
-    target = {"Stablecoin": kgst, "ReserveVault": vault, "DigitalCurrency": cbdc}[contract]
+    target = {"Stablecoin": kgst, "ReserveVault": vault, "DigitalCurrency": cbdc, "RedemptionQueue": queue}[contract]
     failures = []
     for account in _outsiders(role):
         caller = request.getfixturevalue(account)

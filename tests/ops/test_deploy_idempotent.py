@@ -21,11 +21,11 @@ def _plan_transactions():
     params = load_settings().deployment("local")
     assets = params.reserve["assets"].values()
     mocks = sum(isinstance(a["feed"], dict) for a in assets) + sum(isinstance(a["token"], dict) for a in assets)
-    contracts = 3 + mocks + 2 + 3  # manager, KGST impl + proxy, mocks, vault impl + proxy, CBDC library + impl + proxy
+    contracts = 3 + mocks + 2 + 3 + 2  # manager, KGST impl + proxy, mocks, vault impl + proxy, CBDC library + impl + proxy, queue impl + proxy
     tiers = len(params.digital_currency.tiers)
     labels = len(ROLES) - 1
     function_groups = sum(len(table) for table in FUNCTION_ROLES.values())
-    connect = 1  # KGST -> vault
+    connect = 2  # KGST -> vault, BURNER -> the redemption queue
     grants = sum(len(holders) for holders in params.dev_holders.values())
     delays = len(DELAYED_ROLES) + len(FUNCTION_ROLES)  # grant delays, admin delay per contract
     return contracts + tiers + labels + function_groups + connect + grants + delays
@@ -34,7 +34,8 @@ def _plan_transactions():
 PLAN_TRANSACTIONS = _plan_transactions()
 CONTRACTS = {"AccessManager", "StablecoinImplementation", "Stablecoin", "ReserveVaultImplementation", "ReserveVault",
              "Feed:BNB", "Feed:BTCB", "Feed:BSC-USD", "Token:BTCB", "Token:BSC-USD",
-             "DigitalCurrencyLogic", "DigitalCurrencyImplementation", "DigitalCurrency"}
+             "DigitalCurrencyLogic", "DigitalCurrencyImplementation", "DigitalCurrency",
+             "RedemptionQueueImplementation", "RedemptionQueue"}
 
 
 def make_ctx(settings, node, deployments_dir, sender=None):

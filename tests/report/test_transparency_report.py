@@ -31,7 +31,7 @@ from somstack.cli import main  # noqa: E402
 from somstack.ops import units  # noqa: E402
 from somstack.roles import role_id  # noqa: E402
 
-HOLDER, VICTIM, BURNER = 11, 12, 3
+HOLDER, VICTIM, BURNER, REDEEMER = 11, 12, 3, 24
 UNIT = 10**18
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,6 +58,7 @@ def system(settings, tmp_path_factory):
         ok("block", acct[VICTIM], "--reason", "UN-LIST-42")
         ok("seize", "propose", acct[VICTIM], "--to", acct[BURNER], "--amount", "300", "--case", "COURT-CASE-117")
         ok("seize", "execute", "1")
+        _redemptions(w3, manifest, settings)
         ok("pause", "--token", "kgst", "--what", "mint")
         ok("unpause", "--token", "kgst", "--what", "mint")
         ok("pause", "--token", "kgst", "--what", "redeem")
@@ -66,6 +67,21 @@ def system(settings, tmp_path_factory):
         abi = {n: json.loads((artifacts / f"{n}.json").read_text())["abi"] for n in ("Stablecoin", "ReserveVault", "DigitalCurrency")}
         contracts = {n: w3.eth.contract(address=manifest.address(n), abi=abi[n]) for n in abi}
         yield type("System", (), {"w3": w3, "manifest": manifest, "accounts": acct, "c": contracts, "node": node})
+
+
+def _redemptions(w3, manifest, settings):
+    """The queue with a 60 s service level: request 1 paid in time, 2 cancelled after its
+    deadline (a breach), 3 paid late, 4 still pending."""
+    abi = json.loads((settings.root / "build" / "contracts" / "RedemptionQueue.json").read_text())["abi"]
+    queue = w3.eth.contract(address=manifest.address("RedemptionQueue"), abi=abi)
+    queue.functions.setServiceLevel(60).transact({"from": w3.eth.accounts[0]})
+    for i, amount in enumerate(("150", "100", "100", "100"), start=1):
+        ok("redeem", "request", amount, "--payout", f"salted-bank-details-{i}", "--from-index", str(HOLDER))
+    ok("redeem", "pay", "1", "--bank-ref", "bank-1", "--from-index", str(REDEEMER))
+    w3.provider.make_request("evm_increaseTime", [61])
+    w3.provider.make_request("evm_mine", [])
+    ok("redeem", "cancel", "2", "--from-index", str(HOLDER))
+    ok("redeem", "pay", "3", "--bank-ref", "bank-3", "--from-index", str(REDEEMER))
 
 
 @pytest.fixture(scope="module")
@@ -104,13 +120,13 @@ def test_report_supply_equals_total_supply(system, built):
     report, _ = built
     kgst = system.c["Stablecoin"].functions
     supply = kgst.totalSupply().call(block_identifier=report["block"])
-    assert supply == (500 + 300 + 100 - 40) * UNIT
+    assert supply == (500 + 300 + 100 - 40 - 150 - 100) * UNIT  # two redemptions paid from the queue
     assert figure(report, "kgst.supply")["raw"] == supply
     assert figure(report, "kgst.supply")["text"] == units(supply, 18)
     assert figure(report, "som.supply")["raw"] == system.c["DigitalCurrency"].functions.totalSupply().call()
     token = report["tokens"]["kgst"]
-    assert token["reconciled"] and token["mints"] == 3 and token["burns"] == 1
-    assert [p["raw"] for p in token["series"][1:-1]] == [500 * UNIT, 800 * UNIT, 900 * UNIT, 860 * UNIT]
+    assert token["reconciled"] and token["mints"] == 3 and token["burns"] == 3  # one burn, two queue payments
+    assert [p["raw"] for p in token["series"][1:-1]] == [500 * UNIT, 800 * UNIT, 900 * UNIT, 860 * UNIT, 710 * UNIT, 610 * UNIT]
 
 
 def test_report_reserve_equals_the_vault(system, built):
@@ -128,6 +144,25 @@ def test_report_reserve_equals_the_vault(system, built):
     assert drops[50] == vault.stressedCoverage(native, 5000).call(block_identifier=at)
     assert drops[25] >= drops[50] >= drops[75]
     assert report["reserve"]["coverageSeries"][-1]["raw"] == figure(report, "reserve.coverage")["raw"]
+
+
+def test_report_redemption_queue_figures(system, built):
+    report, _ = built
+    w3, at = system.w3, report["block"]
+    abi = json.loads((ROOT / "build" / "contracts" / "RedemptionQueue.json").read_text())["abi"]
+    queue = w3.eth.contract(address=system.manifest.address("RedemptionQueue"), abi=abi).functions
+    q = report["redemption"]
+    assert figure(report, q["pendingCount"])["raw"] == queue.pendingCount().call(block_identifier=at) == 1
+    assert figure(report, q["pendingAmount"])["raw"] == queue.pendingAmount().call(block_identifier=at) == 100 * UNIT
+    assert (figure(report, q["paidWithin"])["raw"], figure(report, q["paidAfter"])["raw"]) == (1, 1)
+    _holder, requested_at, *_rest = queue.request(4).call(block_identifier=at)
+    assert figure(report, q["oldestAge"])["raw"] == report["timestamp"] - requested_at
+    paid = [queue.request(i).call(block_identifier=at)[1] for i in (1, 3)]
+    assert figure(report, q["medianToPay"])["raw"] > 0 and (q["requests"], q["rejected"], q["seized"]) == (4, 0, 0)
+    breach = q["breaches"]
+    assert figure(report, q["breachCount"])["raw"] == len(breach) == queue.breachCount().call(block_identifier=at) == 1
+    receipt = w3.eth.get_transaction_receipt(breach[0]["tx"])
+    assert breach[0]["requestId"] == 2 and receipt["to"] == system.manifest.address("RedemptionQueue") and len(paid) == 2
 
 
 def test_report_lists_compliance_actions_and_pauses(system, built):

@@ -95,7 +95,10 @@ class TransferRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE, {**_EXAMPLE, "chainId": 31337}]})
 
     token: Address
-    kind: Literal["transfer", "receive"] = "transfer"
+    kind: Literal["transfer", "receive", "redeem"] = Field(
+        default="transfer", description="redeem: a KGST ReceiveWithAuthorization to the redemption queue (`to` = "
+                                        "/v1/config redemptionQueue) whose nonce is the payout reference; submitted as "
+                                        "RedemptionQueue.requestRedemptionWithAuthorization")
     sender: Address = Field(alias="from")
     to: Address
     value: Uint
@@ -117,7 +120,7 @@ class Transfer(Answer):
 
     id: Bytes32 = Field(description="keccak256(token ‖ from ‖ nonce)")
     status: Literal["accepted", "submitted", "confirmed", "failed"]
-    kind: Literal["transfer", "receive"]
+    kind: Literal["transfer", "receive", "redeem"]
     token: Address
     sender: Address = Field(alias="from")
     to: Address
@@ -158,6 +161,8 @@ class Config(Answer):
     relayer: Address
     tokens: dict[str, TokenConfig] = Field(description="by short name (kgst, som)")
     min_validity_seconds: int = Field(alias="minValiditySeconds")
+    redemption_queue: Address | None = Field(default=None, alias="redemptionQueue",
+                                             description="KGST's redemption queue (POST /v1/redemptions), or null")
 
 
 class Chain(Answer):
@@ -224,6 +229,13 @@ ROUTES: list[Route] = [
           responses={202: (Transfer, "Accepted: new"), 200: (Transfer, "Already known: the same id, its current status"),
                      **_refusals(400, 401, 402, 404, 405, 408, 409, 413, 415, 422, 429, 500, 503,
                                  extra=_COMMON)}),
+    Route("post", "/v1/redemptions", "postRedemption", "Relay a signed KGST redemption request to the redemption queue",
+          request=TransferRequest,
+          description="The body of POST /v1/transfers with kind 'redeem' (or no kind): the holder's ReceiveWithAuthorization "
+                      "of KGST to the redemption queue, its nonce the payout reference (a salted hash of the bank details), "
+                      "so the relayer cannot change it. Checked as a transfer; follow it with GET /v1/transfers/{id}.",
+          responses={202: (Transfer, "Accepted: new"), 200: (Transfer, "Already known: the same id, its current status"),
+                     **_refusals(400, 401, 402, 404, 405, 408, 409, 413, 415, 422, 429, 500, 503, extra=_COMMON)}),
     Route("get", "/v1/transfers/{id}", "getTransfer", "Status of a relayed transfer",
           parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"},
                        "description": "keccak256(token ‖ from ‖ nonce)"}],

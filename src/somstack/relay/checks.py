@@ -114,7 +114,13 @@ class Authorization:
 
     @property
     def primary(self) -> str:
-        return "ReceiveWithAuthorization" if self.kind == "receive" else "TransferWithAuthorization"
+        # a redemption is a receive authorization to the redemption queue (nonce = payout reference)
+        return "ReceiveWithAuthorization" if self.kind in ("receive", "redeem") else "TransferWithAuthorization"
+
+    @property
+    def target(self) -> str:
+        """The contract the relayer calls: the token, or for a redemption the queue."""
+        return self.recipient if self.kind == "redeem" else self.token
 
     def message(self) -> dict[str, Any]:
         return {"from": self.sender, "to": self.recipient, "value": self.value, "validAfter": self.valid_after,
@@ -177,8 +183,8 @@ def parse(body: Any, token: str, kind: str | None = None) -> Authorization:
     if not isinstance(body, dict):
         raise _malformed("the body must be a JSON object")
     kind = kind or body.get("kind", "transfer")
-    if kind not in ("transfer", "receive"):
-        raise _malformed("kind must be 'transfer' or 'receive'")
+    if kind not in ("transfer", "receive", "redeem"):
+        raise _malformed("kind must be 'transfer', 'receive' or 'redeem'")
     try:
         nonce = parse_bytes32(_text(body, "nonce"), "nonce")
     except InputError as exc:
@@ -217,7 +223,7 @@ def domain_separator(domain: Domain) -> bytes:
 def digest(domain: Domain, auth: Authorization) -> bytes:
     """The EIP-712 hash the token checks (``_hashTypedDataV4``), computed directly (the generic
     typed-data encoder took milliseconds; test_relay_limits checks both agree)."""
-    struct = keccak(_TYPEHASHES[auth.kind] + abi_encode(
+    struct = keccak(_TYPEHASHES["receive" if auth.kind == "redeem" else auth.kind] + abi_encode(
         ["address", "address", "uint256", "uint256", "uint256", "bytes32"],
         [auth.sender, auth.recipient, auth.value, auth.valid_after, auth.valid_before, auth.nonce]))
     return keccak(b"\x19\x01" + domain_separator(domain) + struct)
@@ -257,6 +263,8 @@ _SELECTORS = {
     "transfer": _selector("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"),
     "receive": _selector("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"),
 }
+_REDEEM = _selector("requestRedemptionWithAuthorization(address,uint256,bytes32,uint256,uint256,bytes)")
+_REDEEM_TYPES = ["address", "uint256", "bytes32", "uint256", "uint256", "bytes"]
 _AUTHORIZATION_STATE = _selector("authorizationState(address,bytes32)")
 _DETECT = _selector("detectTransferRestriction(address,address,uint256)")
 _BALANCE_OF = _selector("balanceOf(address)")
@@ -269,6 +277,8 @@ def encode(selector: bytes, types: list[str], args: list[Any]) -> str:
 def call_data(auth: Authorization) -> str:
     """The calldata of the bytes-signature overload (ISignedTransfers), valid for EOAs and
     ERC-1271 wallets alike (encoded with eth-abi: the submitter encodes thousands)."""
+    if auth.kind == "redeem":  # RedemptionQueue.requestRedemptionWithAuthorization: the nonce is the payout reference
+        return encode(_REDEEM, _REDEEM_TYPES, [auth.sender, auth.value, auth.nonce, auth.valid_after, auth.valid_before, auth.signature])
     args = [auth.sender, auth.recipient, auth.value, auth.valid_after, auth.valid_before, auth.nonce, auth.signature]
     return encode(_SELECTORS[auth.kind], _AUTH_TYPES, args)
 
@@ -305,7 +315,7 @@ def check_on_chain(w3: Web3, contract: Contract, auth: Authorization, relayer: s
         ("eth_call", [{"to": token, "data": encode(_AUTHORIZATION_STATE, ["address", "bytes32"], [auth.sender, auth.nonce])}, "latest"]),
         ("eth_call", [{"to": token, "data": encode(_DETECT, ["address", "address", "uint256"], [auth.sender, auth.recipient, auth.value])}, "latest"]),
         ("eth_call", [{"to": token, "data": encode(_BALANCE_OF, ["address"], [auth.sender])}, "latest"]),
-        ("eth_estimateGas", [{"from": relayer, "to": token, "data": call_data(auth)}]),
+        ("eth_estimateGas", [{"from": relayer, "to": auth.target, "data": call_data(auth)}]),
     ]
     used, restriction, balance, gas = batch_replies(w3, calls)
     for reply in (used, restriction, balance):

@@ -108,3 +108,32 @@ def send(client: RelayClient, account: LocalAccount, which: str, to: str, amount
     answer = client.post(body)
     log(f"relayer: transfer {answer['id']} {answer['status']}")
     return client.wait(answer["id"]) if wait else answer
+
+
+def send_redemption(client: RelayClient, account: LocalAccount, amount: str, payout: bytes, validity: int = 3600,
+                    wait: bool = True, log: Log = print) -> dict[str, Any]:
+    """Signs a KGST redemption request of ``amount`` (whole KGST) to the payout reference
+    ``payout`` (a salted hash of the bank details) and posts it to ``/v1/redemptions``: a
+    ReceiveWithAuthorization to the redemption queue whose nonce is the payout reference, so the
+    relayer cannot change it. Returns the last record."""
+    config = client.config()
+    queue = config.get("redemptionQueue")
+    info = config["tokens"].get("kgst")
+    if not queue or info is None:
+        raise InputError("this relayer relays no redemptions (its deployment has no redemption queue or no KGST)")
+    d = info["domain"]
+    domain = Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
+    value = parse_units(amount, int(info["decimals"]), "--amount")
+    if value <= 0:
+        raise InputError("--amount must be more than zero")
+    now = int(config.get("chainTime") or time.time())
+    after, before = now - 60, now + validity
+    sig = sign_authorization(domain, account, account.address, queue, value, after, before, payout, receive=True)
+    body = {"token": info["address"], "kind": "redeem", "from": account.address, "to": queue, "value": str(value),
+            "validAfter": str(after), "validBefore": str(before), "nonce": "0x" + payout.hex(), "signature": "0x" + sig.packed.hex()}
+    log(f"signed a redemption of {amount} KGST from {account.address} to the queue {queue} (payout 0x{payout.hex()}, chain {config['chainId']})")
+    status, answer = client._ask("POST", "/v1/redemptions", json=body)
+    if status >= 400:
+        raise RelayRefused(f"the relayer refused the redemption ({answer.get('error')}): {answer.get('message')}")
+    log(f"relayer: redemption {answer['id']} {answer['status']}")
+    return client.wait(answer["id"]) if wait else answer

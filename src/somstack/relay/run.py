@@ -74,7 +74,11 @@ def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None,
     if fee:
         config = RelayConfig(**{**config.__dict__, "fee": {t.contract.address: parse_units(fee, t.decimals, "--fee") for t in tokens}})
     store = open_store(db or default_db(session.settings.root, session.w3.eth.chain_id), sender.signer.address, config.lease)
-    return Relay(sender, tokens, store, session.sender.decoder, config)
+    relay = Relay(sender, tokens, store, session.sender.decoder, config)
+    manifest = session_manifest(session)
+    if "RedemptionQueue" in manifest.contracts:
+        relay.queue = session.w3.to_checksum_address(manifest.address("RedemptionQueue"))
+    return relay
 
 
 def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str, port: int, db: str | Path | None,

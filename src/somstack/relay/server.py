@@ -197,6 +197,7 @@ class Relay:
         self.chain_id = int(self.w3.eth.chain_id)
         self.submitter = Submitter(sender, store, self.tokens, replace_after=config.replace_after, on_event=self._on_event)
         self.relayer = sender.signer.address
+        self.queue: str | None = None  # KGST's redemption queue, when the deployment has one (kind "redeem")
         self._clients = SenderLimits(config.client_rate, config.client_burst)
         self._senders = SenderLimits(config.sender_rate, config.sender_burst)
         self._global = TokenBucket(config.global_rate, config.global_burst)
@@ -346,6 +347,9 @@ class Relay:
                 raise Refusal("fee_required", f"the fee must be at least {self.config.fee[token]} token units")
             if fee.nonce == auth.nonce:
                 raise Refusal("malformed", "the fee authorization needs its own nonce")
+        if auth.kind == "redeem" and (self.queue is None or auth.recipient != self.queue or self.tokens[token].key != "kgst"):
+            raise Refusal("malformed", f"a redemption is a KGST receive authorization to the redemption queue "
+                                       f"{self.queue or '(none deployed)'}, with the payout reference as its nonce")
         if auth.kind == "receive" and auth.recipient != self.relayer:
             raise Refusal("not_relayer_recipient", f"a receive authorization can only be submitted by its recipient: "
                                                    f"here the relayer {self.relayer}")
@@ -461,13 +465,16 @@ class Relay:
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise Refusal("malformed", "the body is not UTF-8 JSON (one object, no duplicate keys, no NaN)") from None
 
-    async def post_transfer(self, request: web.Request) -> web.Response:
+    async def post_transfer(self, request: web.Request, kind: str | None = None) -> web.Response:
         started = time.monotonic()
         status = 500
         try:
             if not self._clients.take(self.client_of(request), started):  # before anything else: junk spends its own
                 raise Refusal("rate_limited", "too many requests from this client; slow down")
-            status, answer = await self.accept(await self._body(request))
+            body = await self._body(request)
+            if kind is not None and (not isinstance(body, dict) or body.setdefault("kind", kind) != kind):
+                raise Refusal("malformed", f"this route takes kind '{kind}' (or none)")
+            status, answer = await self.accept(body)
             return web.json_response(answer, status=status)
         except Refusal as refusal:
             status = refusal.status
@@ -480,6 +487,10 @@ class Relay:
             raise
         finally:
             self.metrics.accept_latency.labels(str(status)).observe(time.monotonic() - started)
+
+    async def post_redemption(self, request: web.Request) -> web.Response:
+        """POST /v1/redemptions: a request of kind "redeem" (KGST to the redemption queue)."""
+        return await self.post_transfer(request, kind="redeem")
 
     async def get_transfer(self, request: web.Request) -> web.Response:
         transfer_id = request.match_info["id"].lower()
@@ -502,6 +513,7 @@ class Relay:
             "tokens": {t.key: {"address": a, "decimals": t.decimals, "fee": str(self.config.fee.get(a, 0)),
                                "domain": t.domain.as_dict()} for a, t in self.tokens.items()},
             "minValiditySeconds": self.config.margin,
+            "redemptionQueue": self.queue,
         })
 
     def chain_seen(self) -> float | None:
@@ -578,6 +590,7 @@ class Relay:
 
         app = web.Application(client_max_size=self.config.max_body, middlewares=[no_5xx])
         app.router.add_post("/v1/transfers", self.post_transfer)
+        app.router.add_post("/v1/redemptions", self.post_redemption)
         app.router.add_get("/v1/transfers/{id}", self.get_transfer, allow_head=False)
         app.router.add_get("/v1/config", self.get_config, allow_head=False)
         app.router.add_get("/healthz", self.healthz, allow_head=False)

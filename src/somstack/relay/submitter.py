@@ -165,7 +165,8 @@ class Submitter:
         return [bool(int(r["result"], 16)) for r in replies]
 
     def _tx(self, transfer: Transfer, nonce: int, gas_price: int) -> dict[str, Any]:
-        return {"from": self.address, "to": transfer.token, "data": call_data(_auth(transfer)), "value": 0,
+        auth = _auth(transfer)
+        return {"from": self.address, "to": auth.target, "data": call_data(auth), "value": 0,
                 "gas": transfer.gas * 12 // 10 + 10_000, "gasPrice": gas_price, "nonce": nonce, "chainId": self.chain_id}
 
     def _send(self, transfer: Transfer, nonce: int, gas_price: int) -> None:

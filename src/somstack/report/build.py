@@ -128,6 +128,9 @@ def build_report(w3: Web3, manifest: Manifest, artifacts: Artifacts, network: st
     report["tokens"] = {key: _token(ctx, key, name) for key, name in TOKENS if name in manifest.contracts}
     log("reading the reserve")
     report["reserve"] = _reserve(ctx)
+    if "RedemptionQueue" in manifest.contracts:
+        log("reading the redemption queue")
+        report["redemption"] = _redemption(ctx)
     log("reading compliance actions")
     report["compliance"] = _compliance(ctx)
     log("reading governance")
@@ -308,6 +311,78 @@ def _coverage_series(ctx: _Context, reserve: Reserve, vault_events: list[Event])
         series.append({"t": times[number], "block": number, "tx": chosen[number].tx if number in chosen else None,
                        "raw": value, "text": coverage_text(value, short=True)})
     return series
+
+
+# --- The redemption queue ---
+
+
+def _redemption(ctx: _Context) -> dict[str, Any]:
+    """The queue at the report's block: pending count and amount, the oldest pending request's
+    age; over the window, requests paid within and after their deadline and the median time to
+    pay; every breach (a cancellation after a missed deadline) since deployment, with its tx."""
+    queue = ctx.contract("RedemptionQueue")
+    kgst = ctx.contract("Stablecoin")
+    decimals = int(kgst.functions.decimals().call(block_identifier=ctx.at))
+    f = queue.functions
+    names = ("RedemptionRequested", "RedemptionPaid", "RedemptionRejected", "RedemptionCancelled", "EscrowSeizureExecuted")
+    events = ctx.reader.read("RedemptionQueue events", queue, [[topic_of(queue, n) for n in names]], ctx.at)
+    times = ctx.times(events)
+    requested: dict[int, Event] = {}
+    ended: dict[int, Event] = {}
+    for e in events:
+        rid = int(e.args["requestId"])
+        if e.name == "RedemptionRequested":
+            requested[rid] = e
+        else:
+            ended[rid] = e
+    pending = [requested[i] for i in requested if i not in ended]
+    oldest = min(pending, key=lambda e: e.order) if pending else None
+    oldest_age = ctx.now - times[oldest.block] if oldest else None
+    paid = [e for e in ended.values() if e.name == "RedemptionPaid" and e.block >= ctx.first_block and e.args["requestId"] in requested]
+    durations = sorted(times[e.block] - times[requested[int(e.args["requestId"])].block] for e in paid)
+    late = sum(1 for e in paid if e.args["late"])
+    median = _median(durations)
+    breaches = [{
+        "requestId": int(e.args["requestId"]), "holder": e.args["holder"], "amount": units(int(e.args["amount"]), decimals),
+        "deadline": int(e.args["deadline"]), "deadlineText": utc(int(e.args["deadline"])),
+        "overdue": times[e.block] - int(e.args["deadline"]), "block": e.block, "tx": e.tx, "time": times[e.block],
+        "timeText": utc(times[e.block]),
+    } for e in sorted((e for e in ended.values() if e.name == "RedemptionCancelled"), key=lambda e: e.order, reverse=True)]
+    fig = ctx.figures
+    pending_count = int(f.pendingCount().call(block_identifier=ctx.at))
+    pending_amount = int(f.pendingAmount().call(block_identifier=ctx.at))
+    service_level = int(f.serviceLevel().call(block_identifier=ctx.at))
+    last = events[-1] if events else None
+    return {
+        "queue": queue.address,
+        "serviceLevel": service_level,
+        "paused": bool(f.paused().call(block_identifier=ctx.at)),
+        "pendingCount": fig.add("redemption.pendingCount", pending_count, f"{pending_count:,}", "requests",
+                                block=last.block if last else None, tx=last.tx if last else None),
+        "pendingAmount": fig.add("redemption.pendingAmount", pending_amount, units(pending_amount, decimals), "KGST", decimals),
+        "oldestAge": fig.add("redemption.oldestAge", oldest_age, _hours(oldest_age), "",
+                             block=oldest.block if oldest else None, tx=oldest.tx if oldest else None),
+        "paidWithin": fig.add("redemption.paidWithin", len(paid) - late, f"{len(paid) - late:,}", "requests"),
+        "paidAfter": fig.add("redemption.paidAfter", late, f"{late:,}", "requests"),
+        "medianToPay": fig.add("redemption.medianToPay", median, _hours(median), ""),
+        "breachCount": fig.add("redemption.breaches", len(breaches), f"{len(breaches):,}", "breaches",
+                               tx=breaches[0]["tx"] if breaches else None, block=breaches[0]["block"] if breaches else None),
+        "requests": len(requested),
+        "rejected": sum(1 for e in ended.values() if e.name == "RedemptionRejected"),
+        "seized": sum(1 for e in ended.values() if e.name == "EscrowSeizureExecuted"),
+        "breaches": breaches,
+    }
+
+
+def _median(values: list[int]) -> int | None:
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) // 2
+
+
+def _hours(seconds: int | None) -> str:
+    return "-" if seconds is None else f"{seconds / 3600:.1f} h"
 
 
 # --- Compliance ---

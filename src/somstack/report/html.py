@@ -85,7 +85,7 @@ class Page:
     def render(self) -> str:
         r = self.r
         title = f"SomStack transparency report: {r['network']} (chain {r['chainId']})"
-        sections = [self.summary(), self.supply(), self.reserve(), self.compliance(), self.governance(), self.about()]
+        sections = [self.summary(), self.supply(), self.reserve(), self.redemption(), self.compliance(), self.governance(), self.about()]
         return (
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -164,6 +164,31 @@ class Page:
         parts.append(self.table(["som", "as of", "age", "report hash", "report", "source"], arows, {0, 2}, "no attestation posted"))
         parts.append("</section>")
         return "\n".join(parts)
+
+    def redemption(self) -> str:
+        q = self.r.get("redemption")
+        if q is None:
+            return ""
+        rows = [[_e(b["timeText"]), str(b["requestId"]), self.address(b["holder"]), _e(b["amount"]), _e(b["deadlineText"]),
+                 f'{b["overdue"]:,} s', self.block(b["block"]) + " " + self.tx(b["tx"])] for b in q["breaches"][:200]]
+        paused = ' <span class="warn">New requests are paused.</span>' if q["paused"] else ""
+        return ('<section id="redemption"><h2>Redemption queue</h2>'
+                f'<p>Holders redeem KGST for som through the queue {self.address(q["queue"])}: a request holds its KGST in escrow '
+                f'(still counted in the supply) until the desk pays it (the escrow is burned) or refuses it (the escrow goes back). '
+                f'The service level is {q["serviceLevel"] / 3600:g} hours; past it, the holder may cancel and take the escrow back, '
+                f'which counts as a breach for good.{paused}</p>'
+                '<div class="cards">'
+                f'<div class="card"><h3>Pending</h3><p>{self.fig(q["pendingCount"])}<br>{self.fig(q["pendingAmount"], src=False)}</p></div>'
+                f'<div class="card"><h3>Oldest pending</h3><p>{self.fig(q["oldestAge"])}</p></div>'
+                f'<div class="card"><h3>Paid in the last {self.r["days"]} days</h3><p>within the deadline {self.fig(q["paidWithin"], src=False)}'
+                f'<br>after it {self.fig(q["paidAfter"], src=False)}</p></div>'
+                f'<div class="card"><h3>Median time to pay</h3><p>{self.fig(q["medianToPay"], src=False)}</p></div>'
+                f'<div class="card"><h3>Breaches since deployment</h3><p>{self.fig(q["breachCount"])}</p></div>'
+                '</div>'
+                f'<p>{q["requests"]:,} requests since deployment; {q["rejected"]:,} refused, {q["seized"]:,} seized under a court order.</p>'
+                "<h3>Breaches</h3>"
+                + self.table(["cancelled (UTC)", "request", "holder", "KGST", "deadline (UTC)", "overdue", "source"], rows, {1, 3, 5}, "no breach")
+                + "</section>")
 
     def compliance(self) -> str:
         c = self.r["compliance"]
