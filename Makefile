@@ -38,7 +38,7 @@ test: compile
 # stateful runs (marker `stateful`, tests/support/selection.py). `make test` still runs all of them.
 # `make test-long`: not part of `make test`: the stateful invariants with --long (8x the examples at
 # 50 steps: 24,800 random actions in all) and the relay load test at full size (1,000 authorizations).
-FAST_TESTS ?= tests/stablecoin tests/cbdc tests/vault tests/governance tests/security tests/coverage tests/bench \
+FAST_TESTS ?= tests/stablecoin tests/cbdc tests/vault tests/governance tests/security tests/coverage tests/bench tests/redemption \
 	tests/relay/test_relay_store.py tests/relay/test_relay_limits.py
 .PHONY: test-fast test-long
 test-fast: compile
