@@ -33,6 +33,20 @@ TEST_WORKERS ?= 2
 test: compile $(STAMPS)/dev
 	$(BIN)/pytest -n $(TEST_WORKERS) $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
+# `make test-fast`: the edit-test loop, the contract and unit tests without coverage (about 155 s of
+# CPU: about 90 s on 2 quiet cores): not the operator CLI, relayer, report or static-analysis tests, nor the hypothesis
+# stateful runs (marker `stateful`, tests/support/selection.py). `make test` still runs all of them.
+# `make test-long`: not part of `make test`: the stateful invariants with --long (8x the examples at
+# 50 steps: 24,800 random actions in all) and the relay load test at full size (1,000 authorizations).
+FAST_TESTS ?= tests/stablecoin tests/cbdc tests/vault tests/governance tests/security tests/coverage tests/bench tests/redemption \
+	tests/relay/test_relay_store.py tests/relay/test_relay_limits.py
+.PHONY: test-fast test-long
+test-fast: compile
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not stateful" --ignore tests/security/test_static_analysis.py $(FAST_TESTS) $(PYTEST_ARGS)
+
+test-long: compile
+	$(BIN)/pytest -n $(TEST_WORKERS) --long -m "stateful or slow" $(PYTEST_ARGS)
+
 # BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
 # BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/bench.py.
 bench: install

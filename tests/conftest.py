@@ -23,6 +23,9 @@ from somstack.config import Network, load_settings
 from somstack.contracts import Artifacts
 from somstack.deploy import DeployContext, deploy_system, resolve_holders
 
+# The suite's own harness: per-test CPU times and the heaviest-file-first order (tests/support/).
+pytest_plugins = ["support.chains", "support.selection", "support.timing"]
+
 # brownie's test runner knows no "rerun" outcome (pytest-rerunfailures, see pytest.ini) and
 # stops the session with StopIteration when a test is rerun: teach it the outcome.
 if not any("rerun" in pair for pair in _brownie_outcomes.OUTCOMES):
@@ -64,7 +67,7 @@ def pytest_addoption(parser):
         "--long",
         action="store_true",
         default=False,
-        help="deeper hypothesis stateful runs (more examples, more steps; see tests/stateful.py)",
+        help="deeper hypothesis stateful runs (more examples, more steps; see tests/stateful.py) and the relay load test at full size (make test-long)",
     )
     parser.addoption(
         "--coverage-floor",
@@ -398,8 +401,11 @@ def cbdc_ready(cbdc, kyc_officer, issuer, treasury, bank_wallet):
 @pytest.fixture(autouse=True)
 def untraced_stateful(request):
     """Under --coverage, the stateful tests' thousands of transactions are not traced (that would
-    multiply their time several times over); the unit tests measure the coverage."""
-    if "state_machine" not in request.fixturenames or not CONFIG.argv.get("coverage"):
+    multiply their time several times over); the unit tests measure the coverage. The same for
+    the tests marked `untraced` (tests/support/selection.py: none of their transactions reaches
+    production code)."""
+    traced_elsewhere = "state_machine" in request.fixturenames or request.node.get_closest_marker("untraced")
+    if not traced_elsewhere or not CONFIG.argv.get("coverage"):
         yield
         return
     CONFIG.argv["coverage"] = False

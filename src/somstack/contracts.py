@@ -60,23 +60,45 @@ class Artifacts:
     def get(self, name: str) -> Artifact:
         path = self.folder / f"{name}.json"
         try:
-            data = json.loads(path.read_text())
+            return _read(path, "artifact", lambda data: _artifact(name, data))
         except FileNotFoundError:
             raise ArtifactError(f"no artifact for {name}: compile first (brownie compile)") from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, KeyError) as exc:
             raise ArtifactError(f"artifact {path.name} is unreadable: {exc}") from None
-        sources = tuple(sorted(set((data.get("allSourcePaths") or {}).values())))
-        return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""), sources)
 
     @cached_property
     def decoder(self) -> ErrorDecoder:
         abis = []
         for path in sorted(self.folder.glob("*.json")):
             try:
-                abis.append(json.loads(path.read_text()).get("abi", []))
+                abis.append(_read(path, "abi", lambda data: data.get("abi", [])))
             except (OSError, ValueError):
                 continue
         return ErrorDecoder(abis)
+
+
+def _artifact(name: str, data: dict[str, Any]) -> Artifact:
+    sources = tuple(sorted(set((data.get("allSourcePaths") or {}).values())))
+    return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""), sources)
+
+
+# What was taken from each artifact file, per (path, what), for as long as the file is unchanged
+# (same size and modification time): a build/contracts file is megabytes of JSON (AST, source
+# maps) and a process that opens many sessions (the relayer, the benchmark, the tests) parsed
+# them all again for each. Only the small parts kept (ABI, bytecode) are held, never the AST.
+_READ: dict[tuple[str, str], tuple[tuple[int, int], Any]] = {}
+
+
+def _read(path: Path, kind: str, take: Any) -> Any:
+    """``take(parsed JSON of path)``, remembered under (path, kind) until the file changes."""
+    stat = path.stat()
+    stamp, key = (stat.st_mtime_ns, stat.st_size), (str(path), kind)
+    cached = _READ.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    value = take(json.loads(path.read_text()))
+    _READ[key] = (stamp, value)
+    return value
 
 
 def compile_project(root: Path) -> None:

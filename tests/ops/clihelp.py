@@ -5,7 +5,6 @@ from contextlib import contextmanager
 
 import pytest
 
-from somstack.chain import LocalNode
 from somstack.cli import main
 from somstack.manifest import Manifest
 
@@ -46,19 +45,24 @@ def exit_code_of(error_line):
 
 @contextmanager
 def deployed_chain(settings, tmp_path_factory, chain_id=31337):
-    """A fresh anvil served as network `local` (SOMSTACK_RPC_LOCAL) and deployed by
-    `somstack deploy --network local`, for a module's tests; yields (node, manifest). The chain
-    stops and the environment is restored on exit."""
-    node = LocalNode(settings, chain_id).start()
+    """A chain as `somstack deploy --network local` left it, served as network `local`
+    (SOMSTACK_RPC_LOCAL) with its manifest in a fresh SOMSTACK_DEPLOYMENTS_DIR, for a module's
+    tests; yields (node, manifest). The chain is the process's pool's (tests/support/chains.py:
+    deployed by the CLI once, reverted to just after it for each holder), held alone until the
+    exit, when the environment is restored and the chain goes back to the pool."""
+    from support import chains
+
+    pool = chains.pool(settings, tmp_path_factory)
+    chain = pool.checkout(chain_id)
     try:
         with pytest.MonkeyPatch.context() as mp:
             deployments = tmp_path_factory.mktemp("deployments")
-            mp.setenv("SOMSTACK_RPC_LOCAL", node.url)
+            chains.copy_manifests(chain, deployments)
+            mp.setenv("SOMSTACK_RPC_LOCAL", chain.node.url)
             mp.setenv("SOMSTACK_DEPLOYMENTS_DIR", str(deployments))
-            assert main(["deploy", "--network", "local"]) == 0
-            yield node, Manifest.load(deployments / f"{chain_id}.json", chain_id)
+            yield chain.node, Manifest.load(deployments / f"{chain_id}.json", chain_id)
     finally:
-        node.stop()
+        pool.checkin(chain)
 
 
 @contextmanager

@@ -70,3 +70,30 @@ def chain_snapshot(cli_chain):
 
     with reverted(cli_chain.w3):
         yield cli_chain
+
+
+
+@pytest.fixture
+def deployed_local(settings, tmp_path_factory, deployments_dir, monkeypatch):
+    """`deployed_local(governance=None, chain_id=31337)`: a chain as fresh from `somstack deploy
+    --network local` (the process's pool, tests/support/chains.py: deployed once, reverted for
+    each test), reachable as network `local` for this test, its manifest in `deployments_dir`;
+    returns (node, deploy's stdout, deploy's stderr)."""
+    from support import chains
+
+    pool, held = chains.pool(settings, tmp_path_factory), []
+
+    def use(governance=None, chain_id=31337):
+        chain = pool.checkout(chain_id, governance)
+        held.append(chain)
+        monkeypatch.setenv("SOMSTACK_RPC_LOCAL", chain.node.url)
+        if governance:
+            monkeypatch.setenv("SOMSTACK_GOVERNANCE", governance)
+        else:
+            monkeypatch.delenv("SOMSTACK_GOVERNANCE", raising=False)
+        chains.copy_manifests(chain, deployments_dir)
+        return chain.node, chain.out, chain.err
+
+    yield use
+    for chain in held:
+        pool.checkin(chain)

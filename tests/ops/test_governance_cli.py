@@ -15,15 +15,10 @@ from somstack.contracts import Artifacts
 GOVERNANCE = Web3.to_checksum_address("0x000000000000000000000000000000000000beef")
 
 
-def _deploy(capsys, node_factory, monkeypatch, governance=None):
-    node = node_factory()
-    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", node.url)
-    if governance:
-        monkeypatch.setenv("SOMSTACK_GOVERNANCE", governance)
-    else:
-        monkeypatch.delenv("SOMSTACK_GOVERNANCE", raising=False)
-    code, _out, err = run(capsys, "deploy", "--network", "local")
-    assert code == 0, err
+def _deploy(capsys, deployed_local, monkeypatch, governance=None):
+    """The chain as `somstack deploy --network local` left it (with SOMSTACK_GOVERNANCE: handed
+    over), deployed once per worker and reverted for each test (clihelp.DeployedChains)."""
+    node, _out, _err = deployed_local(governance)
     return Web3(Web3.HTTPProvider(node.url))
 
 
@@ -32,8 +27,8 @@ def _manager(w3, deployments_dir, settings):
     return Artifacts(settings.root).get("SomAccessManager").contract(w3, manifest["contracts"]["AccessManager"]["address"]), manifest
 
 
-def test_roles_flags_the_deployer_still_holding_admin(capsys, node_factory, deployments_dir, monkeypatch):
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+def test_roles_flags_the_deployer_still_holding_admin(capsys, deployed_local, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     code, out, err = run(capsys, "roles", "--network", "local")
     assert code == 0, err
     deployer = w3.eth.accounts[0]
@@ -42,8 +37,8 @@ def test_roles_flags_the_deployer_still_holding_admin(capsys, node_factory, depl
     assert f"{deployer} [DEPLOYER]" in admin_line
 
 
-def test_roles_lists_members_delays_and_guarded_functions(capsys, node_factory, deployments_dir, monkeypatch):
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+def test_roles_lists_members_delays_and_guarded_functions(capsys, deployed_local, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     code, out, _err = run(capsys, "roles", "--network", "local")
     lines = {line.split()[1]: line for line in out.splitlines() if line[:4].strip().isdigit()}
     assert w3.eth.accounts[9] + " (delay 60 s)" in lines["UPGRADER"]
@@ -55,8 +50,8 @@ def test_roles_lists_members_delays_and_guarded_functions(capsys, node_factory, 
     assert "WARNING: DigitalCurrency" not in out and "on chain" not in out
 
 
-def test_roles_shows_the_admin_delays_once_the_setback_has_passed(capsys, node_factory, deployments_dir, monkeypatch):
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+def test_roles_shows_the_admin_delays_once_the_setback_has_passed(capsys, deployed_local, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     w3.provider.make_request("evm_increaseTime", [5 * 86_400 + 1])  # AccessManager.minSetback()
     w3.provider.make_request("evm_mine", [])
     code, out, _err = run(capsys, "roles", "--network", "local")
@@ -65,16 +60,16 @@ def test_roles_shows_the_admin_delays_once_the_setback_has_passed(capsys, node_f
         assert f"admin delay of {contract}: 60 s" in out  # brownie-config.yaml overrides.local.upgrade_delay
 
 
-def test_deploy_hands_admin_to_governance_and_the_deployer_renounces(capsys, node_factory, deployments_dir, monkeypatch, settings):
-    w3 = _deploy(capsys, node_factory, monkeypatch, GOVERNANCE)
+def test_deploy_hands_admin_to_governance_and_the_deployer_renounces(capsys, deployed_local, deployments_dir, monkeypatch, settings):
+    w3 = _deploy(capsys, deployed_local, monkeypatch, GOVERNANCE)
     manager, manifest = _manager(w3, deployments_dir, settings)
     assert tuple(manager.functions.hasRole(0, GOVERNANCE).call()) == (True, 0)
     assert manager.functions.hasRole(0, w3.eth.accounts[0]).call()[0] is False
     assert manifest["governance"] == Web3.to_checksum_address(GOVERNANCE) and manifest["complete"] is True
 
 
-def test_roles_after_handover_says_the_deployer_holds_no_role(capsys, node_factory, deployments_dir, monkeypatch):
-    _deploy(capsys, node_factory, monkeypatch, GOVERNANCE)
+def test_roles_after_handover_says_the_deployer_holds_no_role(capsys, deployed_local, deployments_dir, monkeypatch):
+    _deploy(capsys, deployed_local, monkeypatch, GOVERNANCE)
     code, out, _err = run(capsys, "roles", "--network", "local")
     assert code == 0
     assert "the deployer holds no role" in out
@@ -82,8 +77,8 @@ def test_roles_after_handover_says_the_deployer_holds_no_role(capsys, node_facto
     assert Web3.to_checksum_address(GOVERNANCE) in admin_line and "[DEPLOYER]" not in admin_line
 
 
-def test_deploy_rerun_after_handover_sends_nothing(capsys, node_factory, deployments_dir, monkeypatch):
-    w3 = _deploy(capsys, node_factory, monkeypatch, GOVERNANCE)
+def test_deploy_rerun_after_handover_sends_nothing(capsys, deployed_local, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, deployed_local, monkeypatch, GOVERNANCE)
     nonce = w3.eth.get_transaction_count(w3.eth.accounts[0])
     code, _out, err = run(capsys, "deploy", "--network", "local")
     assert code == 0 and "nothing to do" in err
@@ -99,10 +94,10 @@ def test_deploy_with_a_bad_governance_address_fails_in_one_line(capsys, node_fac
     assert code == 1 and f"SOMSTACK_GOVERNANCE holds '{value}', which is not an address" in err and "Traceback" not in err
 
 
-def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, node_factory, deployments_dir, monkeypatch, settings):
+def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, deployed_local, deployments_dir, monkeypatch, settings):
     from somstack.roles import role_id
 
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     code, out, err = run(capsys, "roles", "--network", "local")
     assert code == 0, err
     assert "admin delay of DigitalCurrency: 0 s (becomes 60 s at 20" in out  # raised at deploy, after the 5-day setback
@@ -115,8 +110,8 @@ def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, nod
     assert f"{upgrader} (delay 60 s) (delay becomes 0 s at 20" in line
 
 
-def test_deploy_after_env_changed_says_so_and_handover_applies_it(capsys, node_factory, deployments_dir, monkeypatch, settings):
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+def test_deploy_after_env_changed_says_so_and_handover_applies_it(capsys, deployed_local, deployments_dir, monkeypatch, settings):
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     monkeypatch.setenv("SOMSTACK_GOVERNANCE", GOVERNANCE)
     code, _out, err = run(capsys, "deploy", "--network", "local")
     assert code == 0, err
@@ -133,8 +128,8 @@ def test_deploy_after_env_changed_says_so_and_handover_applies_it(capsys, node_f
     assert code == 0 and out.splitlines()[-1] == "nothing to hand over: the chain holds every role .env names"
 
 
-def test_handover_dry_run_sends_nothing(capsys, node_factory, deployments_dir, monkeypatch):
-    w3 = _deploy(capsys, node_factory, monkeypatch)
+def test_handover_dry_run_sends_nothing(capsys, deployed_local, deployments_dir, monkeypatch):
+    w3 = _deploy(capsys, deployed_local, monkeypatch)
     monkeypatch.setenv("SOMSTACK_GOVERNANCE", GOVERNANCE)
     block = w3.eth.block_number
     code, out, err = run(capsys, "handover", "--network", "local", "--dry-run")

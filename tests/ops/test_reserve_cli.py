@@ -36,12 +36,10 @@ def percent_in(line):
 
 
 @pytest.fixture
-def chain(node_factory, deployments_dir, monkeypatch, capsys, settings):
-    """A fresh anvil reachable as network `local`, with the whole system deployed by the CLI."""
-    node = node_factory(chain_id=31337)
-    monkeypatch.setenv("SOMSTACK_RPC_LOCAL", node.url)
-    code, _out, err = run(capsys, "deploy", "--network", "local")
-    assert code == 0, err
+def chain(deployed_local, deployments_dir, monkeypatch, capsys, settings):
+    """An anvil reachable as network `local`, as `somstack deploy` left it (deployed once per
+    worker, reverted for each test: clihelp.DeployedChains)."""
+    node, _out, _err = deployed_local()
     w3 = Web3(Web3.HTTPProvider(node.url))
     manifest = json.loads((deployments_dir / "31337.json").read_text())
     artifacts = Artifacts(settings.root)
@@ -64,8 +62,10 @@ def ready(chain, capsys):
         code, _out, err = run(capsys, "reserve", *argv)
         assert code == 0, err
     kgst, dev = contract("Stablecoin", "Stablecoin"), w3.eth.accounts
-    kgst.functions.configureMinter(dev[1], SUPPLY * UNIT).transact({"from": dev[2]})  # MINTER_ADMIN -> MINTER
-    kgst.functions.mint(dev[10], SUPPLY * UNIT, b"\x01" * 32).transact({"from": dev[1]})
+    # each mined before the next is estimated (MINTER_ADMIN -> MINTER, then the mint)
+    for call, sender in ((kgst.functions.configureMinter(dev[1], SUPPLY * UNIT), dev[2]),
+                         (kgst.functions.mint(dev[10], SUPPLY * UNIT, b"\x01" * 32), dev[1])):
+        assert w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))["status"] == 1
     return chain
 
 
@@ -147,6 +147,7 @@ def test_reserve_caller_without_the_role_fails_naming_it(capsys, chain, argv, ro
 
 
 def test_reserve_deposit_and_attest_change_the_status(capsys, ready):
+    advance(ready[0], 1)  # the new attestation ("now") must be dated after the fixture's, even within its second
     code, _out, err = run(capsys, "reserve", "deposit", "--asset", "bnb", "--amount", "100")
     assert code == 0, err
     code, _out, err = run(capsys, "reserve", "attest", "--amount", "60000000", "--as-of", "now",
