@@ -41,10 +41,10 @@ test: compile $(STAMPS)/dev
 FAST_TESTS ?= tests/stablecoin tests/cbdc tests/vault tests/governance tests/security tests/coverage tests/bench tests/redemption \
 	tests/relay/test_relay_store.py tests/relay/test_relay_limits.py
 .PHONY: test-fast test-long
-test-fast: compile
+test-fast: compile $(STAMPS)/dev
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not stateful" --ignore tests/security/test_static_analysis.py $(FAST_TESTS) $(PYTEST_ARGS)
 
-test-long: compile
+test-long: compile $(STAMPS)/dev
 	$(BIN)/pytest -n $(TEST_WORKERS) --long -m "stateful or slow" $(PYTEST_ARGS)
 
 # BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
@@ -108,7 +108,7 @@ $(STAMPS)/python: pyproject.toml constraints.txt
 	@! find $(VENV) -path '*site-packages/brownie/*.so' | grep -q . || (echo "brownie is still the compiled build" >&2; exit 1)
 	@mkdir -p $(STAMPS) && touch $@
 
-# The test and analysis tools (pyproject's `dev` extra): only `make test` needs them.
+# The test and analysis tools (pyproject's `dev` extra): only the test targets need them.
 $(STAMPS)/dev: $(STAMPS)/python
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
