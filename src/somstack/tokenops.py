@@ -39,7 +39,7 @@ TOKENS = {"kgst": ("Stablecoin", "KGST"), "som": ("DigitalCurrency", "digital so
 # Pause flags, as both tokens define them (PAUSE_TRANSFERS, PAUSE_MINT, PAUSE_REDEEM).
 PAUSE_FLAGS = {"transfers": 1, "mint": 2, "redeem": 4}
 
-SEIZURE_STATUS = ("none", "proposed", "executed", "rejected")
+SEIZURE_STATUS = ("none", "proposed", "executed", "rejected", "cancelled")  # ICompliantToken.SeizureStatus
 
 
 class OperationRefused(SomstackError):
@@ -236,7 +236,7 @@ def decide_seizure(token: Token, sender: Sender, seizure_id: int, approve: bool,
     order = token.contract.functions.seizure(seizure_id).call()
     account, recovery, amount, _case, _evidence, proposer, status = order
     if status != 1:
-        raise OperationRefused(f"seizure {seizure_id} on {token.label} is {SEIZURE_STATUS[status] if status < 4 else status}, not proposed")
+        raise OperationRefused(f"seizure {seizure_id} on {token.label} is {SEIZURE_STATUS[status] if status < len(SEIZURE_STATUS) else status}, not proposed")
     if approve and Web3.to_checksum_address(proposer) == sender.signer.address:
         raise OperationRefused(f"{sender.signer.address} proposed seizure {seizure_id}: another officer must approve it")
     function = "executeSeizure" if approve else "rejectSeizure"
@@ -250,7 +250,7 @@ def seizure_lines(token: Token, seizure_id: int) -> list[str]:
     if status == 0:
         raise OperationRefused(f"{token.label} has no seizure {seizure_id}")
     return [
-        f"seizure {seizure_id} on {token.label}: {SEIZURE_STATUS[status] if status < 4 else status}",
+        f"seizure {seizure_id} on {token.label}: {SEIZURE_STATUS[status] if status < len(SEIZURE_STATUS) else status}",
         f"  account   {account}",
         f"  recovery  {recovery}",
         f"  amount    {token.show(amount)}",

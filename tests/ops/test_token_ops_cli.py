@@ -127,7 +127,7 @@ def test_mint_to_a_blocked_recipient_reports_the_decoded_error(capsys, chain):
     allow(capsys, chain)
     assert run(capsys, "block", account(chain, HOLDER), "--reason", "case")[0] == 0
     code, _, err = mint(capsys, chain, HOLDER, "1")
-    assert_one_line_error(code, err, "StablecoinAccountBlocked")
+    assert_one_line_error(code, err, "BlockedAddress")
 
 
 def test_mint_of_the_digital_som_to_an_unregistered_wallet_is_refused(capsys, chain):
