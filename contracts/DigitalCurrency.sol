@@ -149,7 +149,7 @@ contract DigitalCurrency is CompliantToken, IDigitalCurrency {
     }
 
     /// @inheritdoc IDigitalCurrency
-    function setOverflowAccount(address wallet, address overflow) external restricted {
+    function setWaterfall(address wallet, address overflow) external restricted {
         DigitalCurrencyLogic.setOverflowAccount(wallet, overflow);
     }
 

@@ -560,13 +560,23 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
             uint256 share = $.assets[v.asset].maxShareBps;
             uint256 counted = v.weightedValue;
             if (share < _BPS) {
-                uint256 cap;
                 unchecked {
-                    // gross >= counted (gross sums every weighted value); s / (1 - s) in [bps],
-                    // rounded down (the cap never exceeds the rule): share < 10,000, no overflow.
-                    cap = Math.mulDiv(gross - counted, (share * _BPS) / (_BPS - share), _BPS);
+                    // gross >= counted (gross sums every weighted value).
+                    uint256 others = gross - counted;
+                    // s / (1 - s) in [bps], rounded down (the cap never exceeds the rule);
+                    // share < 10,000: no overflow, no division by zero.
+                    uint256 ratio;
+                    assembly ("memory-safe") {
+                        ratio := div(mul(share, 10000), sub(10000, share))
+                    }
+                    // counted <= floor(others x ratio / 10,000) iff counted x 10,000 <= others x
+                    // ratio: the cheap test first (exact while gross < 2^200, ratio < 2^27), the
+                    // full-precision cap only when it may bind.
+                    if (gross >= 2 ** 200 || counted * _BPS > others * ratio) {
+                        uint256 cap = Math.mulDiv(others, ratio, _BPS);
+                        if (cap < counted) counted = cap;
+                    }
                 }
-                if (cap < counted) counted = cap;
             }
             v.countedValue = counted;
             total += v.countedValue;

@@ -28,7 +28,7 @@ import {SignedTransfers} from "./token/SignedTransfers.sol";
  *   The blocklist flag in the top bit (`_BLOCKED`), as USDC does, makes the sender and recipient
  *   checks of a transfer cost no extra storage read; the permit nonce next to the balance makes a
  *   permit read and write the owner's one slot, which its blocklist check reads anyway, instead of
- *   a separate nonce slot (NoncesUpgradeable's stays empty). `balanceOf`, `totalSupply`, `nonces`,
+ *   a separate nonce slot (NoncesUpgradeable's stays empty). `totalSupply`, `nonces` (and, in the core, `balanceOf`),
  *   `_useNonce` and `_update` are overridden accordingly; ERC20Upgradeable's own balance and
  *   supply slots stay empty. Invariant: `totalSupply <= _BALANCE_MASK` (2^128 - 1), so no balance
  *   can carry into the nonce bits.

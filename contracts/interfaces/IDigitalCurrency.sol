@@ -151,9 +151,9 @@ interface IDigitalCurrency is ICompliantToken {
     function deregisterWallet(address wallet, bytes32 kycRecord) external;
 
     /**
-     * @notice Links `wallet`'s overflow wallet: the part of an incoming payment above its
-     * holding cap goes there in the same transfer, instead of the payment reverting. Zero
-     * unlinks. Role: KYC_OFFICER.
+     * @notice Links `wallet`'s overflow wallet (its waterfall): the part of an incoming payment
+     * above its holding cap goes there in the same transfer, instead of the payment reverting.
+     * Zero unlinks. Role: KYC_OFFICER.
      * @dev The overflow wallet is the holder's bank (or KGST desk) wallet, registered in an
      * uncapped tier, which credits the holder off chain, as the digital euro's waterfall does.
      * The link moves the holder's money into another's wallet, so neither side sets it alone:
@@ -162,8 +162,7 @@ interface IDigitalCurrency is ICompliantToken {
      * registered and not blocked; `overflow` is another wallet, registered in an uncapped tier
      * and not blocked. Emits {OverflowAccountUpdated}.
      */
-    function setOverflowAccount(address wallet, address overflow) external;
-
+    function setWaterfall(address wallet, address overflow) external;
 
     /// @notice The tier (0: unregistered), identity and overflow wallet of `wallet`.
     function walletOf(address wallet) external view returns (uint8 tierId, bytes32 identity, address overflow);

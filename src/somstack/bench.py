@@ -441,9 +441,11 @@ def measure_gas(bench: Bench, manifest: Any, results: Results) -> None:
     log("reserve vault: deposits, gated mints and coverage with 1, 3 and 5 assets")
     assets = records["ReserveVault"]["assets"]
     bench.gas(role["RATE_SETTER"], v.setRate(87_45 * 10**16), "setRate")
-    # Fiat held in banks, attested: an asset's cap is a share of what everything else is worth,
-    # so a reserve of one capped asset alone (BNB, 60%) would count nothing without it.
-    bench.gas(role["ATTESTOR"], v.attest(1_000_000 * UNIT, bench.now(), _ref("bench-attestation"), "bench"), "attest")
+    # Fiat held in banks, attested (100,000,000 som): an asset's cap is a share of what everything
+    # else is worth, so a reserve of one capped asset alone (BNB, 60%) would count nothing without
+    # it. With it no asset's cap binds in these rows, a healthy reserve; a binding cap adds one
+    # full-precision division (Math.mulDiv) per capped asset.
+    bench.gas(role["ATTESTOR"], v.attest(100_000_000 * UNIT, bench.now(), _ref("bench-attestation"), "bench"), "attest")
     bench.gas(role["MINTER_ADMIN"], t.configureMinter(holders["MINTER"][0], 10**12 * UNIT), "configureMinter")
     minter = role["MINTER"]
     refs = iter(range(10**9))

@@ -296,8 +296,8 @@ class Demo:
         code = d.detectTransferRestriction(treasury.address, citizen.address, over).call()
         self.log(f"  pre-check for {som_text(over)}: {d.messageForTransferRestriction(code).call()} (code {code})")
         self.refused(treasury, d.transfer(citizen.address, over), f"treasury pays the citizen {som_text(over)}")
-        self.act(kyc, d.setOverflowAccount(citizen.address, bank.address),
-                 "kyc officer: setOverflowAccount(citizen, the bank's wallet), on the citizen's request and the bank's agreement")
+        self.act(kyc, d.setWaterfall(citizen.address, bank.address),
+                 "kyc officer: setWaterfall(citizen, the bank's wallet), on the citizen's request and the bank's agreement")
         bank_before = d.balanceOf(bank.address).call()
         self.act(treasury, d.transfer(citizen.address, over), f"treasury pays the citizen {som_text(over)}")
         self.log(f"  citizen now holds {som_text(d.balanceOf(citizen.address).call())} (the cap); the bank received "

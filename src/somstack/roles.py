@@ -63,7 +63,7 @@ FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "DigitalCurrency": {
         "ISSUER": ("mint", "burn"),
         "TREASURY": ("disburse",),
-        "KYC_OFFICER": ("registerWallet", "registerWallets", "changeTier", "deregisterWallet", "setOverflowAccount"),
+        "KYC_OFFICER": ("registerWallet", "registerWallets", "changeTier", "deregisterWallet", "setWaterfall"),
         "PAUSER": ("pause",),
         "UNPAUSER": ("unpause",),
         "COMPLIANCE": ("blockAccount", "unblockAccount", "proposeSeizure"),

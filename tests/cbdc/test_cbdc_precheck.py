@@ -86,7 +86,7 @@ def _bob_at_cap(env):
 
 def _bob_linked(env):
     """bob linked the bank as his overflow wallet."""
-    env.som.setOverflowAccount(env.bob, env.bank, {"from": env.kyc_officer})
+    env.som.setWaterfall(env.bob, env.bank, {"from": env.kyc_officer})
 
 
 def _bob_at_cap_linked_to_blocked_bank(env):
@@ -225,7 +225,7 @@ def test_transfer_reverts_where_pre_check_gives_reason(env, reverts, case):
 
 def test_detect_transfer_restriction_after_overflow_unlinked_is_cap_exceeded(env):
     _bob_linked(env)
-    env.som.setOverflowAccount(env.bob, ZERO_ADDRESS, {"from": env.kyc_officer})
+    env.som.setWaterfall(env.bob, ZERO_ADDRESS, {"from": env.kyc_officer})
     assert env.som.detectTransferRestriction(env.treasury, env.bob, env.cap + 1) == HOLDING_CAP_EXCEEDED
 
 

@@ -283,7 +283,7 @@ def test_disburse_skip_with_nobody_payable_moves_nothing(cbdc_ready, treasury, i
 
 def test_disburse_skip_overflow_wallet_blocked_skips_recipient(cbdc_ready, treasury, alice, bank_wallet, compliance, register, basic_cap, kyc_officer):
     register(alice, name="alice")
-    cbdc_ready.setOverflowAccount(alice, bank_wallet, {"from": kyc_officer})
+    cbdc_ready.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     cbdc_ready.blockAccount(bank_wallet, SANCTION, {"from": compliance})
     tx = cbdc_ready.disburse(BATCH, [alice], [basic_cap + som(1)], True, {"from": treasury})
     assert _event(tx)[2:] == (0, 0, [0], [RECIPIENT_BLOCKED])
@@ -324,7 +324,7 @@ def test_disburse_up_to_exact_cap_pays(cbdc_ready, treasury, citizens, basic_cap
 def linked(cbdc_ready, register, alice, bank_wallet, kyc_officer):
     """alice in the basic tier, her bank's wallet linked as her overflow wallet."""
     register(alice, name="alice")
-    cbdc_ready.setOverflowAccount(alice, bank_wallet, {"from": kyc_officer})
+    cbdc_ready.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     return alice
 
 

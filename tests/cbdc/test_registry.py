@@ -224,7 +224,7 @@ def test_deregister_uncapped_wallet_leaves_capped_sibling(som, register, kyc_off
 
 def test_deregister_wallet_clears_overflow_link(som, register, fund, kyc_officer, tiers, treasury, bank_wallet, alice, reverts):
     register(alice, BASIC_TIER)
-    som.setOverflowAccount(alice, bank_wallet, {"from": kyc_officer})
+    som.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     som.deregisterWallet(alice, kyc_record("alice-exit"), {"from": kyc_officer})
     register(alice, BASIC_TIER)
     assert som.walletOf(alice)[2] == ZERO_ADDRESS

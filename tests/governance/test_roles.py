@@ -88,7 +88,7 @@ CBDC_ARGS = {
     "registerWallets": lambda a: ([a], 1, [REF], [REF]),
     "changeTier": lambda a: (a, 2, REF),
     "deregisterWallet": lambda a: (a, REF),
-    "setOverflowAccount": lambda a: (a, "0x" + "00" * 20),
+    "setWaterfall": lambda a: (a, "0x" + "00" * 20),
     "mint": lambda a: (a, 100, REF),
     "burn": lambda a: (100, REF),
     "disburse": lambda a: (REF, [a], [100], False),

@@ -74,7 +74,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "mint": "ISSUER", "burn": "ISSUER",
         "disburse": "TREASURY",
         "registerWallet": "KYC_OFFICER", "registerWallets": "KYC_OFFICER", "changeTier": "KYC_OFFICER",
-        "deregisterWallet": "KYC_OFFICER", "setOverflowAccount": "KYC_OFFICER",
+        "deregisterWallet": "KYC_OFFICER", "setWaterfall": "KYC_OFFICER",
         "pause": "PAUSER",
         "unpause": "UNPAUSER",
         "blockAccount": "COMPLIANCE", "unblockAccount": "COMPLIANCE", "proposeSeizure": "COMPLIANCE",

@@ -266,6 +266,6 @@ def test_minter_allowance_leaves_the_flag_bit(funded, minter, minter_admin, reve
 def test_holder_cannot_name_an_overflow_wallet_itself(cbdc_ready, kyc_officer, bank_wallet, alice, reverts):
     cbdc_ready.registerWallet(alice, BASIC_TIER, identity_of("alice"), kyc_record("alice"), {"from": kyc_officer})
     with reverts("AccessManagedUnauthorized", caller=alice.address):
-        cbdc_ready.setOverflowAccount(alice, bank_wallet, {"from": alice})
-    cbdc_ready.setOverflowAccount(alice, bank_wallet, {"from": kyc_officer})
+        cbdc_ready.setWaterfall(alice, bank_wallet, {"from": alice})
+    cbdc_ready.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     assert cbdc_ready.walletOf(alice)[2] == bank_wallet.address
