@@ -65,8 +65,19 @@ class Artifacts:
             raise ArtifactError(f"no artifact for {name}: compile first (brownie compile)") from None
         except (OSError, ValueError) as exc:
             raise ArtifactError(f"artifact {path.name} is unreadable: {exc}") from None
-        sources = tuple(sorted(set((data.get("allSourcePaths") or {}).values())))
-        return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""), sources)
+        sources = set((data.get("allSourcePaths") or {}).values())
+        # brownie's allSourcePaths can miss a library reached only through a base contract (the
+        # digital som's ComplianceLogic, through CompliantToken): each library the bytecode waits
+        # for adds its own source, so that solc's placeholder of it is known to `linked`.
+        for placeholder in re.findall(r"__([A-Za-z][A-Za-z0-9_]{0,37})", data.get("bytecode", "")):
+            library = placeholder.rstrip("_")  # brownie's placeholder: `__Name` padded with `_` to 40
+            try:
+                source = json.loads((self.folder / f"{library}.json").read_text()).get("sourcePath")
+            except (OSError, ValueError):
+                continue
+            if source:
+                sources.add(source)
+        return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""), tuple(sorted(sources)))
 
     @cached_property
     def decoder(self) -> ErrorDecoder:

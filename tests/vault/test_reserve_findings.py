@@ -156,3 +156,27 @@ def test_finding4_still_fails_closed_when_the_rest_does_not_cover(vault, feeds, 
     assert _row(vault, reserve_assets["BSC-USD"])[8] == FEED_REVERTED
     with reverts("ReserveVaultCoverageTooLow"):
         mint(1 * UNIT)
+
+
+def test_finding2_a_price_near_the_int256_limit_takes_the_full_precision_cap(vault, feeds, reserve_assets, attest, deposit, stranger):
+    """The cheap cap test is exact below 2^200 wad; above, the cap is computed in full precision
+    (Math.mulDiv) and still holds BTCB to two thirds of the rest."""
+    attest(3_000 * UNIT)
+    deposit("BTCB", 1)  # 1 wei
+    deposit("BNB", 10**16)  # 0.01 BNB (367 som weighted): far under its cap next to a pumped BTCB
+    feeds["BTCB"].updateAnswer(2**254, {"from": stranger})
+    rows, attested, total = vault.valuation()
+    btcb = next(r for r in rows if r[0] == reserve_assets["BTCB"])
+    bnb = next(r for r in rows if r[0] == reserve_assets["BNB"])
+    assert attested + sum(r[6] for r in rows) >= 2**200
+    assert bnb[7] == bnb[6] > 0  # the full-precision cap does not bind BNB
+    assert btcb[7] == (3_000 * UNIT + bnb[6]) * 6_666 // BPS
+    assert total == 3_000 * UNIT + bnb[7] + btcb[7]
+
+
+def test_rate_window_of_a_vault_without_rate_is_empty(fresh_vault, admin):
+    vault = fresh_vault()
+    assert vault.rateWindow() == (0, 0, 0)
+    vault.setRate(87 * UNIT, {"from": admin})  # the first rate opens a window at itself
+    reference, opened_at, closes_at = vault.rateWindow()
+    assert (reference, closes_at - opened_at) == (87 * UNIT, DAY) and opened_at == latest_time()
