@@ -21,16 +21,29 @@ import {IReserveVault} from "./interfaces/IReserveVault.sol";
  * rate, weighted by a haircut and capped by a maximum share of the reserve; plus the fiat som
  * that an attestor reports held in banks. KGST asks it before every mint (`checkMint`).
  *
- * @dev Valuation, in this order (all values [wad som]):
- *   v_i     = balance_i x price_i x rate x (1 - haircut_i)            (weighted value)
+ * @dev Valuation, in this order (all values [wad som]; s_i = maxShare_i):
+ *   v_i     = balance_i x price_i x rate x (1 - haircut_i)            (weighted value; 0 if the
+ *                                                                      price is unusable)
  *   G       = sum(v_i) + attested                                      (gross reserve)
- *   counted = sum(min(v_i, G x maxShare_i)) + attested                 (reserve value)
- * The cap is taken against the gross reserve, so an asset whose price rallies cannot carry more
- * than its policy share. Valuation fails closed: a feed that reverts, answers <= 0, has an
- * incomplete round (updatedAt 0), a timestamp in the future or older than the asset's own
- * heartbeat; a rate older than its maximum age; an attestation older than its maximum age: each
- * makes the valuation revert with the reason, and so every mint and withdrawal that needs it.
- * Assets with a zero balance are not priced. Transfers and burns of KGST never ask the vault.
+ *   c_i     = min(v_i, s_i / (1 - s_i) x (G - v_i))                    (counted value; c_i = v_i
+ *                                                                      when s_i = 100%; the ratio
+ *                                                                      s / (1 - s) in bps, rounded
+ *                                                                      down)
+ *   total   = sum(c_i) + attested                                      (reserve value)
+ * The cap of an asset is taken against what everything else is worth, never against a sum that
+ * includes its own value: so a manipulated feed cannot raise its own cap, and one asset alone
+ * never makes up more than its share of the reserve (c_i <= s_i x (c_i + G - v_i)). A single
+ * pumped feed adds at most s_i / (1 - s_i) times the rest of the reserve (40%: two thirds).
+ *
+ * Failing closed without handing strangers a switch: an asset whose price is unusable (a feed
+ * that reverts, answers <= 0, has an incomplete round (updatedAt 0), a timestamp in the future or
+ * is older than the asset's own heartbeat) counts as zero, and the valuation says so
+ * (`priceError`), instead of reverting: anyone can deposit 1 wei of a registered asset, and a
+ * revert would let a dust deposit of an asset whose feed is stale halt every mint and
+ * withdrawal. Minting then stops only if the rest of the reserve does not cover the supply.
+ * The inputs only governance posts still fail the valuation: a rate older than its maximum age,
+ * an attestation older than its maximum age. Assets with a zero balance are not priced.
+ * Transfers and burns of KGST never ask the vault.
  *
  * Storage is packed for the valuation, which every mint pays for: one slot per asset holds its
  * balance, policy and decimals (its feed address in the next), and the rate, the attestation and
@@ -53,6 +66,9 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     /// @notice The asset key of native BNB.
     address public constant NATIVE = 0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE;
     uint256 private constant _BPS = 10_000;
+    /// @dev The length of a rate window: the rate moves at most `maxChangeBps` within one
+    /// (`rateWindow()` tells when the current one closes).
+    uint256 private constant _RATE_WINDOW = 1 days;
 
     // --- Storage ---
 
@@ -86,6 +102,8 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
         uint64 attestedAsOf; // [unix s]
         uint32 attestationMaxAge; // [s]
         bytes32 attestationReportHash;
+        uint128 rateWindowOpen; // the rate the current rate window opened with [wad]
+        uint64 rateWindowStart; // when it opened [unix s]
     }
 
     // keccak256(abi.encode(uint256(keccak256("somstack.storage.ReserveVault")) - 1)) & ~bytes32(uint256(0xff))
@@ -200,12 +218,19 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
         if (kgsPerUsd == 0) revert ReserveVaultZeroAmount();
         VaultStorage storage $ = _s();
         uint256 previous = $.rate;
-        if (previous != 0) {
-            uint256 change = kgsPerUsd > previous ? kgsPerUsd - previous : previous - kgsPerUsd;
-            // Invariant: one update moves the official rate by at most rateMaxChangeBps.
-            if (change * _BPS > previous * $.rateMaxChangeBps) {
-                revert ReserveVaultRateJumpTooLarge(previous, kgsPerUsd, $.rateMaxChangeBps);
-            }
+        uint256 windowRate = $.rateWindowOpen;
+        if (previous == 0 || block.timestamp >= uint256($.rateWindowStart) + _RATE_WINDOW) {
+            // No window open: this update opens one, at the rate it replaces (the first rate
+            // opens it at itself).
+            windowRate = previous == 0 ? kgsPerUsd : previous;
+            $.rateWindowOpen = SafeCast.toUint128(windowRate);
+            $.rateWindowStart = uint64(block.timestamp);
+        }
+        uint256 change = kgsPerUsd > windowRate ? kgsPerUsd - windowRate : windowRate - kgsPerUsd;
+        // Invariant: within a window the official rate stays within rateMaxChangeBps of the
+        // rate the window opened with, however many updates are sent.
+        if (change * _BPS > windowRate * $.rateMaxChangeBps) {
+            revert ReserveVaultRateJumpTooLarge(windowRate, kgsPerUsd, $.rateMaxChangeBps);
         }
         $.rate = SafeCast.toUint128(kgsPerUsd);
         $.rateUpdatedAt = uint64(block.timestamp);
@@ -329,6 +354,14 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     function rate() external view returns (uint256 kgsPerUsd, uint64 updatedAt, uint32 maxAge, uint16 maxChangeBps) {
         VaultStorage storage $ = _s();
         return ($.rate, $.rateUpdatedAt, $.rateMaxAge, $.rateMaxChangeBps);
+    }
+
+    /// @inheritdoc IReserveVault
+    function rateWindow() external view returns (uint256 referenceRate, uint64 openedAt, uint64 closesAt) {
+        VaultStorage storage $ = _s();
+        openedAt = $.rateWindowStart;
+        if ($.rate == 0) return (0, 0, 0);
+        return ($.rateWindowOpen, openedAt, uint64(openedAt + _RATE_WINDOW));
     }
 
     /// @inheritdoc IReserveVault
@@ -482,8 +515,9 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
     }
 
     /**
-     * @dev The valuation of the contract's @dev, with `stressAsset`'s price cut by `dropBps`
-     * (none when `stressAsset` is zero). Reverts on any unusable input (fail closed).
+     * @dev The valuation of the contract's notes, with `stressAsset`'s price cut by `dropBps`
+     * (none when `stressAsset` is zero). An asset whose price is unusable counts as zero and
+     * carries the reason; a stale rate or attestation reverts (fail closed).
      */
     function _valuation(
         address stressAsset,
@@ -503,10 +537,15 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
             v.feedDecimals = a.feedDecimals;
             if (v.balance == 0) continue; // nothing held: no price needed
             (uint256 answer, uint256 updatedAt, PriceError err) = _readFeed(a.feed, a.heartbeat);
-            if (err != PriceError.None) revert ReserveVaultPriceInvalid(keys[i], err);
+            v.updatedAt = updatedAt;
+            if (err != PriceError.None) {
+                // Unusable price: the asset counts as zero (weighted and counted values stay 0).
+                v.price = answer;
+                v.priceError = err;
+                continue;
+            }
             if (keys[i] == stressAsset) answer = Math.mulDiv(answer, _BPS - dropBps, _BPS);
             v.price = answer;
-            v.updatedAt = updatedAt;
             // balance [10^tokenDecimals] x answer [10^feedDecimals USD] x rate [wad] -> [wad som]
             v.grossValue = Math.mulDiv(v.balance * answer, kgsPerUsd, 10 ** (uint256(a.tokenDecimals) + a.feedDecimals));
             v.weightedValue = Math.mulDiv(v.grossValue, _BPS - a.haircutBps, _BPS);
@@ -516,9 +555,30 @@ contract ReserveVault is Initializable, AccessManagedUpgradeable, UUPSUpgradeabl
         for (uint256 i = 0; i < list.length; ++i) {
             AssetValuation memory v = list[i];
             if (v.weightedValue == 0) continue;
-            // Concentration cap: value above maxShare of the gross reserve does not count.
-            uint256 cap = Math.mulDiv(gross, $.assets[v.asset].maxShareBps, _BPS);
-            v.countedValue = v.weightedValue < cap ? v.weightedValue : cap;
+            // Concentration cap against everything else: c_i <= s / (1 - s) x (G - v_i), so an
+            // asset cannot raise its own cap, and makes up at most s of the counted reserve.
+            uint256 share = $.assets[v.asset].maxShareBps;
+            uint256 counted = v.weightedValue;
+            if (share < _BPS) {
+                unchecked {
+                    // gross >= counted (gross sums every weighted value).
+                    uint256 others = gross - counted;
+                    // s / (1 - s) in [bps], rounded down (the cap never exceeds the rule);
+                    // share < 10,000: no overflow, no division by zero.
+                    uint256 ratio;
+                    assembly ("memory-safe") {
+                        ratio := div(mul(share, 10000), sub(10000, share))
+                    }
+                    // counted <= floor(others x ratio / 10,000) iff counted x 10,000 <= others x
+                    // ratio: the cheap test first (exact while gross < 2^200, ratio < 2^27), the
+                    // full-precision cap only when it may bind.
+                    if (gross >= 2 ** 200 || counted * _BPS > others * ratio) {
+                        uint256 cap = Math.mulDiv(others, ratio, _BPS);
+                        if (cap < counted) counted = cap;
+                    }
+                }
+            }
+            v.countedValue = counted;
             total += v.countedValue;
         }
     }

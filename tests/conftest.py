@@ -486,7 +486,7 @@ def _replay(txid):
 
 @pytest.fixture(scope="session")
 def reverts(artifacts):
-    """`with reverts("StablecoinAccountBlocked", account=alice.address): ...` asserts the named
+    """`with reverts("BlockedAddress", account=alice.address): ...` asserts the named
     custom error and its arguments."""
     decoder = artifacts.decoder
 

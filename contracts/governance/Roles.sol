@@ -42,7 +42,7 @@ library Roles {
     uint64 internal constant ISSUER = 14;
     /// @dev The government treasury: pays digital som out in once-only batches.
     uint64 internal constant TREASURY = 15;
-    /// @dev Registers digital som wallets, changes their tiers, de-registers them.
+    /// @dev Registers digital som wallets, changes their tiers, de-registers them, links overflow wallets.
     uint64 internal constant KYC_OFFICER = 16;
     /// @dev Pays queued KGST redemptions (their escrow is burned) or rejects them (refunded).
     uint64 internal constant REDEEMER = 17;

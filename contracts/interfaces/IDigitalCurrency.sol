@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ICompliantToken} from "./ICompliantToken.sol";
+
 /**
  * @title IDigitalCurrency
  * @notice The issuer-facing surface of the digital som, the central bank's CBDC for government
  * payments: KYC wallet tiers with holding caps, per-transfer and daily limits, one capped wallet
  * per identity, the overflow "waterfall", issuance by the central bank, once-only batch payouts,
- * and the same pause, blocklist, seizure and pre-check as KGST.
+ * and (from {ICompliantToken}) the same pause, blocklist, seizure, pre-check and rescue as KGST;
+ * its pre-check adds the tier codes 9 to 13.
  * @dev The ERC-20, EIP-2612 and EIP-3009 functions are declared by their own interfaces, their
  * bytes-signature variants by ISignedTransfers. Every
  * privileged function is `restricted` by the AccessManager; its role is named in its NatSpec.
  */
-interface IDigitalCurrency {
+interface IDigitalCurrency is ICompliantToken {
     // --- Types ---
 
     /**
@@ -26,41 +29,8 @@ interface IDigitalCurrency {
         bool enabled; // registrations and tier changes may name it
     }
 
-    /// @dev Lifecycle of a seizure: proposed by a compliance officer, then executed or rejected.
-    enum SeizureStatus {
-        None,
-        Proposed,
-        Executed,
-        Rejected
-    }
-
-    /// @dev A court-ordered move of a blocked balance to a recovery wallet.
-    struct Seizure {
-        address account; // the blocked wallet whose balance is seized
-        address recovery; // where the seized tokens go (an uncapped wallet)
-        uint256 amount; // [token units]
-        bytes32 caseRef; // court or case reference
-        bytes32 evidenceHash; // hash of the evidence bundle kept off chain
-        address proposer; // the compliance officer who proposed it (the maker)
-        SeizureStatus status;
-    }
-
     // --- Errors ---
 
-    /// @dev `account` is on the blocklist and may not take part in the action.
-    error DigitalCurrencyAccountBlocked(address account);
-    /// @dev The operation is stopped by the pause switch `flag`.
-    error DigitalCurrencyPaused(uint8 flag);
-    /// @dev `flags` contains bits that are not a pause switch, or no bit at all.
-    error DigitalCurrencyInvalidPauseFlags(uint8 flags);
-    /// @dev The zero address is not a valid argument here.
-    error DigitalCurrencyZeroAddress();
-    /// @dev The amount must be positive.
-    error DigitalCurrencyZeroAmount();
-    /// @dev A reference (issuance, batch, case, KYC record, identity) must not be zero.
-    error DigitalCurrencyZeroReference();
-    /// @dev Minting `amount` would take the supply above the 128-bit bound of the packed balances.
-    error DigitalCurrencySupplyCapExceeded(uint256 totalSupply, uint256 amount);
     /// @dev `account` has no wallet tier (tier 0): it can neither hold nor send the digital som.
     error DigitalCurrencyNotRegistered(address account);
     /// @dev `account` already has a wallet tier; change it with {changeTier}.
@@ -89,16 +59,9 @@ interface IDigitalCurrency {
     error DigitalCurrencyBatchAlreadyPaid(bytes32 batchId);
     /// @dev A batch needs as many amounts (or identities and records) as recipients (or wallets), and one at least.
     error DigitalCurrencyInvalidBatch(uint256 recipients, uint256 amounts);
-    /// @dev The blocklist already has `account` in the requested state.
-    error DigitalCurrencyBlockStatusUnchanged(address account, bool blocked);
-    /// @dev The seizure does not exist or is not in the Proposed state.
-    error DigitalCurrencySeizureNotPending(uint256 seizureId);
-    /// @dev The maker of a seizure may not also be its checker.
-    error DigitalCurrencySeizureSelfApproval(uint256 seizureId, address officer);
-    /// @dev The account of a seizure must be blocked, both when proposed and when executed.
-    error DigitalCurrencyAccountNotBlocked(address account);
-    /// @dev The signature does not belong to `signer` (ECDSA or ERC-1271).
-    error DigitalCurrencyInvalidSignature(address signer);
+    /// @dev `tier` has held wallets: it cannot change between capped and uncapped (the
+    /// one-capped-wallet-per-identity rule would not hold for the wallets it holds or held).
+    error DigitalCurrencyTierInUse(uint8 tier);
 
     // --- Events ---
 
@@ -131,35 +94,6 @@ interface IDigitalCurrency {
         uint256[] skipped,
         uint8[] reasons
     );
-    /// @dev The pause switches changed from `previousFlags` to `newFlags`, by `account`.
-    event PauseFlagsUpdated(address indexed account, uint8 previousFlags, uint8 newFlags);
-    /// @dev `account` was put on the blocklist; `reason` is the hash of the sanctions record.
-    event AccountBlocked(address indexed account, bytes32 reason);
-    /// @dev `account` was taken off the blocklist.
-    event AccountUnblocked(address indexed account);
-    /// @dev A seizure was proposed by a compliance officer.
-    event SeizureProposed(
-        uint256 indexed seizureId,
-        address indexed account,
-        address recovery,
-        uint256 amount,
-        bytes32 indexed caseRef,
-        bytes32 evidenceHash,
-        address proposer
-    );
-    /// @dev A seizure was approved and carried out by `approver`.
-    event SeizureExecuted(
-        uint256 indexed seizureId,
-        address indexed account,
-        address recovery,
-        uint256 amount,
-        bytes32 indexed caseRef,
-        address approver
-    );
-    /// @dev A proposed seizure was rejected by `approver`.
-    event SeizureRejected(uint256 indexed seizureId, address indexed approver);
-    /// @dev `amount` of `token` held by this contract was returned to `to`.
-    event TokensRescued(address indexed token, address indexed to, uint256 amount);
 
     // --- Tiers and the wallet registry ---
 
@@ -168,14 +102,17 @@ interface IDigitalCurrency {
      * whose own execution delay, or the timelock holding it, is what delays this call).
      * @dev A limit of type(uint128).max does not bind. Lowering a cap does not touch existing
      * balances: a wallet above its new cap can spend but receives nothing until it is under it.
-     * Turning an uncapped tier capped does not claim the identities of its wallets: move them
-     * with {changeTier} to apply the one-capped-wallet rule to them.
-     * Requirements: the per-transfer limit is not above the daily limit. Emits {TierConfigured}.
+     * Requirements: the per-transfer limit is not above the daily limit; a tier that has ever
+     * held a wallet (registered in it or moved into it) keeps its kind for good: it cannot turn
+     * from uncapped to capped (its wallets hold no identity claim, so one identity could end with
+     * several capped wallets) nor from capped to uncapped (its claims would outlive the cap);
+     * configure another tier id instead (1 to 127). Emits {TierConfigured}.
      */
     function setTier(uint8 tierId, Tier calldata config) external;
 
     /// @notice The configuration of `tier`.
     function tier(uint8 tierId) external view returns (Tier memory);
+
 
     /**
      * @notice Registers `wallet` in `tier` for the person or body `identity`. Role: KYC_OFFICER.
@@ -214,14 +151,18 @@ interface IDigitalCurrency {
     function deregisterWallet(address wallet, bytes32 kycRecord) external;
 
     /**
-     * @notice Links the caller's overflow wallet: the part of an incoming payment above the
-     * caller's holding cap goes there in the same transfer, instead of the payment reverting.
-     * Zero unlinks. Any registered, unblocked wallet may call it for itself.
+     * @notice Links `wallet`'s overflow wallet (its waterfall): the part of an incoming payment
+     * above its holding cap goes there in the same transfer, instead of the payment reverting.
+     * Zero unlinks. Role: KYC_OFFICER.
      * @dev The overflow wallet is the holder's bank (or KGST desk) wallet, registered in an
      * uncapped tier, which credits the holder off chain, as the digital euro's waterfall does.
-     * Emits {OverflowAccountUpdated}.
+     * The link moves the holder's money into another's wallet, so neither side sets it alone:
+     * the KYC officer makes it on the holder's request and with the bank's agreement (both on
+     * file), and no wallet becomes another's overflow without that. Requirements: `wallet` is
+     * registered and not blocked; `overflow` is another wallet, registered in an uncapped tier
+     * and not blocked. Emits {OverflowAccountUpdated}.
      */
-    function setOverflowAccount(address overflow) external;
+    function setWaterfall(address wallet, address overflow) external;
 
     /// @notice The tier (0: unregistered), identity and overflow wallet of `wallet`.
     function walletOf(address wallet) external view returns (uint8 tierId, bytes32 identity, address overflow);
@@ -272,87 +213,4 @@ interface IDigitalCurrency {
 
     /// @notice Whether the batch `batchId` was paid.
     function isBatchPaid(bytes32 batchId) external view returns (bool);
-
-    // --- Pause ---
-
-    /// @notice Turns on the pause switches in `flags` (PAUSE_TRANSFERS, PAUSE_MINT, PAUSE_REDEEM). Role: PAUSER.
-    /// @dev Pausing transfers also stops payouts, approvals, permits and authorizations. Emits {PauseFlagsUpdated}.
-    function pause(uint8 flags) external;
-
-    /// @notice Turns off the pause switches in `flags`. Role: UNPAUSER.
-    /// @dev Emits {PauseFlagsUpdated}.
-    function unpause(uint8 flags) external;
-
-    /// @notice The pause switches that are on, as a bit set.
-    function pausedFlags() external view returns (uint8);
-
-    // --- Blocklist and seizure (as on KGST) ---
-
-    /**
-     * @notice Puts `account` on the sanctions blocklist. Role: COMPLIANCE.
-     * @dev Same effects as on KGST: a blocked address cannot send, receive, approve, be approved,
-     * spend an allowance, sign or relay a permit or authorization; its balance moves only by
-     * seizure. `somstack compliance block` applies one sanction to both tokens. Emits {AccountBlocked}.
-     */
-    function blockAccount(address account, bytes32 reason) external;
-
-    /// @notice Takes `account` off the blocklist. Role: COMPLIANCE.
-    /// @dev Emits {AccountUnblocked}.
-    function unblockAccount(address account) external;
-
-    /// @notice Whether `account` is on the blocklist.
-    function isBlocked(address account) external view returns (bool);
-
-    /**
-     * @notice Proposes moving `amount` of the blocked `account`'s balance to `recovery`. Role:
-     * COMPLIANCE (the maker).
-     * @dev Requirements: `account` is blocked; `recovery` is unblocked and in an uncapped tier;
-     * `amount` and `caseRef` are non-zero. Emits {SeizureProposed}.
-     */
-    function proposeSeizure(
-        address account,
-        address recovery,
-        uint256 amount,
-        bytes32 caseRef,
-        bytes32 evidenceHash
-    ) external returns (uint256 seizureId);
-
-    /// @notice Approves and carries out a proposed seizure. Role: SEIZE_APPROVER (the checker, not the maker).
-    /// @dev Works while paused; not counted against any limit. Emits {SeizureExecuted} and {IERC20-Transfer}.
-    function executeSeizure(uint256 seizureId) external;
-
-    /// @notice Rejects a proposed seizure. Role: SEIZE_APPROVER.
-    /// @dev Emits {SeizureRejected}.
-    function rejectSeizure(uint256 seizureId) external;
-
-    /// @notice The seizure `seizureId`.
-    function seizure(uint256 seizureId) external view returns (Seizure memory);
-
-    /// @notice How many seizures have been proposed; ids run from 1 to this number.
-    function seizureCount() external view returns (uint256);
-
-    // --- The pre-check (ERC-1404) ---
-
-    /**
-     * @notice ERC-1404: why `transfer(to, amount)` from `from` would fail now, or 0 if it would
-     * succeed, with the tier reasons (codes 9 to 13 of `TransferRestrictions`).
-     */
-    function detectTransferRestriction(address from, address to, uint256 amount) external view returns (uint8);
-
-    /// @notice The same pre-check for `transferFrom` sent by `spender`, allowance included.
-    function detectTransferFromRestriction(
-        address spender,
-        address from,
-        address to,
-        uint256 amount
-    ) external view returns (uint8);
-
-    /// @notice ERC-1404: the text of a reason code.
-    function messageForTransferRestriction(uint8 code) external pure returns (string memory);
-
-    // --- Rescue ---
-
-    /// @notice Sends `amount` of `token` held by this contract to `to`. Role: RESCUER.
-    /// @dev Emits {TokensRescued}.
-    function rescueERC20(address token, address to, uint256 amount) external;
 }

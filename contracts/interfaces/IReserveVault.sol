@@ -27,7 +27,8 @@ interface IReserveVault {
         address feed; // AggregatorV3Interface, USD per token
         uint32 heartbeat; // maximum age of a price [s], the feed's own heartbeat
         uint16 haircutBps; // risk weight taken off the value [bps]
-        uint16 maxShareBps; // value above this share of the gross reserve does not count [bps]
+        uint16 maxShareBps; // most of the reserve this asset may make up: its counted value is at most
+        // maxShare / (1 - maxShare) x what everything else is worth (10,000: no cap) [bps]
         uint256 dailyCap; // withdrawable per calendar day of chain time (UTC) [token units]
     }
 
@@ -52,6 +53,7 @@ interface IReserveVault {
         uint256 grossValue; // balance x price x rate, before haircut [wad som]
         uint256 weightedValue; // after haircut [wad som]
         uint256 countedValue; // after haircut and the max-share cap [wad som]
+        PriceError priceError; // None, or why the price is unusable (the asset then counts zero)
     }
 
     // --- Errors ---
@@ -63,12 +65,11 @@ interface IReserveVault {
     error ReserveVaultAssetHasBalance(address asset, uint256 balance);
     /// @dev A policy value is out of range (haircut or share above 100%, zero heartbeat, ...).
     error ReserveVaultInvalidConfig(address asset);
-    /// @dev The feed of `asset` gave no usable price, for `reason`.
-    error ReserveVaultPriceInvalid(address asset, PriceError reason);
     error ReserveVaultRateNotSet();
     error ReserveVaultRateStale(uint256 updatedAt, uint256 maxAge);
-    /// @dev The new rate moves more than the allowed change from the last one.
-    error ReserveVaultRateJumpTooLarge(uint256 previousRate, uint256 newRate, uint256 maxChangeBps);
+    /// @dev The new rate moves more than `maxChangeBps` from `referenceRate`, the rate the current
+    /// rate window opened with (see {setRate}).
+    error ReserveVaultRateJumpTooLarge(uint256 referenceRate, uint256 newRate, uint256 maxChangeBps);
     error ReserveVaultAttestationStale(uint256 asOf, uint256 maxAge);
     /// @dev An attestation must be newer than the last one and not in the future.
     error ReserveVaultAttestationOutOfOrder(uint256 asOf, uint256 previousAsOf);
@@ -110,8 +111,15 @@ interface IReserveVault {
 
     // --- Oracles ---
 
-    /// @notice Publishes the official KGS-per-USD rate [wad]. Role: RATE_SETTER.
-    /// @dev After the first rate, a change above `maxChangeBps` is refused. Emits {RateUpdated}.
+    /**
+     * @notice Publishes the official KGS-per-USD rate [wad]. Role: RATE_SETTER.
+     * @dev The change is bounded per time window, not per update: an update made when no window
+     * is open (the first rate, or a day or more after the current window opened) opens one
+     * at the rate it replaces (at itself, for the first rate); within a window every new rate
+     * stays within `maxChangeBps` of the rate the window opened with. So a stolen RATE_SETTER key
+     * moves the rate at most `maxChangeBps` per window however many updates it sends (and at
+     * most twice that across the boundary of two windows). Emits {RateUpdated}.
+     */
     function setRate(uint256 kgsPerUsd) external;
 
     /// @notice Posts an attestation of fiat som in bank accounts [wad] as of `asOf`. Role: ATTESTOR.
@@ -161,6 +169,10 @@ interface IReserveVault {
     function asset(address asset) external view returns (Asset memory);
 
     function rate() external view returns (uint256 kgsPerUsd, uint64 updatedAt, uint32 maxAge, uint16 maxChangeBps);
+
+    /// @notice The current rate window: the rate it opened with, when it opened and when it
+    /// closes (an update at or after `closesAt` opens a new one). All zero before the first rate.
+    function rateWindow() external view returns (uint256 referenceRate, uint64 openedAt, uint64 closesAt);
 
     function attestation()
         external

@@ -4,14 +4,17 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
+import {ICompliantToken} from "../interfaces/ICompliantToken.sol";
 import {IDigitalCurrency} from "../interfaces/IDigitalCurrency.sol";
+import {ComplianceLogic} from "../token/ComplianceLogic.sol";
 import {TransferRestrictions} from "./TransferRestrictions.sol";
 
 /**
  * @title DigitalCurrencyLogic
- * @notice The storage layout of the digital som and its cold paths: the wallet registry
- * (registration, tier changes, de-registration, overflow links), seizures and the transfer
- * pre-check.
+ * @notice The storage layout of the digital som and the paths that the 24,576-byte code limit
+ * (EIP-170) forces out of the token: the batch payout, the wallet registry (tiers, registration,
+ * tier changes, de-registration, overflow links and consents) and the transfer pre-check. The
+ * blocklist and seizures are the compliance core's ({ComplianceLogic}), shared with KGST.
  * @dev The `external` functions here are deployed once as a linked library and run by
  * DELEGATECALL in the token's storage, so the token stays under the 24,576-byte code limit
  * (EIP-170) while its hot paths (transfers, payouts) stay inline. The token's `restricted`
@@ -48,6 +51,16 @@ library DigitalCurrencyLogic {
         uint192 spent; // [token units]
     }
 
+    /// @dev A tier as stored: the public {IDigitalCurrency-Tier} and, in the slot of its daily
+    /// limit and switch (read anyway by every registration), whether it was ever used.
+    struct TierRecord {
+        uint128 holdingCap;
+        uint128 transferLimit;
+        uint128 dailyLimit;
+        bool enabled;
+        bool used; // a wallet was registered in it or moved into it: its kind (capped or not) is fixed
+    }
+
     /// @custom:storage-location erc7201:somstack.storage.DigitalCurrency
     struct Layout {
         mapping(address account => uint256 packed) balances; // [blocked | tier | balance]
@@ -55,12 +68,12 @@ library DigitalCurrencyLogic {
         uint8 decimals;
         uint8 pausedFlags; // PAUSE_* bits
         uint64 seizureCount;
-        mapping(uint8 tierId => IDigitalCurrency.Tier) tiers;
+        mapping(uint8 tierId => TierRecord) tiers;
         mapping(address wallet => Wallet) wallets;
         mapping(bytes32 identity => address wallet) cappedWallets;
         mapping(address wallet => Outflow) outflows;
         mapping(bytes32 batchId => bool paid) paidBatches;
-        mapping(uint256 seizureId => IDigitalCurrency.Seizure) seizures;
+        ComplianceLogic.SeizureBook seizures; // its first member, the orders, where `seizures` was
     }
 
     // keccak256(abi.encode(uint256(keccak256("somstack.storage.DigitalCurrency")) - 1)) & ~bytes32(uint256(0xff))
@@ -93,9 +106,9 @@ library DigitalCurrencyLogic {
     ) external returns (uint256 paid, uint256 total) {
         uint256 n = recipients.length;
         if (n == 0 || n != amounts.length) revert IDigitalCurrency.DigitalCurrencyInvalidBatch(n, amounts.length);
-        if (batchId == bytes32(0)) revert IDigitalCurrency.DigitalCurrencyZeroReference();
+        if (batchId == bytes32(0)) revert ICompliantToken.ZeroReference();
         Layout storage $ = store();
-        if ($.pausedFlags & PAUSE_TRANSFERS != 0) revert IDigitalCurrency.DigitalCurrencyPaused(PAUSE_TRANSFERS);
+        if ($.pausedFlags & PAUSE_TRANSFERS != 0) revert ICompliantToken.OperationPaused(PAUSE_TRANSFERS);
         // Invariant: a batch id pays at most once (a reverted batch leaves it unused).
         if ($.paidBatches[batchId]) revert IDigitalCurrency.DigitalCurrencyBatchAlreadyPaid(batchId);
         $.paidBatches[batchId] = true;
@@ -131,7 +144,7 @@ library DigitalCurrencyLogic {
         for (uint256 i; i < n; ) {
             address to = recipients[i];
             uint256 amount = amounts[i];
-            if (amount == 0) revert IDigitalCurrency.DigitalCurrencyZeroAmount();
+            if (amount == 0) revert ICompliantToken.ZeroAmount();
             // Larger than any balance can be: the treasury could not pay it.
             if (amount > BALANCE_MASK) revert IERC20Errors.ERC20InsufficientBalance(treasury, $.balances[treasury] & BALANCE_MASK, amount);
             uint8 code;
@@ -161,7 +174,18 @@ library DigitalCurrencyLogic {
     function setTier(uint8 tierId, IDigitalCurrency.Tier calldata config) external {
         if (tierId == 0 || tierId > MAX_TIER) revert IDigitalCurrency.DigitalCurrencyInvalidTier(tierId);
         if (config.transferLimit > config.dailyLimit) revert IDigitalCurrency.DigitalCurrencyInvalidTierLimits(tierId);
-        store().tiers[tierId] = config;
+        TierRecord storage t = store().tiers[tierId];
+        // Invariant: a capped tier holds at most one wallet per identity. A tier that ever held
+        // a wallet keeps its kind: uncapped -> capped would leave its wallets without identity
+        // claims (one identity, several capped wallets), capped -> uncapped would leave claims
+        // behind. Checked on a flag the registrations set once, not a count they would all pay.
+        if (t.used && (t.holdingCap == UNLIMITED) != (config.holdingCap == UNLIMITED)) {
+            revert IDigitalCurrency.DigitalCurrencyTierInUse(tierId);
+        }
+        t.holdingCap = config.holdingCap;
+        t.transferLimit = config.transferLimit;
+        t.dailyLimit = config.dailyLimit;
+        t.enabled = config.enabled;
         emit IDigitalCurrency.TierConfigured(tierId, config.holdingCap, config.transferLimit, config.dailyLimit, config.enabled);
     }
 
@@ -169,6 +193,7 @@ library DigitalCurrencyLogic {
         Layout storage $ = store();
         _requireEnabled($, tierId);
         _register($, wallet, tierId, _capped($, tierId), identity, kycRecord);
+        _markUsed($, tierId);
     }
 
     function registerWallets(
@@ -187,10 +212,11 @@ library DigitalCurrencyLogic {
         for (uint256 i; i < n; ++i) {
             _register($, wallets[i], tierId, capped, identities[i], kycRecords[i]);
         }
+        _markUsed($, tierId);
     }
 
     function changeTier(address wallet, uint8 newTier, bytes32 kycRecord) external {
-        if (kycRecord == bytes32(0)) revert IDigitalCurrency.DigitalCurrencyZeroReference();
+        if (kycRecord == bytes32(0)) revert ICompliantToken.ZeroReference();
         Layout storage $ = store();
         uint256 packed = $.balances[wallet];
         uint8 previous = tierOf(packed);
@@ -203,12 +229,13 @@ library DigitalCurrencyLogic {
         // Invariant: a capped tier holds at most one wallet per identity.
         if (isCapped && !wasCapped) _claimIdentity($, identity, wallet);
         if (wasCapped && !isCapped) delete $.cappedWallets[identity];
+        _markUsed($, newTier);
         $.balances[wallet] = (packed & ~TIER_BITS) | (uint256(newTier) << TIER_SHIFT);
         emit IDigitalCurrency.WalletTierChanged(wallet, previous, newTier, kycRecord);
     }
 
     function deregisterWallet(address wallet, bytes32 kycRecord) external {
-        if (kycRecord == bytes32(0)) revert IDigitalCurrency.DigitalCurrencyZeroReference();
+        if (kycRecord == bytes32(0)) revert ICompliantToken.ZeroReference();
         Layout storage $ = store();
         uint256 packed = $.balances[wallet];
         if (tierOf(packed) == 0) revert IDigitalCurrency.DigitalCurrencyNotRegistered(wallet);
@@ -225,7 +252,7 @@ library DigitalCurrencyLogic {
     function setOverflowAccount(address wallet, address overflow) external {
         Layout storage $ = store();
         uint256 packed = $.balances[wallet];
-        if (packed & BLOCKED != 0) revert IDigitalCurrency.DigitalCurrencyAccountBlocked(wallet);
+        if (packed & BLOCKED != 0) revert ICompliantToken.BlockedAddress(wallet);
         if (tierOf(packed) == 0) revert IDigitalCurrency.DigitalCurrencyNotRegistered(wallet);
         if (overflow != address(0)) {
             if (overflow == wallet) revert IDigitalCurrency.DigitalCurrencySelfOverflow(wallet);
@@ -234,79 +261,6 @@ library DigitalCurrencyLogic {
         address previous = $.wallets[wallet].overflow;
         $.wallets[wallet].overflow = overflow;
         emit IDigitalCurrency.OverflowAccountUpdated(wallet, previous, overflow);
-    }
-
-    // --- Blocklist and seizure ---
-
-    function setBlocked(address account, bool blocked, bytes32 reason) external {
-        if (account == address(0)) revert IDigitalCurrency.DigitalCurrencyZeroAddress();
-        Layout storage $ = store();
-        uint256 packed = $.balances[account];
-        if ((packed & BLOCKED != 0) == blocked) revert IDigitalCurrency.DigitalCurrencyBlockStatusUnchanged(account, blocked);
-        if (blocked) {
-            $.balances[account] = packed | BLOCKED;
-            emit IDigitalCurrency.AccountBlocked(account, reason);
-        } else {
-            $.balances[account] = packed & ~BLOCKED;
-            emit IDigitalCurrency.AccountUnblocked(account);
-        }
-    }
-
-    function proposeSeizure(
-        address account,
-        address recovery,
-        uint256 amount,
-        bytes32 caseRef,
-        bytes32 evidenceHash,
-        address proposer
-    ) external returns (uint256 seizureId) {
-        if (recovery == address(0)) revert IDigitalCurrency.DigitalCurrencyZeroAddress();
-        if (amount == 0) revert IDigitalCurrency.DigitalCurrencyZeroAmount();
-        if (caseRef == bytes32(0)) revert IDigitalCurrency.DigitalCurrencyZeroReference();
-        Layout storage $ = store();
-        _requireSeizable($, account, recovery);
-        seizureId = ++$.seizureCount;
-        $.seizures[seizureId] = IDigitalCurrency.Seizure({
-            account: account,
-            recovery: recovery,
-            amount: amount,
-            caseRef: caseRef,
-            evidenceHash: evidenceHash,
-            proposer: proposer,
-            status: IDigitalCurrency.SeizureStatus.Proposed
-        });
-        emit IDigitalCurrency.SeizureProposed(seizureId, account, recovery, amount, caseRef, evidenceHash, proposer);
-    }
-
-    function executeSeizure(uint256 seizureId, address approver) external {
-        Layout storage $ = store();
-        IDigitalCurrency.Seizure storage order = pendingSeizure($, seizureId);
-        // Maker-checker: the officer who proposed a seizure cannot also approve it.
-        if (approver == order.proposer) revert IDigitalCurrency.DigitalCurrencySeizureSelfApproval(seizureId, approver);
-        address account = order.account;
-        address recovery = order.recovery;
-        _requireSeizable($, account, recovery);
-        order.status = IDigitalCurrency.SeizureStatus.Executed;
-        // The only move of a blocked balance: pause, blocklist and limits off, on purpose. The
-        // recovery wallet is uncapped (checked above), so no cap applies.
-        uint256 amount = order.amount;
-        uint256 fromPacked = $.balances[account];
-        uint256 balance = fromPacked & BALANCE_MASK;
-        if (balance < amount) revert IERC20Errors.ERC20InsufficientBalance(account, balance, amount);
-        unchecked {
-            // balance >= amount: stays in the balance bits. balance + amount <= totalSupply < 2^128.
-            $.balances[account] = fromPacked - amount;
-            $.balances[recovery] += amount;
-        }
-        emit IERC20.Transfer(account, recovery, amount);
-        emit IDigitalCurrency.SeizureExecuted(seizureId, account, recovery, amount, order.caseRef, approver);
-    }
-
-    function pendingSeizure(Layout storage $, uint256 seizureId) internal view returns (IDigitalCurrency.Seizure storage order) {
-        order = $.seizures[seizureId];
-        if (order.status != IDigitalCurrency.SeizureStatus.Proposed) {
-            revert IDigitalCurrency.DigitalCurrencySeizureNotPending(seizureId);
-        }
     }
 
     // --- The pre-check (ERC-1404) ---
@@ -327,7 +281,7 @@ library DigitalCurrencyLogic {
         if (toTier == 0) return TransferRestrictions.RECIPIENT_NOT_REGISTERED;
         uint256 fromBalance = fromPacked & BALANCE_MASK;
         if (fromBalance < amount) return TransferRestrictions.INSUFFICIENT_BALANCE;
-        IDigitalCurrency.Tier storage sending = $.tiers[fromTier];
+        TierRecord storage sending = $.tiers[fromTier];
         if (amount > sending.transferLimit) return TransferRestrictions.TRANSFER_LIMIT_EXCEEDED;
         if (sending.dailyLimit != UNLIMITED && outflowToday($, from) + amount > sending.dailyLimit) {
             return TransferRestrictions.DAILY_LIMIT_EXCEEDED;
@@ -358,12 +312,12 @@ library DigitalCurrencyLogic {
      */
     function debit(Layout storage $, address from, uint256 largest, uint256 total) internal {
         uint256 packed = $.balances[from];
-        if (packed & BLOCKED != 0) revert IDigitalCurrency.DigitalCurrencyAccountBlocked(from);
+        if (packed & BLOCKED != 0) revert ICompliantToken.BlockedAddress(from);
         uint8 tierId = tierOf(packed);
         if (tierId == 0) revert IDigitalCurrency.DigitalCurrencyNotRegistered(from);
         uint256 balance = packed & BALANCE_MASK;
         if (balance < total) revert IERC20Errors.ERC20InsufficientBalance(from, balance, total);
-        IDigitalCurrency.Tier storage t = $.tiers[tierId];
+        TierRecord storage t = $.tiers[tierId];
         uint256 limit = t.transferLimit;
         if (largest > limit) revert IDigitalCurrency.DigitalCurrencyTransferLimitExceeded(from, tierId, limit, largest);
         uint256 daily = t.dailyLimit;
@@ -396,7 +350,7 @@ library DigitalCurrencyLogic {
     ) internal returns (uint8) {
         uint256 packed = $.balances[to];
         if (packed & BLOCKED != 0) {
-            if (strict) revert IDigitalCurrency.DigitalCurrencyAccountBlocked(to);
+            if (strict) revert ICompliantToken.BlockedAddress(to);
             return TransferRestrictions.RECIPIENT_BLOCKED;
         }
         uint8 tierId = tierOf(packed);
@@ -422,7 +376,7 @@ library DigitalCurrencyLogic {
         }
         uint256 overflowPacked = $.balances[overflow];
         if (overflowPacked & BLOCKED != 0) {
-            if (strict) revert IDigitalCurrency.DigitalCurrencyAccountBlocked(overflow);
+            if (strict) revert ICompliantToken.BlockedAddress(overflow);
             return TransferRestrictions.RECIPIENT_BLOCKED;
         }
         if (!uncapped($, overflowPacked)) {
@@ -466,7 +420,7 @@ library DigitalCurrencyLogic {
 
     function _requireUncapped(Layout storage $, address account) private view {
         uint256 packed = $.balances[account];
-        if (packed & BLOCKED != 0) revert IDigitalCurrency.DigitalCurrencyAccountBlocked(account);
+        if (packed & BLOCKED != 0) revert ICompliantToken.BlockedAddress(account);
         if (!uncapped($, packed)) revert IDigitalCurrency.DigitalCurrencyNotUncapped(account, tierOf(packed));
     }
 
@@ -477,8 +431,8 @@ library DigitalCurrencyLogic {
     }
 
     function _register(Layout storage $, address wallet, uint8 tierId, bool capped, bytes32 identity, bytes32 kycRecord) private {
-        if (wallet == address(0)) revert IDigitalCurrency.DigitalCurrencyZeroAddress();
-        if (identity == bytes32(0) || kycRecord == bytes32(0)) revert IDigitalCurrency.DigitalCurrencyZeroReference();
+        if (wallet == address(0)) revert ICompliantToken.ZeroAddress();
+        if (identity == bytes32(0) || kycRecord == bytes32(0)) revert ICompliantToken.ZeroReference();
         uint256 packed = $.balances[wallet];
         if (tierOf(packed) != 0) revert IDigitalCurrency.DigitalCurrencyAlreadyRegistered(wallet);
         // Invariant: a capped tier holds at most one wallet per identity.
@@ -488,14 +442,15 @@ library DigitalCurrencyLogic {
         emit IDigitalCurrency.WalletRegistered(wallet, tierId, identity, kycRecord);
     }
 
+    /// @dev Fixes the kind of `tierId` once a wallet enters it (one write in the tier's life).
+    function _markUsed(Layout storage $, uint8 tierId) private {
+        TierRecord storage t = $.tiers[tierId];
+        if (!t.used) t.used = true;
+    }
+
     function _claimIdentity(Layout storage $, bytes32 identity, address wallet) private {
         address holder = $.cappedWallets[identity];
         if (holder != address(0)) revert IDigitalCurrency.DigitalCurrencyIdentityHasCappedWallet(identity, holder);
         $.cappedWallets[identity] = wallet;
-    }
-
-    function _requireSeizable(Layout storage $, address account, address recovery) private view {
-        if ($.balances[account] & BLOCKED == 0) revert IDigitalCurrency.DigitalCurrencyAccountNotBlocked(account);
-        _requireUncapped($, recovery);
     }
 }

@@ -60,7 +60,7 @@ class Artifacts:
     def get(self, name: str) -> Artifact:
         path = self.folder / f"{name}.json"
         try:
-            return _read(path, "artifact", lambda data: _artifact(name, data))
+            return _read(path, "artifact", lambda data: _artifact(name, data, self.folder))
         except FileNotFoundError:
             raise ArtifactError(f"no artifact for {name}: compile first (brownie compile)") from None
         except (OSError, ValueError, KeyError) as exc:
@@ -77,9 +77,20 @@ class Artifacts:
         return ErrorDecoder(abis)
 
 
-def _artifact(name: str, data: dict[str, Any]) -> Artifact:
-    sources = tuple(sorted(set((data.get("allSourcePaths") or {}).values())))
-    return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""), sources)
+def _artifact(name: str, data: dict[str, Any], folder: Path) -> Artifact:
+    sources = set((data.get("allSourcePaths") or {}).values())
+    # brownie's allSourcePaths can miss a library reached only through a base contract (the
+    # digital som's ComplianceLogic, through CompliantToken): each library the bytecode waits
+    # for adds its own source, so that solc's placeholder of it is known to `linked`.
+    for placeholder in re.findall(r"__([A-Za-z][A-Za-z0-9_]{0,37})", data.get("bytecode", "")):
+        library = placeholder.rstrip("_")  # brownie's placeholder: `__Name` padded with `_` to 40
+        try:
+            source = json.loads((folder / f"{library}.json").read_text()).get("sourcePath")
+        except (OSError, ValueError):
+            continue
+        if source:
+            sources.add(source)
+    return Artifact(name, data["abi"], data.get("bytecode", ""), data.get("deployedBytecode", ""), tuple(sorted(sources)))
 
 
 # What was taken from each artifact file, per (path, what), for as long as the file is unchanged

@@ -319,8 +319,8 @@ class Demo:
         code = d.detectTransferRestriction(treasury.address, citizen.address, over).call()
         self.log(f"  pre-check for {som_text(over)}: {d.messageForTransferRestriction(code).call()} (code {code})")
         self.refused(treasury, d.transfer(citizen.address, over), f"treasury pays the citizen {som_text(over)}")
-        person = Actor("citizen", Sender(w3, LocalSigner(citizen), decoder))
-        self.act(person, d.setOverflowAccount(bank.address), "setOverflowAccount(the bank's wallet)")
+        self.act(kyc, d.setWaterfall(citizen.address, bank.address),
+                 "kyc officer: setWaterfall(citizen, the bank's wallet), on the citizen's request and the bank's agreement")
         bank_before = d.balanceOf(bank.address).call()
         self.act(treasury, d.transfer(citizen.address, over), f"treasury pays the citizen {som_text(over)}")
         self.log(f"  citizen now holds {som_text(d.balanceOf(citizen.address).call())} (the cap); the bank received "

@@ -1,9 +1,10 @@
 """The one deployment plan of SomStack, idempotent and resumable.
 
-The plan: the AccessManager; the Stablecoin, the ReserveVault, the DigitalCurrency and KGST's
-RedemptionQueue (which holds KGST's BURNER role, to burn paid escrow), each an
-implementation behind an ERC-1967 proxy initialized in the proxy's constructor (so nobody can
-front-run the initializer); the digital som's tiers; role labels, the function-to-role table of
+The plan: the AccessManager; ComplianceLogic, the library of the compliance core that both tokens
+link; the Stablecoin, the ReserveVault, the DigitalCurrency and KGST's RedemptionQueue (which
+holds KGST's BURNER role, to burn paid escrow), each an implementation behind an ERC-1967 proxy
+initialized in the proxy's constructor (so nobody can front-run the initializer); the digital
+som's tiers; role labels, the function-to-role table of
 :mod:`somstack.roles`, and the role grants with their delays.
 
 Every step is recorded in ``deployments/<chain-id>.json`` as soon as its transaction is sent
@@ -243,12 +244,13 @@ def _deploy_reserve(run: _Run, manager_address: str, token_address: str) -> str:
     return vault
 
 
-def _deploy_digital_currency(run: _Run, manager_address: str) -> str:
-    """The digital som behind its proxy (its cold paths in the linked DigitalCurrencyLogic)."""
+def _deploy_digital_currency(run: _Run, manager_address: str, compliance: str) -> str:
+    """The digital som behind its proxy (its cold paths in the linked DigitalCurrencyLogic and,
+    shared with KGST, ComplianceLogic)."""
     ctx = run.ctx
     params = ctx.params.digital_currency
     logic = run.contract("DigitalCurrencyLogic", "DigitalCurrencyLogic", [])
-    libraries = {"DigitalCurrencyLogic": logic}
+    libraries = {"DigitalCurrencyLogic": logic, "ComplianceLogic": compliance}
     # The implementation signs EIP-712 under the token name, fixed in its code (SignedTransfers).
     implementation = run.contract("DigitalCurrencyImplementation", "DigitalCurrency", [params.name], libraries=libraries)
     impl = ctx.w3.eth.contract(abi=ctx.artifacts.get("DigitalCurrency").abi)
@@ -339,8 +341,12 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     ctx.log(f"deploying SomStack on {ctx.network.name} (chain {w3.eth.chain_id}) from {deployer}")
 
     manager_address = run.contract("AccessManager", "SomAccessManager", [deployer])
+    # The cold paths of the compliance core (blocklist, seizure, rescue), linked by both tokens.
+    compliance = run.contract("ComplianceLogic", "ComplianceLogic", [])
     # The implementation signs EIP-712 under the token name, fixed in its code (SignedTransfers).
-    implementation = run.contract("StablecoinImplementation", "Stablecoin", [params.stablecoin.name])
+    implementation = run.contract(
+        "StablecoinImplementation", "Stablecoin", [params.stablecoin.name], libraries={"ComplianceLogic": compliance}
+    )
     token_abi = ctx.artifacts.get("Stablecoin").abi
     token_impl = w3.eth.contract(abi=token_abi)
     init = token_impl.encode_abi(
@@ -351,7 +357,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
 
     vault_address = _deploy_reserve(run, manager_address, token_address)
     vault_abi = ctx.artifacts.get("ReserveVault").abi
-    cbdc_address = _deploy_digital_currency(run, manager_address)
+    cbdc_address = _deploy_digital_currency(run, manager_address, compliance)
     cbdc_abi = ctx.artifacts.get("DigitalCurrency").abi
     cbdc = w3.eth.contract(address=cbdc_address, abi=cbdc_abi)
     queue_address = _deploy_redemption_queue(run, manager_address, token_address)

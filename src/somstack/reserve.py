@@ -201,10 +201,6 @@ class Reserve:
         if error is None:
             return fallback
         args = error.args
-        if error.name == "ReserveVaultPriceInvalid":
-            reason = PRICE_ERRORS[args["reason"]] if args["reason"] < len(PRICE_ERRORS) else f"error {args['reason']}"
-            symbol = self.names().get(to_checksum_address(args["asset"]), args["asset"])
-            return f"{symbol} price {reason} ({error.name})"
         if error.name == "ReserveVaultRateNotSet":
             return f"no som rate published yet ({error.name})"
         if error.name == "ReserveVaultRateStale":
@@ -332,7 +328,7 @@ def _price_cells(row: AssetRow, now: int) -> tuple[str, str, str]:
     why = PRICE_ERRORS[row.price_error] if row.price_error < len(PRICE_ERRORS) else f"error {row.price_error}"
     if row.price_error == 4:
         why = f"stale: older than the {row.heartbeat:,} s heartbeat"
-    unused = " (none held: not priced)" if row.balance == 0 else ""
+    unused = " (none held: not priced)" if row.balance == 0 else ": counted as zero"
     return price, age, f"price unusable, {why}{unused}"
 
 
@@ -379,7 +375,7 @@ def format_status(status: Status, network: str = "") -> list[str]:
         stale = "  STALE" if age > status.rate_max_age else ""
         lines.append(
             f"som rate            {units(status.rate, 18)} KGS/USD, updated {utc(status.rate_updated_at)} "
-            f"(age {age:,} s, max {status.rate_max_age:,} s; max change {percent(status.rate_max_change_bps)} per update){stale}"
+            f"(age {age:,} s, max {status.rate_max_age:,} s; max change {percent(status.rate_max_change_bps)} per day){stale}"
         )
     else:
         lines.append("som rate            not published")
@@ -474,21 +470,27 @@ def _send(reserve: Reserve, sender: Sender, data: str, what: str, log: Log, valu
 
 
 def set_rate(reserve: Reserve, sender: Sender, rate: str | Decimal, log: Log = print) -> Sent:
-    """Publishes ``rate`` KGS per USD, after checking it against the vault's change bound."""
+    """Publishes ``rate`` KGS per USD, after checking it against the vault's change bound (per
+    rate window: within a window the rate stays within the bound of the rate the window opened
+    with; an update after the window closed opens a new one at the current rate)."""
     wad = parse_units(rate, 18, "rate (KGS per USD)")
     if wad <= 0:
         raise RateRejectedError(f"the rate must be positive, got {rate}")
     previous, updated_at, max_age, max_change_bps = reserve.vault.functions.rate().call()
     if previous:
-        change = abs(wad - previous)
-        # The vault's own test (ReserveVault.setRate): change x 10,000 > previous x maxChangeBps.
-        if change * BPS > previous * max_change_bps:
-            now = reserve.w3.eth.get_block("latest")["timestamp"]
+        now = reserve.w3.eth.get_block("latest")["timestamp"]
+        reference, _opened_at, closes_at = reserve.vault.functions.rateWindow().call()
+        if now >= closes_at:  # no window open: this update opens one at the current rate
+            reference, closes_at = previous, now + (closes_at - _opened_at)
+        change = abs(wad - reference)
+        # The vault's own test (ReserveVault.setRate): change x 10,000 > reference x maxChangeBps.
+        if change * BPS > reference * max_change_bps:
             stale = f"; the current rate is stale ({now - updated_at:,} s old) but the bound holds all the same" if now - updated_at > max_age else ""
             raise RateRejectedError(
-                f"{units(wad, 18)} KGS/USD moves {percent(change * BPS // previous)} from the current "
-                f"{units(previous, 18)}, beyond the {percent(max_change_bps)} allowed per update{stale}: "
-                "publish it in steps, or have RESERVE_ADMIN change the bounds"
+                f"{units(wad, 18)} KGS/USD moves {percent(change * BPS // reference)} from "
+                f"{units(reference, 18)}, the rate this window opened with, beyond the {percent(max_change_bps)} "
+                f"allowed per window (it closes {utc(closes_at)}){stale}: publish it in steps over several "
+                "windows, or have RESERVE_ADMIN change the bounds"
             )
     require_role(reserve, sender.signer.address, "setRate")
     return _send(reserve, sender, reserve.vault.encode_abi("setRate", [wad]), f"setRate({units(wad, 18)} KGS/USD)", log)

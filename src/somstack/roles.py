@@ -36,7 +36,7 @@ ROLES: dict[str, Role] = {
         Role(13, "RESERVE_MANAGER", "withdraws reserve assets, after the execution delay, within daily caps"),
         Role(14, "ISSUER", "mints and retires the digital som (the central bank)"),
         Role(15, "TREASURY", "pays digital som out in once-only batches (the government treasury)"),
-        Role(16, "KYC_OFFICER", "registers digital som wallets in tiers, changes tiers, de-registers"),
+        Role(16, "KYC_OFFICER", "registers digital som wallets in tiers, changes tiers, de-registers, links overflow wallets"),
         Role(17, "REDEEMER", "pays (burns the escrow) or rejects (refunds) queued KGST redemptions"),
     )
 }
@@ -64,7 +64,7 @@ FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "DigitalCurrency": {
         "ISSUER": ("mint", "burn"),
         "TREASURY": ("disburse",),
-        "KYC_OFFICER": ("registerWallet", "registerWallets", "changeTier", "deregisterWallet"),
+        "KYC_OFFICER": ("registerWallet", "registerWallets", "changeTier", "deregisterWallet", "setWaterfall"),
         "PAUSER": ("pause",),
         "UNPAUSER": ("unpause",),
         "COMPLIANCE": ("blockAccount", "unblockAccount", "proposeSeizure"),

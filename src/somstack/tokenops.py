@@ -39,7 +39,7 @@ TOKENS = {"kgst": ("Stablecoin", "KGST"), "som": ("DigitalCurrency", "digital so
 # Pause flags, as both tokens define them (PAUSE_TRANSFERS, PAUSE_MINT, PAUSE_REDEEM).
 PAUSE_FLAGS = {"transfers": 1, "mint": 2, "redeem": 4}
 
-SEIZURE_STATUS = ("none", "proposed", "executed", "rejected")
+SEIZURE_STATUS = ("none", "proposed", "executed", "rejected", "cancelled")  # ICompliantToken.SeizureStatus
 
 
 class OperationRefused(RefusedError):
@@ -238,7 +238,7 @@ def decide_seizure(token: Token, sender: Sender, seizure_id: int, approve: bool,
     if status == 0:
         raise OperationRefused(f"seizure {seizure_id} does not exist on {token.label}")
     if status != 1:
-        raise OperationRefused(f"seizure {seizure_id} on {token.label} is {SEIZURE_STATUS[status] if status < 4 else status}, not proposed")
+        raise OperationRefused(f"seizure {seizure_id} on {token.label} is {SEIZURE_STATUS[status] if status < len(SEIZURE_STATUS) else status}, not proposed")
     if approve and Web3.to_checksum_address(proposer) == sender.signer.address:
         raise OperationRefused(f"{sender.signer.address} proposed seizure {seizure_id}: another officer must approve it")
     function = "executeSeizure" if approve else "rejectSeizure"
@@ -264,7 +264,7 @@ def read_seizure(token: Token, seizure_id: int) -> Seizure:
     account, recovery, amount, case, evidence, proposer, status = token.contract.functions.seizure(seizure_id).call()
     if status == 0:
         raise OperationRefused(f"{token.label} has no seizure {seizure_id}")
-    return Seizure(seizure_id, token.label, SEIZURE_STATUS[status] if status < 4 else str(status), account, recovery,
+    return Seizure(seizure_id, token.label, SEIZURE_STATUS[status] if status < len(SEIZURE_STATUS) else str(status), account, recovery,
                    amount, bytes(case), bytes(evidence), proposer)
 
 

@@ -86,7 +86,7 @@ def _bob_at_cap(env):
 
 def _bob_linked(env):
     """bob linked the bank as his overflow wallet."""
-    env.som.setOverflowAccount(env.bank, {"from": env.bob})
+    env.som.setWaterfall(env.bob, env.bank, {"from": env.kyc_officer})
 
 
 def _bob_at_cap_linked_to_blocked_bank(env):
@@ -138,12 +138,12 @@ TRANSFER_CASES = {
     "over_cap_with_overflow": (_bob_linked, "treasury", "bob", lambda e: e.cap + 1, SUCCESS, None),
     "self_transfer_at_cap": (_bob_at_cap, "bob", "bob", 1, SUCCESS, None),
     "mint_and_redeem_paused": (_pause_mint_and_redeem, "alice", "bob", 100 * TYIYN, SUCCESS, None),
-    "paused": (_pause, "alice", "bob", 100 * TYIYN, PAUSED, ("DigitalCurrencyPaused", {"flag": lambda e: PAUSE_TRANSFERS})),
-    "sender_blocked": (_block("alice"), "alice", "bob", 100 * TYIYN, SENDER_BLOCKED, ("DigitalCurrencyAccountBlocked", {"account": lambda e: e.alice.address})),
-    "recipient_blocked": (_block("bob"), "alice", "bob", 100 * TYIYN, RECIPIENT_BLOCKED, ("DigitalCurrencyAccountBlocked", {"account": lambda e: e.bob.address})),
+    "paused": (_pause, "alice", "bob", 100 * TYIYN, PAUSED, ("OperationPaused", {"flag": lambda e: PAUSE_TRANSFERS})),
+    "sender_blocked": (_block("alice"), "alice", "bob", 100 * TYIYN, SENDER_BLOCKED, ("BlockedAddress", {"account": lambda e: e.alice.address})),
+    "recipient_blocked": (_block("bob"), "alice", "bob", 100 * TYIYN, RECIPIENT_BLOCKED, ("BlockedAddress", {"account": lambda e: e.bob.address})),
     "overflow_blocked": (
         _bob_at_cap_linked_to_blocked_bank, "treasury", "bob", 1, RECIPIENT_BLOCKED,
-        ("DigitalCurrencyAccountBlocked", {"account": lambda e: e.bank.address}),
+        ("BlockedAddress", {"account": lambda e: e.bank.address}),
     ),
     "above_balance": (
         _nothing, "alice", "treasury", ALICE_HOLDS + 1, INSUFFICIENT_BALANCE,
@@ -225,7 +225,7 @@ def test_transfer_reverts_where_pre_check_gives_reason(env, reverts, case):
 
 def test_detect_transfer_restriction_after_overflow_unlinked_is_cap_exceeded(env):
     _bob_linked(env)
-    env.som.setOverflowAccount(ZERO_ADDRESS, {"from": env.bob})
+    env.som.setWaterfall(env.bob, ZERO_ADDRESS, {"from": env.kyc_officer})
     assert env.som.detectTransferRestriction(env.treasury, env.bob, env.cap + 1) == HOLDING_CAP_EXCEEDED
 
 
@@ -237,7 +237,7 @@ TRANSFER_FROM_CASES = {
     "whole_allowance": (_approve("alice", "carol", ALLOWANCE), "carol", "alice", "bob", ALLOWANCE, SUCCESS, None),
     "spender_blocked": (
         _approve("alice", "carol", ALLOWANCE, _block("carol")), "carol", "alice", "bob", 10 * TYIYN, SPENDER_BLOCKED,
-        ("DigitalCurrencyAccountBlocked", {"account": lambda e: e.carol.address}),
+        ("BlockedAddress", {"account": lambda e: e.carol.address}),
     ),
     "above_allowance": (
         _approve("alice", "carol", ALLOWANCE), "carol", "alice", "bob", ALLOWANCE + 1, INSUFFICIENT_ALLOWANCE,
@@ -249,7 +249,7 @@ TRANSFER_FROM_CASES = {
     ),
     "owner_blocked_spending_own_allowance": (
         _approve("alice", "alice", ALLOWANCE, _block("alice")), "alice", "alice", "bob", 10 * TYIYN, SENDER_BLOCKED,
-        ("DigitalCurrencyAccountBlocked", {"account": lambda e: e.alice.address}),
+        ("BlockedAddress", {"account": lambda e: e.alice.address}),
     ),
     "transfer_limit_within_allowance": (
         _approve("alice", "carol", MAX_UINT256), "carol", "alice", "treasury", lambda e: e.limit + 1, TRANSFER_LIMIT_EXCEEDED,

@@ -98,7 +98,7 @@ def parties(alice, bob, carol, issuer):
 @pytest.mark.parametrize("flag", list(OPERATIONS), ids=OPERATION_IDS.get)
 def test_pause_flag_stops_its_operation(desk, pauser, parties, reverts, flag):
     desk.pause(flag, {"from": pauser})
-    with reverts("DigitalCurrencyPaused", flag=flag):
+    with reverts("OperationPaused", flag=flag):
         OPERATIONS[flag](desk, parties)
 
 
@@ -111,13 +111,13 @@ def test_pause_transfers_leaves_mint_running(desk, pauser, parties, carol):
 def test_pause_transfers_stops_transfer_from(som_ready, pauser, alice, bob, carol, reverts):
     som_ready.approve(bob, som(10), {"from": alice})
     som_ready.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("DigitalCurrencyPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         som_ready.transferFrom(alice, carol, som(1), {"from": bob})
 
 
 def test_pause_transfers_stops_approve(som_ready, pauser, alice, bob, reverts):
     som_ready.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("DigitalCurrencyPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         som_ready.approve(bob, som(1), {"from": alice})
 
 
@@ -139,7 +139,7 @@ def test_unpause_by_guardian_reverts_and_keeps_flag(cbdc, guardian, reverts):
     ids=["pause-zero", "pause-eight", "unpause-eight"],
 )
 def test_pause_invalid_flags_revert(cbdc, pauser, reverts, function, flags):
-    with reverts("DigitalCurrencyInvalidPauseFlags", flags=flags):
+    with reverts("InvalidPauseFlags", flags=flags):
         getattr(cbdc, function)(flags, {"from": pauser})
 
 
@@ -167,17 +167,17 @@ def test_unblock_account_emits_account_unblocked(cbdc, compliance, mallory):
 
 def test_block_twice_reverts(cbdc, compliance, mallory, reverts):
     block(cbdc, mallory, compliance)
-    with reverts("DigitalCurrencyBlockStatusUnchanged", account=mallory.address, blocked=True):
+    with reverts("BlockStatusUnchanged", account=mallory.address, blocked=True):
         block(cbdc, mallory, compliance)
 
 
 def test_unblock_not_blocked_reverts(cbdc, compliance, mallory, reverts):
-    with reverts("DigitalCurrencyBlockStatusUnchanged", account=mallory.address, blocked=False):
+    with reverts("BlockStatusUnchanged", account=mallory.address, blocked=False):
         cbdc.unblockAccount(mallory, {"from": compliance})
 
 
 def test_block_zero_address_reverts(cbdc, compliance, reverts):
-    with reverts("DigitalCurrencyZeroAddress"):
+    with reverts("ZeroAddress"):
         cbdc.blockAccount(ZERO_ADDRESS, REASON, {"from": compliance})
 
 
@@ -196,31 +196,31 @@ def test_unblock_account_by_stranger_reverts(cbdc, compliance, stranger, mallory
 
 def test_blocked_sender_cannot_transfer(som_ready, compliance, alice, bob, reverts):
     block(som_ready, alice, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         som_ready.transfer(bob, som(1), {"from": alice})
 
 
 def test_blocked_recipient_cannot_receive(som_ready, compliance, alice, mallory, reverts):
     block(som_ready, mallory, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         som_ready.transfer(mallory, som(1), {"from": alice})
 
 
 def test_blocked_recipient_cannot_be_issued_to(som_ready, compliance, issuer, mallory, reverts):
     block(som_ready, mallory, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         som_ready.mint(mallory, som(1), keccak(text="issuance-blocked"), {"from": issuer})
 
 
 def test_blocked_owner_cannot_approve(som_ready, compliance, alice, bob, reverts):
     block(som_ready, alice, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         som_ready.approve(bob, som(1), {"from": alice})
 
 
 def test_blocked_spender_cannot_be_approved(som_ready, compliance, alice, mallory, reverts):
     block(som_ready, mallory, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         som_ready.approve(mallory, som(1), {"from": alice})
 
 
@@ -234,14 +234,14 @@ def test_allowance_of_blocked_spender_can_be_revoked(som_ready, compliance, alic
 def test_blocked_owner_funds_cannot_be_pulled(som_ready, compliance, alice, bob, carol, reverts):
     som_ready.approve(bob, som(10), {"from": alice})
     block(som_ready, alice, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         som_ready.transferFrom(alice, carol, som(1), {"from": bob})
 
 
 def test_transfer_from_to_blocked_recipient_reverts(som_ready, compliance, alice, bob, mallory, reverts):
     som_ready.approve(bob, som(10), {"from": alice})
     block(som_ready, mallory, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         som_ready.transferFrom(alice, mallory, som(1), {"from": bob})
 
 
@@ -249,7 +249,7 @@ def test_transfer_from_to_blocked_recipient_reverts(som_ready, compliance, alice
 def test_blocked_spender_cannot_spend_allowance(som_ready, compliance, alice, mallory, carol, reverts, allowance):
     som_ready.approve(mallory, allowance, {"from": alice})
     block(som_ready, mallory, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         som_ready.transferFrom(alice, carol, som(1), {"from": mallory})
     assert (som_ready.balanceOf(alice), som_ready.allowance(alice, mallory)) == (som(1_000), allowance)
 
@@ -313,7 +313,7 @@ def test_propose_seizure_records_order_and_moves_nothing(proposed, compliance, a
 
 
 def test_propose_seizure_not_blocked_reverts(som_ready, compliance, bob, recovery, reverts):
-    with reverts("DigitalCurrencyAccountNotBlocked", account=bob.address):
+    with reverts("AccountNotBlocked", account=bob.address):
         som_ready.proposeSeizure(bob, recovery, som(1), CASE, EVIDENCE, {"from": compliance})
 
 
@@ -326,13 +326,13 @@ def test_propose_seizure_to_recovery_not_uncapped_reverts(blocked, compliance, a
 
 def test_propose_seizure_to_blocked_recovery_reverts(blocked, compliance, alice, recovery, reverts):
     block(blocked, recovery, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=recovery):
+    with reverts("BlockedAddress", account=recovery):
         blocked.proposeSeizure(alice, recovery, som(1), CASE, EVIDENCE, {"from": compliance})
 
 
 @pytest.mark.parametrize(
     "to_zero, amount, case, error",
-    [(True, 1, CASE, "DigitalCurrencyZeroAddress"), (False, 0, CASE, "DigitalCurrencyZeroAmount"), (False, 1, ZERO_REF, "DigitalCurrencyZeroReference")],
+    [(True, 1, CASE, "ZeroAddress"), (False, 0, CASE, "ZeroAmount"), (False, 1, ZERO_REF, "ZeroReference")],
     ids=["zero-recovery", "zero-amount", "zero-case"],
 )
 def test_propose_seizure_empty_argument_reverts(blocked, compliance, alice, recovery, reverts, to_zero, amount, case, error):
@@ -395,7 +395,7 @@ def test_execute_seizure_not_counted_as_outflow(cbdc_ready, full_basic, seize_ap
 
 def test_execute_seizure_by_proposer_holding_both_roles_reverts(proposed, manager, admin, compliance, reverts):
     manager.grantRole(role_id("SEIZE_APPROVER"), compliance, 0, {"from": admin})
-    with reverts("DigitalCurrencySeizureSelfApproval", seizureId=1, officer=compliance.address):
+    with reverts("SeizureSelfApproval", seizureId=1, officer=compliance.address):
         proposed.executeSeizure(1, {"from": compliance})
 
 
@@ -406,7 +406,7 @@ def test_execute_seizure_by_compliance_without_approver_role_reverts(proposed, c
 
 def test_execute_seizure_twice_reverts(proposed, seize_approver, alice, reverts):
     proposed.executeSeizure(1, {"from": seize_approver})
-    with reverts("DigitalCurrencySeizureNotPending", seizureId=1):
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
     assert proposed.balanceOf(alice) == som(600)
 
@@ -418,8 +418,10 @@ def test_execute_seizure_above_balance_reverts(blocked, compliance, seize_approv
 
 
 def test_execute_seizure_after_unblock_reverts(proposed, compliance, seize_approver, alice, reverts):
+    """Unblocking cancels the account's pending orders (issue 15, finding 5)."""
     proposed.unblockAccount(alice, {"from": compliance})
-    with reverts("DigitalCurrencyAccountNotBlocked", account=alice.address):
+    assert proposed.seizure(1)[6] == 4  # Cancelled
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
 
 
@@ -431,7 +433,7 @@ def test_execute_seizure_to_recovery_moved_to_capped_tier_reverts(proposed, kyc_
 
 def test_execute_seizure_to_recovery_blocked_since_reverts(proposed, compliance, seize_approver, recovery, reverts):
     block(proposed, recovery, compliance)
-    with reverts("DigitalCurrencyAccountBlocked", account=recovery):
+    with reverts("BlockedAddress", account=recovery):
         proposed.executeSeizure(1, {"from": seize_approver})
 
 
@@ -443,14 +445,14 @@ def test_reject_seizure_emits_and_marks_rejected(proposed, seize_approver):
 
 def test_rejected_seizure_cannot_execute(proposed, seize_approver, alice, reverts):
     proposed.rejectSeizure(1, {"from": seize_approver})
-    with reverts("DigitalCurrencySeizureNotPending", seizureId=1):
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
     assert proposed.balanceOf(alice) == som(1_000)
 
 
 def test_reject_executed_seizure_reverts(proposed, seize_approver, reverts):
     proposed.executeSeizure(1, {"from": seize_approver})
-    with reverts("DigitalCurrencySeizureNotPending", seizureId=1):
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.rejectSeizure(1, {"from": seize_approver})
 
 
@@ -483,7 +485,7 @@ def test_rescue_foreign_token_above_held_reverts(cbdc, stray, rescuer, alice, re
 
 
 def test_rescue_to_zero_address_reverts(cbdc, stray, rescuer, reverts):
-    with reverts("DigitalCurrencyZeroAddress"):
+    with reverts("ZeroAddress"):
         cbdc.rescueERC20(stray, ZERO_ADDRESS, 1, {"from": rescuer})
 
 

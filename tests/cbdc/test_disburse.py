@@ -81,7 +81,7 @@ def ineligible(cbdc_ready, register, compliance, basic_cap):
 # In strict mode each ineligible recipient reverts the batch with its own error.
 STRICT_ERRORS = {
     "unregistered": lambda to, amount, cap: ("DigitalCurrencyNotRegistered", {"account": to}),
-    "blocked": lambda to, amount, cap: ("DigitalCurrencyAccountBlocked", {"account": to}),
+    "blocked": lambda to, amount, cap: ("BlockedAddress", {"account": to}),
     "over_cap": lambda to, amount, cap: (
         "DigitalCurrencyHoldingCapExceeded",
         {"account": to, "tier": BASIC_TIER, "cap": cap, "balanceAfter": amount},
@@ -145,13 +145,13 @@ def test_disburse_by_non_treasury_reverts(cbdc_ready, citizens, request, reverts
 
 def test_disburse_by_blocked_treasury_reverts(cbdc_ready, treasury, compliance, citizens, reverts):
     cbdc_ready.blockAccount(treasury, SANCTION, {"from": compliance})
-    with reverts("DigitalCurrencyAccountBlocked", account=treasury.address):
+    with reverts("BlockedAddress", account=treasury.address):
         cbdc_ready.disburse(BATCH, citizens[:1], [som(1)], False, {"from": treasury})
 
 
 def test_disburse_while_transfers_paused_reverts(cbdc_ready, treasury, pauser, citizens, reverts):
     cbdc_ready.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("DigitalCurrencyPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         cbdc_ready.disburse(BATCH, citizens[:1], [som(1)], False, {"from": treasury})
 
 
@@ -197,7 +197,7 @@ def test_disburse_reverted_batch_pays_after_fix(cbdc_ready, treasury, citizens, 
 
 
 def test_disburse_zero_batch_id_reverts(cbdc_ready, treasury, citizens, reverts):
-    with reverts("DigitalCurrencyZeroReference"):
+    with reverts("ZeroReference"):
         cbdc_ready.disburse(ZERO_REF, citizens[:1], [som(1)], False, {"from": treasury})
 
 
@@ -213,7 +213,7 @@ def test_disburse_invalid_batch_reverts(cbdc_ready, treasury, citizens, reverts,
 
 @pytest.mark.parametrize("skip", [False, True], ids=["strict", "skip"])
 def test_disburse_zero_amount_reverts(cbdc_ready, treasury, citizens, reverts, skip):
-    with reverts("DigitalCurrencyZeroAmount"):
+    with reverts("ZeroAmount"):
         cbdc_ready.disburse(BATCH, citizens, [som(1), som(1), 0], skip, {"from": treasury})
 
 
@@ -281,9 +281,9 @@ def test_disburse_skip_with_nobody_payable_moves_nothing(cbdc_ready, treasury, i
     assert (_event(tx)[2:4], cbdc_ready.balanceOf(treasury)) == ((0, 0), TREASURY_FLOAT)
 
 
-def test_disburse_skip_overflow_wallet_blocked_skips_recipient(cbdc_ready, treasury, alice, bank_wallet, compliance, register, basic_cap):
+def test_disburse_skip_overflow_wallet_blocked_skips_recipient(cbdc_ready, treasury, alice, bank_wallet, compliance, register, basic_cap, kyc_officer):
     register(alice, name="alice")
-    cbdc_ready.setOverflowAccount(bank_wallet, {"from": alice})
+    cbdc_ready.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     cbdc_ready.blockAccount(bank_wallet, SANCTION, {"from": compliance})
     tx = cbdc_ready.disburse(BATCH, [alice], [basic_cap + som(1)], True, {"from": treasury})
     assert _event(tx)[2:] == (0, 0, [0], [RECIPIENT_BLOCKED])
@@ -321,10 +321,10 @@ def test_disburse_up_to_exact_cap_pays(cbdc_ready, treasury, citizens, basic_cap
 
 
 @pytest.fixture
-def linked(cbdc_ready, register, alice, bank_wallet):
+def linked(cbdc_ready, register, alice, bank_wallet, kyc_officer):
     """alice in the basic tier, her bank's wallet linked as her overflow wallet."""
     register(alice, name="alice")
-    cbdc_ready.setOverflowAccount(bank_wallet, {"from": alice})
+    cbdc_ready.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     return alice
 
 
@@ -351,7 +351,7 @@ def test_disburse_overflow_counts_whole_amount_as_paid(cbdc_ready, treasury, lin
 
 def test_disburse_overflow_wallet_blocked_reverts(cbdc_ready, treasury, linked, bank_wallet, compliance, basic_cap, reverts):
     cbdc_ready.blockAccount(bank_wallet, SANCTION, {"from": compliance})
-    with reverts("DigitalCurrencyAccountBlocked", account=bank_wallet.address):
+    with reverts("BlockedAddress", account=bank_wallet.address):
         cbdc_ready.disburse(BATCH, [linked], [basic_cap + som(1)], False, {"from": treasury})
 
 

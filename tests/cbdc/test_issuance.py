@@ -68,10 +68,10 @@ def test_issuance_by_non_issuer_reverts(som, treasury, reverts, request, call, c
 @pytest.mark.parametrize(
     "call, amount, ref, error",
     [
-        ("mint", 0, REF, "DigitalCurrencyZeroAmount"),
-        ("mint", 1, ZERO_REF, "DigitalCurrencyZeroReference"),
-        ("burn", 0, REF, "DigitalCurrencyZeroAmount"),
-        ("burn", 1, ZERO_REF, "DigitalCurrencyZeroReference"),
+        ("mint", 0, REF, "ZeroAmount"),
+        ("mint", 1, ZERO_REF, "ZeroReference"),
+        ("burn", 0, REF, "ZeroAmount"),
+        ("burn", 1, ZERO_REF, "ZeroReference"),
     ],
     ids=["mint-zero-amount", "mint-zero-ref", "burn-zero-amount", "burn-zero-ref"],
 )
@@ -88,7 +88,7 @@ def test_mint_to_unregistered_reverts(som, issuer, stranger, reverts):
 
 def test_mint_to_blocked_reverts(som, holder, issuer, compliance, reverts):
     som.blockAccount(holder, SANCTIONS, {"from": compliance})
-    with reverts("DigitalCurrencyAccountBlocked", account=holder.address):
+    with reverts("BlockedAddress", account=holder.address):
         som.mint(holder, 1, REF, {"from": issuer})
     assert som.balanceOf(holder) == 0
 
@@ -118,7 +118,7 @@ def test_mint_up_to_supply_bound_succeeds(som, issuer, treasury):
 
 def test_mint_beyond_supply_bound_reverts(som, issuer, treasury, reverts):
     supply = som.totalSupply()
-    with reverts("DigitalCurrencySupplyCapExceeded", totalSupply=supply, amount=UNLIMITED - supply + 1):
+    with reverts("SupplyCapExceeded", totalSupply=supply, amount=UNLIMITED - supply + 1):
         som.mint(treasury, UNLIMITED - supply + 1, REF, {"from": issuer})
 
 
@@ -156,7 +156,7 @@ def test_burn_by_unregistered_issuer_reverts(som, issuer, kyc_officer, reverts):
 
 def test_burn_by_blocked_issuer_reverts(som, issuer_holds, issuer, compliance, reverts):
     som.blockAccount(issuer, SANCTIONS, {"from": compliance})
-    with reverts("DigitalCurrencyAccountBlocked", account=issuer.address):
+    with reverts("BlockedAddress", account=issuer.address):
         som.burn(1, REF, {"from": issuer})
     assert som.balanceOf(issuer) == issuer_holds
 
@@ -178,7 +178,7 @@ def test_pause_switch_stops_its_operation(som, issuer_holds, issuer, treasury, p
     som.pause(flag, {"from": pauser})
     args = (treasury, 1, REF) if call == "mint" else (1, REF)
     supply = som.totalSupply()
-    with reverts("DigitalCurrencyPaused", flag=flag):
+    with reverts("OperationPaused", flag=flag):
         getattr(som, call)(*args, {"from": issuer})
     assert som.totalSupply() == supply
 

@@ -45,9 +45,9 @@ def test_register_wallet_by_non_kyc_officer_reverts(som, alice, reverts, request
 @pytest.mark.parametrize(
     "wallet, identity, record, error",
     [
-        (ZERO_ADDRESS, identity_of("alice"), kyc_record("alice"), "DigitalCurrencyZeroAddress"),
-        (None, ZERO_REF, kyc_record("alice"), "DigitalCurrencyZeroReference"),
-        (None, identity_of("alice"), ZERO_REF, "DigitalCurrencyZeroReference"),
+        (ZERO_ADDRESS, identity_of("alice"), kyc_record("alice"), "ZeroAddress"),
+        (None, ZERO_REF, kyc_record("alice"), "ZeroReference"),
+        (None, identity_of("alice"), ZERO_REF, "ZeroReference"),
     ],
     ids=["zero-wallet", "zero-identity", "zero-record"],
 )
@@ -168,7 +168,7 @@ def test_change_tier_to_invalid_tier_reverts(som, register, kyc_officer, alice, 
 
 def test_change_tier_zero_record_reverts(som, register, kyc_officer, alice, reverts):
     register(alice, BASIC_TIER)
-    with reverts("DigitalCurrencyZeroReference"):
+    with reverts("ZeroReference"):
         som.changeTier(alice, STANDARD_TIER, ZERO_REF, {"from": kyc_officer})
 
 
@@ -224,7 +224,7 @@ def test_deregister_uncapped_wallet_leaves_capped_sibling(som, register, kyc_off
 
 def test_deregister_wallet_clears_overflow_link(som, register, fund, kyc_officer, tiers, treasury, bank_wallet, alice, reverts):
     register(alice, BASIC_TIER)
-    som.setOverflowAccount(bank_wallet, {"from": alice})
+    som.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     som.deregisterWallet(alice, kyc_record("alice-exit"), {"from": kyc_officer})
     register(alice, BASIC_TIER)
     assert som.walletOf(alice)[2] == ZERO_ADDRESS
@@ -245,7 +245,7 @@ def test_reregistered_blocked_wallet_stays_blocked(som, register, fund, kyc_offi
     som.blockAccount(alice, SANCTIONS, {"from": compliance})
     som.deregisterWallet(alice, kyc_record("alice-exit"), {"from": kyc_officer})
     register(alice, STANDARD_TIER)
-    with reverts("DigitalCurrencyAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         fund(alice, 1)
 
 
@@ -256,7 +256,7 @@ def test_deregister_unregistered_wallet_reverts(som, kyc_officer, alice, reverts
 
 def test_deregister_wallet_zero_record_reverts(som, register, kyc_officer, alice, reverts):
     register(alice, BASIC_TIER)
-    with reverts("DigitalCurrencyZeroReference"):
+    with reverts("ZeroReference"):
         som.deregisterWallet(alice, ZERO_REF, {"from": kyc_officer})
 
 

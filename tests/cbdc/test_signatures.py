@@ -114,21 +114,21 @@ def test_permit_with_expired_deadline_reverts(holders, domain, alice, bob, relay
 
 def test_permit_signed_by_wrong_key_reverts(holders, domain, deadline, alice, bob, mallory, relayer, reverts):
     sig = _permit(holders, domain, mallory, alice, bob, som(100), deadline)
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         holders.permit[PERMIT_VRS](alice, bob, som(100), deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_replay_reverts(holders, domain, deadline, alice, bob, relayer, reverts):
     sig = _permit(holders, domain, alice, alice, bob, som(100), deadline)
     holders.permit[PERMIT_VRS](alice, bob, som(100), deadline, sig.v, sig.r, sig.s, {"from": relayer})
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         holders.permit[PERMIT_VRS](alice, bob, som(100), deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 @pytest.mark.parametrize("form", ["vrs", "packed"])
 def test_permit_high_s_signature_reverts(holders, domain, deadline, alice, bob, relayer, reverts, form):
     sig = _high_s(_permit(holders, domain, alice, alice, bob, som(100), deadline))
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         if form == "vrs":
             holders.permit[PERMIT_VRS](alice, bob, som(100), deadline, sig.v, sig.r, sig.s, {"from": relayer})
         else:
@@ -138,7 +138,7 @@ def test_permit_high_s_signature_reverts(holders, domain, deadline, alice, bob, 
 def test_permit_while_transfers_paused_reverts(holders, domain, deadline, alice, bob, relayer, pauser, reverts):
     holders.pause(PAUSE_TRANSFERS, {"from": pauser})
     sig = _permit(holders, domain, alice, alice, bob, som(100), deadline)
-    with reverts("DigitalCurrencyPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         holders.permit[PERMIT_VRS](alice, bob, som(100), deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
@@ -147,13 +147,13 @@ def test_permit_with_blocked_party_reverts(holders, domain, deadline, alice, bob
     blocked = request.getfixturevalue(party)
     holders.blockAccount(blocked, REASON, {"from": compliance})
     sig = _permit(holders, domain, alice, alice, bob, som(100), deadline)
-    with reverts("DigitalCurrencyAccountBlocked", account=blocked.address):
+    with reverts("BlockedAddress", account=blocked.address):
         holders.permit[PERMIT_VRS](alice, bob, som(100), deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_kgst_permit_refused_by_digital_som(holders, funded, deadline, alice, bob, relayer, reverts):
     sig = sign_permit(Domain.of(funded), alice.private_key, alice.address, bob.address, som(100), 0, deadline)
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         holders.permit[PERMIT_VRS](alice, bob, som(100), deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
@@ -197,13 +197,13 @@ def test_transfer_with_authorization_outside_window_reverts(holders, domain, non
 
 def test_transfer_with_authorization_high_s_signature_reverts(holders, domain, window, nonce, alice, carol, relayer, reverts):
     sig = _high_s(_auth(domain, alice, carol, som(300), window, nonce))
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_to_other_recipient_than_signed_reverts(holders, domain, window, nonce, alice, bob, carol, relayer, reverts):
     sig = _auth(domain, alice, carol, som(300), window, nonce)
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _submit(holders, alice, bob, som(300), window, nonce, sig, relayer)
 
 
@@ -249,14 +249,14 @@ def test_transfer_with_authorization_with_blocked_party_reverts(holders, domain,
     blocked = request.getfixturevalue(party)
     holders.blockAccount(blocked, REASON, {"from": compliance})
     sig = _auth(domain, alice, carol, som(300), window, nonce)
-    with reverts("DigitalCurrencyAccountBlocked", account=blocked.address):
+    with reverts("BlockedAddress", account=blocked.address):
         _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_while_paused_keeps_nonce_unused(holders, domain, window, nonce, alice, carol, relayer, pauser, reverts):
     holders.pause(PAUSE_TRANSFERS, {"from": pauser})
     sig = _auth(domain, alice, carol, som(300), window, nonce)
-    with reverts("DigitalCurrencyPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
     assert holders.authorizationState(alice, nonce) is False
 
@@ -308,7 +308,7 @@ def test_cancel_authorization_while_paused_or_blocked_succeeds(holders, domain, 
 
 def test_cancel_authorization_signed_by_wrong_key_reverts(holders, domain, nonce, alice, mallory, relayer, reverts):
     cancel = sign_cancel(domain, mallory.private_key, alice.address, nonce)
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         holders.cancelAuthorization[CANCEL_VRS](alice, nonce, cancel.v, cancel.r, cancel.s, {"from": relayer})
 
 
@@ -318,7 +318,7 @@ def test_cancel_authorization_signed_by_wrong_key_reverts(holders, domain, nonce
 def test_kgst_authorization_used_on_kgst_replayed_on_digital_som_reverts(holders, funded, window, nonce, alice, carol, relayer, reverts):
     sig = _auth(Domain.of(funded), alice, carol, som(300), window, nonce)
     _submit(funded, alice, carol, som(300), window, nonce, sig, relayer)
-    with reverts("DigitalCurrencyInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
     assert (funded.balanceOf(carol), holders.balanceOf(carol), holders.authorizationState(alice, nonce)) == (som(300), 0, False)
 
@@ -326,5 +326,5 @@ def test_kgst_authorization_used_on_kgst_replayed_on_digital_som_reverts(holders
 def test_digital_som_authorization_refused_by_kgst(holders, funded, domain, window, nonce, alice, carol, relayer, reverts):
     sig = _auth(domain, alice, carol, som(300), window, nonce)
     _submit(holders, alice, carol, som(300), window, nonce, sig, relayer)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _submit(funded, alice, carol, som(300), window, nonce, sig, relayer)

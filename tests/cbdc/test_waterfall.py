@@ -26,9 +26,9 @@ def near_cap(som, register, treasury, cap, alice):
 
 
 @pytest.fixture
-def linked(som, near_cap, bank_wallet):
+def linked(som, near_cap, bank_wallet, kyc_officer):
     """alice, 100 som under her cap, has linked her bank's wallet as her overflow wallet."""
-    som.setOverflowAccount(bank_wallet, {"from": near_cap})
+    som.setWaterfall(near_cap, bank_wallet, {"from": kyc_officer})
     return near_cap
 
 
@@ -52,55 +52,55 @@ def test_set_overflow_account_records_link(som, linked, bank_wallet):
     assert som.walletOf(linked)[2] == bank_wallet
 
 
-def test_set_overflow_account_emits_overflow_account_updated(som, near_cap, bank_wallet):
-    tx = som.setOverflowAccount(bank_wallet, {"from": near_cap})
+def test_set_overflow_account_emits_overflow_account_updated(som, near_cap, bank_wallet, kyc_officer):
+    tx = som.setWaterfall(near_cap, bank_wallet, {"from": kyc_officer})
     assert dict(tx.events["OverflowAccountUpdated"]) == {"wallet": near_cap, "previousOverflow": ZERO_ADDRESS, "newOverflow": bank_wallet}
 
 
-def test_unlink_overflow_account_emits_previous(som, linked, bank_wallet):
-    tx = som.setOverflowAccount(ZERO_ADDRESS, {"from": linked})
+def test_unlink_overflow_account_emits_previous(som, linked, bank_wallet, kyc_officer):
+    tx = som.setWaterfall(linked, ZERO_ADDRESS, {"from": kyc_officer})
     assert dict(tx.events["OverflowAccountUpdated"]) == {"wallet": linked, "previousOverflow": bank_wallet, "newOverflow": ZERO_ADDRESS}
 
 
-def test_unlinked_wallet_reverts_over_cap_again(som, linked, treasury, cap, reverts):
-    som.setOverflowAccount(ZERO_ADDRESS, {"from": linked})
+def test_unlinked_wallet_reverts_over_cap_again(som, linked, treasury, cap, reverts, kyc_officer):
+    som.setWaterfall(linked, ZERO_ADDRESS, {"from": kyc_officer})
     with reverts("DigitalCurrencyHoldingCapExceeded", account=linked.address, tier=BASIC_TIER, cap=cap, balanceAfter=cap + 1):
         som.transfer(linked, 100 * TYIYN + 1, {"from": treasury})
 
 
-def test_overflow_account_in_capped_tier_reverts(som, near_cap, register, bob, reverts):
+def test_overflow_account_in_capped_tier_reverts(som, near_cap, register, bob, reverts, kyc_officer):
     register(bob, FULL_TIER, "bob")
     with reverts("DigitalCurrencyNotUncapped", account=bob.address, tier=FULL_TIER):
-        som.setOverflowAccount(bob, {"from": near_cap})
+        som.setWaterfall(near_cap, bob, {"from": kyc_officer})
 
 
-def test_overflow_account_unregistered_reverts(som, near_cap, stranger, reverts):
+def test_overflow_account_unregistered_reverts(som, near_cap, stranger, reverts, kyc_officer):
     with reverts("DigitalCurrencyNotUncapped", account=stranger.address, tier=0):
-        som.setOverflowAccount(stranger, {"from": near_cap})
+        som.setWaterfall(near_cap, stranger, {"from": kyc_officer})
 
 
-def test_overflow_account_blocked_reverts(som, near_cap, compliance, bank_wallet, reverts):
+def test_overflow_account_blocked_reverts(som, near_cap, compliance, bank_wallet, reverts, kyc_officer):
     som.blockAccount(bank_wallet, SANCTIONS, {"from": compliance})
-    with reverts("DigitalCurrencyAccountBlocked", account=bank_wallet.address):
-        som.setOverflowAccount(bank_wallet, {"from": near_cap})
+    with reverts("BlockedAddress", account=bank_wallet.address):
+        som.setWaterfall(near_cap, bank_wallet, {"from": kyc_officer})
 
 
 @pytest.mark.parametrize("who", ["near_cap", "bank_wallet"], ids=["capped", "uncapped"])
-def test_overflow_account_self_reverts(som, reverts, request, who):
+def test_overflow_account_self_reverts(som, reverts, request, who, kyc_officer):
     wallet = request.getfixturevalue(who)
     with reverts("DigitalCurrencySelfOverflow", account=wallet.address):
-        som.setOverflowAccount(wallet, {"from": wallet})
+        som.setWaterfall(wallet, wallet, {"from": kyc_officer})
 
 
-def test_set_overflow_account_by_unregistered_reverts(som, stranger, bank_wallet, reverts):
+def test_set_overflow_account_by_unregistered_reverts(som, stranger, bank_wallet, reverts, kyc_officer):
     with reverts("DigitalCurrencyNotRegistered", account=stranger.address):
-        som.setOverflowAccount(bank_wallet, {"from": stranger})
+        som.setWaterfall(stranger, bank_wallet, {"from": kyc_officer})
 
 
-def test_set_overflow_account_by_blocked_wallet_reverts(som, near_cap, compliance, bank_wallet, reverts):
+def test_set_overflow_account_by_blocked_wallet_reverts(som, near_cap, compliance, bank_wallet, reverts, kyc_officer):
     som.blockAccount(near_cap, SANCTIONS, {"from": compliance})
-    with reverts("DigitalCurrencyAccountBlocked", account=near_cap.address):
-        som.setOverflowAccount(bank_wallet, {"from": near_cap})
+    with reverts("BlockedAddress", account=near_cap.address):
+        som.setWaterfall(near_cap, bank_wallet, {"from": kyc_officer})
 
 
 # --- The waterfall on a transfer ---
@@ -140,10 +140,10 @@ def test_waterfall_from_capped_sender(som, linked, register, treasury, bank_wall
     assert (som.balanceOf(bob), som.balanceOf(linked), som.balanceOf(bank_wallet)) == (700 * TYIYN, cap, 200 * TYIYN)
 
 
-def test_waterfall_to_sender_as_overflow_returns_the_excess(som, near_cap, bank_wallet, treasury, cap):
+def test_waterfall_to_sender_as_overflow_returns_the_excess(som, near_cap, bank_wallet, treasury, cap, kyc_officer):
     """The bank pays its own customer, who overflows to that same bank: the bank keeps the excess."""
     som.transfer(bank_wallet, 1_000 * TYIYN, {"from": treasury})
-    som.setOverflowAccount(bank_wallet, {"from": near_cap})
+    som.setWaterfall(near_cap, bank_wallet, {"from": kyc_officer})
     som.transfer(near_cap, 400 * TYIYN, {"from": bank_wallet})
     assert (som.balanceOf(near_cap), som.balanceOf(bank_wallet)) == (cap, 900 * TYIYN)
 
@@ -152,7 +152,7 @@ def test_wallet_above_cap_sends_whole_payment_to_overflow(som, register, kyc_off
     register(alice, STANDARD_TIER)
     som.transfer(alice, cap + 5_000 * TYIYN, {"from": treasury})
     som.changeTier(alice, BASIC_TIER, kyc_record("alice-downgrade"), {"from": kyc_officer})
-    som.setOverflowAccount(bank_wallet, {"from": alice})
+    som.setWaterfall(alice, bank_wallet, {"from": kyc_officer})
     tx = som.transfer(alice, 70 * TYIYN, {"from": treasury})
     assert (som.balanceOf(alice), som.balanceOf(bank_wallet)) == (cap + 5_000 * TYIYN, 70 * TYIYN)
     assert _transfers(tx) == [(treasury, bank_wallet, 70 * TYIYN)]
@@ -164,7 +164,7 @@ def test_wallet_above_cap_sends_whole_payment_to_overflow(som, register, kyc_off
 
 def test_blocked_overflow_makes_over_cap_payment_revert(som, linked, compliance, treasury, bank_wallet, cap, reverts):
     som.blockAccount(bank_wallet, SANCTIONS, {"from": compliance})
-    with reverts("DigitalCurrencyAccountBlocked", account=bank_wallet.address):
+    with reverts("BlockedAddress", account=bank_wallet.address):
         som.transfer(linked, 100 * TYIYN + 1, {"from": treasury})
     assert som.balanceOf(linked) == cap - 100 * TYIYN
 

@@ -48,11 +48,12 @@ RESTRICTED_ALL = [
 ]
 ADMIN_ONLY = [(contract, function, "ADMIN") for contract, functions in ADMIN_FUNCTIONS.items() for function in functions]
 RESTRICTED = [(function, role) for contract, function, role in RESTRICTED_ALL if contract == "Stablecoin"]
+# contract -> its source files: the tokens' shared functions are written once in CompliantToken.
 SOURCES = {
-    "Stablecoin": "contracts/Stablecoin.sol",
-    "ReserveVault": "contracts/ReserveVault.sol",
-    "DigitalCurrency": "contracts/DigitalCurrency.sol",
-    "RedemptionQueue": "contracts/RedemptionQueue.sol",
+    "Stablecoin": ("contracts/Stablecoin.sol", "contracts/token/CompliantToken.sol"),
+    "ReserveVault": ("contracts/ReserveVault.sol",),
+    "DigitalCurrency": ("contracts/DigitalCurrency.sol", "contracts/token/CompliantToken.sol"),
+    "RedemptionQueue": ("contracts/RedemptionQueue.sol",),
 }
 
 
@@ -64,7 +65,7 @@ def _roles_sol():
 def _restricted_in_source(contract):
     """Names of the functions declared `restricted` in the contract's source (`_authorizeUpgrade`
     guards `upgradeToAndCall`)."""
-    text = (ROOT / SOURCES[contract]).read_text()
+    text = "\n".join((ROOT / source).read_text() for source in SOURCES[contract])
     names = {name for name, modifiers in re.findall(r"function\s+(\w+)\s*\([^)]*\)([^{;]*)\{", text) if re.search(r"\brestricted\b", modifiers)}
     return {"upgradeToAndCall" if name == "_authorizeUpgrade" else name for name in names}
 
@@ -89,6 +90,7 @@ CBDC_ARGS = {
     "registerWallets": lambda a: ([a], 1, [REF], [REF]),
     "changeTier": lambda a: (a, 2, REF),
     "deregisterWallet": lambda a: (a, REF),
+    "setWaterfall": lambda a: (a, "0x" + "00" * 20),
     "mint": lambda a: (a, 100, REF),
     "burn": lambda a: (100, REF),
     "disburse": lambda a: (REF, [a], [100], False),

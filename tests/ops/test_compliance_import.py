@@ -234,7 +234,7 @@ def test_import_blocked_address_cannot_transfer(capsys, world, tmp_path):
     kgst = world.tokens["KGST"].contract
     with pytest.raises(ContractCustomError) as refused:
         kgst.functions.transfer(world.accounts[0], 0).call({"from": holder})
-    assert str(world.decoder.decode(refused.value.data)) == f"StablecoinAccountBlocked(account={holder})"
+    assert str(world.decoder.decode(refused.value.data)) == f"BlockedAddress(account={holder})"
 
 
 def test_import_completes_a_token_blocked_in_part(capsys, world, full_list):

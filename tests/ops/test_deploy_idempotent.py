@@ -21,7 +21,7 @@ def _plan_transactions():
     params = load_settings().deployment("local")
     assets = params.reserve["assets"].values()
     mocks = sum(isinstance(a["feed"], dict) for a in assets) + sum(isinstance(a["token"], dict) for a in assets)
-    contracts = 3 + mocks + 2 + 3 + 2  # manager, KGST impl + proxy, mocks, vault impl + proxy, CBDC library + impl + proxy, queue impl + proxy
+    contracts = 4 + mocks + 2 + 3 + 2  # manager, the tokens' ComplianceLogic, KGST impl + proxy, mocks, vault impl + proxy, CBDC library + impl + proxy, queue impl + proxy
     tiers = len(params.digital_currency.tiers)
     labels = len(ROLES) - 1
     function_groups = sum(len(table) for table in FUNCTION_ROLES.values())
@@ -32,7 +32,7 @@ def _plan_transactions():
 
 
 PLAN_TRANSACTIONS = _plan_transactions()
-CONTRACTS = {"AccessManager", "StablecoinImplementation", "Stablecoin", "ReserveVaultImplementation", "ReserveVault",
+CONTRACTS = {"AccessManager", "ComplianceLogic", "StablecoinImplementation", "Stablecoin", "ReserveVaultImplementation", "ReserveVault",
              "Feed:BNB", "Feed:BTCB", "Feed:BSC-USD", "Token:BTCB", "Token:BSC-USD",
              "DigitalCurrencyLogic", "DigitalCurrencyImplementation", "DigitalCurrency",
              "RedemptionQueueImplementation", "RedemptionQueue"}

@@ -89,13 +89,16 @@ def test_reserve_status_prints_every_asset_and_the_coverage(capsys, ready):
     assert percent_in(line_of(out, "coverage")) == 6836.45
 
 
-def test_reserve_status_with_a_stale_price_refuses_the_valuation_without_crashing(capsys, ready):
+def test_reserve_status_with_a_stale_price_counts_the_asset_as_zero(capsys, ready):
+    """An unusable price does not refuse the valuation (issue 15, finding 4): the asset counts
+    zero, the row says why, and the coverage is what the rest covers."""
     w3, _contract = ready
     advance(w3, 86_401)  # past every feed's 1-day heartbeat; the rate (2 days) is still fresh
     code, out, err = run(capsys, "reserve", "status")
     assert code == 0, err
-    assert "price unusable, stale" in row_of(out, "BNB")
-    assert "valuation refused: BNB price stale (ReserveVaultPriceInvalid)" in line_of(out, "coverage")
+    assert "price unusable, stale" in row_of(out, "BNB") and "counted as zero" in row_of(out, "BNB")
+    assert "50,000,000.00 som" in line_of(out, "reserve value")  # the attested fiat alone
+    assert percent_in(line_of(out, "coverage")) == 5000.00
 
 
 # --- stress ---

@@ -13,6 +13,7 @@ CONTRACTS = [
     ("Stablecoin", "contracts/Stablecoin.sol"),
     ("SomAccessManager", "contracts/governance/SomAccessManager.sol"),
     ("SomProxy", "contracts/proxy/SomProxy.sol"),
+    ("ComplianceLogic", "contracts/token/ComplianceLogic.sol"),
     ("DigitalCurrencyLogic", "contracts/libraries/DigitalCurrencyLogic.sol"),
     ("DigitalCurrency", "contracts/DigitalCurrency.sol"),
 ]

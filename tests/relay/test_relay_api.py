@@ -449,7 +449,7 @@ def test_transfer_that_reverts_after_acceptance_is_failed_with_the_decoded_error
         w3.provider.make_request("evm_mine", [])
     assert w3.eth.get_transaction_receipt(tx)["status"] == 1
     done = wait_status(url, transfer_id)
-    assert done["status"] == "failed" and "StablecoinAccountBlocked" in done["reason"], done
+    assert done["status"] == "failed" and "BlockedAddress" in done["reason"], done
     assert k.balanceOf(to).call() == 0
 
 

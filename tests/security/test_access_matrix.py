@@ -70,11 +70,11 @@ MATRIX: dict[str, dict[str, str]] = {
     "DigitalCurrency": {
         "transfer": PUBLIC, "transferFrom": PUBLIC, "approve": PUBLIC, "increaseAllowance": PUBLIC,
         "decreaseAllowance": PUBLIC, "permit": PUBLIC, "transferWithAuthorization": PUBLIC,
-        "receiveWithAuthorization": PUBLIC, "cancelAuthorization": PUBLIC, "setOverflowAccount": PUBLIC,
+        "receiveWithAuthorization": PUBLIC, "cancelAuthorization": PUBLIC,
         "mint": "ISSUER", "burn": "ISSUER",
         "disburse": "TREASURY",
         "registerWallet": "KYC_OFFICER", "registerWallets": "KYC_OFFICER", "changeTier": "KYC_OFFICER",
-        "deregisterWallet": "KYC_OFFICER",
+        "deregisterWallet": "KYC_OFFICER", "setWaterfall": "KYC_OFFICER",
         "pause": "PAUSER",
         "unpause": "UNPAUSER",
         "blockAccount": "COMPLIANCE", "unblockAccount": "COMPLIANCE", "proposeSeizure": "COMPLIANCE",

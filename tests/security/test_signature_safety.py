@@ -28,7 +28,7 @@ AUTH_VRS = "address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes3
 CANCEL_VRS = "address,bytes32,uint8,bytes32,bytes32"
 VALUE = 300 * TYIYN  # 300 som, or 3e-14 KGST: a value both tokens' holders have
 BSC_MAINNET, BSC_TESTNET = 56, 97
-INVALID = {"KGST": "StablecoinInvalidSignature", "DSOM": "DigitalCurrencyInvalidSignature"}
+INVALID = {"KGST": "InvalidSignature", "DSOM": "InvalidSignature"}
 OTHER = {"KGST": "DSOM", "DSOM": "KGST"}
 
 

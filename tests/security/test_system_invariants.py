@@ -32,7 +32,19 @@ batched read before and after every action:
 6. pause: while a token's pause flag is set, no balance of that token changes by the paused kind
    of action (transfer flag: transfers, transferFrom, permit + pull, EIP-3009, disbursements;
    mint flag: mints; redeem flag: burns);
-7. access: an action taken by a caller without the role never succeeds.
+7. access: an action taken by a caller without the role never succeeds;
+8. maker-checker by every route (issue 15): the compliance officer also holds SEIZE_APPROVER;
+   it tries to execute its own orders directly and through `AccessManager.execute` (both count
+   as callers without the role: 7 says they never succeed), and every executed seizure's
+   approver differs from its proposer and is not the manager; a seizure still Proposed always
+   has a blocked account (unblocking cancels it, and a later block does not revive it);
+9. reserve share: wherever the valuation can be read, no asset counts more than its share of
+   the others (c_i x (1 - s_i) <= s_i x (G - v_i)), none counts more than its weighted value,
+   and an asset whose price is unusable counts zero;
+10. rate window: the published rate is always within rateMaxChangeBps of the rate its window
+   opened with, and that reference changes only when a new window opens;
+11. tier kinds: a tier that holds a wallet of the cast before and after an action keeps its
+   kind (capped or uncapped) across it.
 
 Mutation runs (a copy of the tree with one check removed, SOMSTACK_STATEFUL_NO_SHRINK=1, the
 default seed; nothing of them committed):
@@ -52,7 +64,7 @@ default seed; nothing of them committed):
   kgst balance changed by -150...", "kgst balances changed while paused (1)";
 - 7, access: held by the AccessManager; not mutated.
 
-Fixed seed (derandomized, no example database) in CI: 25 examples of up to 30 steps (hypothesis
+Fixed seed (derandomized, no example database) in CI: 30 examples of up to 30 steps (hypothesis
 adds a few; some end early): about 450 steps in about 100 s on a loaded 2-core machine.
 `pytest --long` runs 200 examples of 50 steps; SOMSTACK_STATEFUL_EXAMPLES and
 SOMSTACK_STATEFUL_STEPS set both. With -s, a tally of every action's outcomes is printed. The
@@ -72,10 +84,10 @@ from hexbytes import HexBytes
 from hypothesis import strategies as st
 from stateful import BatchReader, send_patiently, stateful_settings
 
-from cbdclib import BASIC_TIER, FULL_TIER, STANDARD_TIER, UNLIMITED, identity_of, kyc_record
+from cbdclib import BANK_TIER, BASIC_TIER, FULL_TIER, GOVERNMENT_TIER, STANDARD_TIER, UNLIMITED, identity_of, kyc_record
 from somstack.signatures import Domain, random_nonce, sign_authorization, sign_permit
 
-SETTINGS = stateful_settings(default_examples=25, default_steps=30)
+SETTINGS = stateful_settings(default_examples=30, default_steps=30)
 
 UNIT = 10**18  # one KGST
 SOM = 100  # one digital som [tyiyn]
@@ -85,6 +97,9 @@ PAUSE_TRANSFERS, PAUSE_MINT, PAUSE_REDEEM = 1, 2, 4
 TOKENS = ("kgst", "dsom")
 USERS = ("alice", "bob", "carol", "dave", "mallory", "relayer")  # with keys
 CAPPED_TIERS = (BASIC_TIER, STANDARD_TIER, FULL_TIER)
+ALL_TIERS = CAPPED_TIERS + (GOVERNMENT_TIER, BANK_TIER)
+PROPOSED = 1  # ICompliantToken.SeizureStatus
+SEIZE_APPROVER = 7
 ASSETS = ("BNB", "BTCB", "BSC-USD")
 LOT = {"BNB": 10**15, "BTCB": 10**12, "BSC-USD": UNIT // 2}  # ~50 som each (before haircuts)
 BATCH_IDS = tuple(keccak(text=f"system-batch-{i}") for i in range(3))
@@ -120,6 +135,8 @@ class SystemMachine:
     st_bool = st.booleans()
     st_pick = st.integers(0, 2**16)
     st_kind = st.sampled_from(("valid", "valid", "valid", "expired", "forged"))
+    st_approver = st.sampled_from(("approver",) * 6 + ("self", "self via manager", "none", "earlier"))
+    st_flip = st.sampled_from((None, None, None) + ALL_TIERS)
 
     # --- Per test ---
 
@@ -141,6 +158,7 @@ class SystemMachine:
     def setup(self):
         self.tally["(examples)"] += 1
         self.paid_batches = set()  # batch ids seen in a BatchDisbursed event in this example
+        self.orders = []  # (token, seizure id, account name) of every proposal of this example
         self.steps = 0
         self.fresh = 0
         self.state = self._read()
@@ -165,8 +183,12 @@ class SystemMachine:
                 calls[(t, "blocked", name)] = (token, "isBlocked", (self.addr[name],))
         for name in self.cast:
             calls[("tier", name)] = (s.dsom, "walletOf", (self.addr[name],))
-        for tier in CAPPED_TIERS:
+        for tier in ALL_TIERS:
             calls[("cap", tier)] = (s.dsom, "tier", (tier,))
+        for t, seizure_id, _account in self.orders:
+            calls[("order", t, seizure_id)] = (self.token[t], "seizure", (seizure_id,))
+        calls[("rate",)] = (s.vault, "rate", ())
+        calls[("window",)] = (s.vault, "rateWindow", ())
         for batch in BATCH_IDS:
             calls[("paid", batch)] = (s.dsom, "isBatchPaid", (batch,))
         raw = self.reader.read(calls)
@@ -180,7 +202,10 @@ class SystemMachine:
             for t in TOKENS
         }
         state["tier"] = {n: raw[("tier", n)][0] for n in self.cast}
-        state["cap"] = {tier: raw[("cap", tier)][0] for tier in CAPPED_TIERS}
+        state["cap"] = {tier: raw[("cap", tier)][0] for tier in ALL_TIERS}
+        state["order"] = {(t, i): tuple(raw[("order", t, i)])[6] for t, i, _a in self.orders}
+        state["rate"] = tuple(raw[("rate",)])
+        state["window"] = tuple(raw[("window",)])
         state["paid"] = {b: raw[("paid", b)] for b in BATCH_IDS}
         return state
 
@@ -188,6 +213,27 @@ class SystemMachine:
         """The holding cap of `name`'s tier, or None when unregistered or uncapped."""
         cap = state["cap"].get(state["tier"][name])
         return None if cap is None or cap == UNLIMITED else cap
+
+    def _reserve_share(self, what):
+        """9. No asset counts more than its share of the others (where the valuation reads)."""
+        s = self.s
+        answer = self.reader.raw({"v": (s.vault, "valuation", ())})["v"]
+        if answer[0] != "ok":
+            self.tally["(valuation refused: share not checked)"] += 1
+            return
+        rows, attested, total = s.vault.valuation.decode_output(answer[1])
+        gross = attested + sum(r[6] for r in rows)
+        assert total == attested + sum(r[7] for r in rows), f"{what}: reserve value is not the sum counted"
+        for r in rows:
+            share = self.share[r[0]]
+            assert r[7] <= r[6], f"{what}: {r[0]} counts more than its weighted value"
+            if r[8] != 0:
+                assert r[6] == r[7] == 0, f"{what}: {r[0]} has an unusable price but counts {r[7]}"
+                self.tally["(asset counted zero: price unusable)"] += 1
+            if share < BPS:
+                assert r[7] * (BPS - share) <= share * (gross - r[6]), f"{what}: {r[0]} counts beyond its share of the others"
+                if r[7] < r[6]:
+                    self.tally["(asset capped by its share)"] += 1
 
     # --- Acting ---
 
@@ -269,6 +315,32 @@ class SystemMachine:
             if step.get("token") == t and flag and b["paused"] & flag:
                 assert a["balance"] == b["balance"], f"{what}: {t} balances changed while paused ({flag})"
                 assert a["supply"] == b["supply"], f"{what}: {t} supply changed while paused ({flag})"
+        # 8. maker-checker: an executed seizure was approved by another officer, never the manager
+        if step.get("seized") and step["ok"]:
+            event = step["tx"].events["SeizureExecuted"]
+            proposer = self.token[step["token"]].seizure(event["seizureId"])[5]
+            assert event["approver"] != proposer, f"{what}: the proposer approved its own seizure"
+            assert event["approver"] != self.s.manager.address, f"{what}: the manager approved a seizure"
+        #    ... and an order still Proposed has its account blocked (an unblock cancels it)
+        for (t, i), status in after["order"].items():
+            account = next(a for tt, ii, a in self.orders if (tt, ii) == (t, i))
+            if status == PROPOSED:
+                assert after[t]["blocked"][account], f"{what}: {t} order {i} pending on unblocked {account}"
+        # 9. reserve share
+        self._reserve_share(what)
+        # 10. rate window
+        rate, _updated, _max_age, max_change = after["rate"]
+        reference, opened, _closes = after["window"]
+        if rate:
+            assert abs(rate - reference) * BPS <= reference * max_change, f"{what}: the rate left its window's bound"
+            if before["window"][1] == opened and before["rate"][0]:
+                assert reference == before["window"][0], f"{what}: the window's reference moved within the window"
+        # 11. tier kinds: a tier holding a cast wallet before and after keeps its kind
+        for tier in ALL_TIERS:
+            held = any(before["tier"][n] == tier and after["tier"][n] == tier for n in self.cast)
+            if held:
+                was, now = before["cap"][tier] == UNLIMITED, after["cap"][tier] == UNLIMITED
+                assert was == now, f"{what}: tier {tier} switched capped/uncapped while holding wallets"
         # 4. tier caps
         for n in self.cast:
             cap = self._cap(after, n)
@@ -316,6 +388,9 @@ class SystemMachine:
     def initialize_system(self, attest="st_attest", bnb="st_lots", usd="st_lots", tier="st_tier"):
         """Fresh oracles; every user funded in both tokens (KGST minted while the session's huge
         attestation still covers it); then a small attestation, so that the gate binds, and deposits."""
+        self.share = {self.s.assets[a]: self.s.vault.asset(self.s.assets[a])[0][3] for a in ASSETS}
+        # The audit's attacker: compliance also holds SEIZE_APPROVER (finding 1).
+        send_patiently(lambda: self.s.manager.grantRole(SEIZE_APPROVER, self.acct["compliance"], 0, {"from": self.acct["admin"]}))
         for symbol in ASSETS:
             self.rule_price(symbol, BPS)
         self.rule_rate(0, "role")
@@ -407,18 +482,26 @@ class SystemMachine:
         send = lambda: self.s.dsom.changeTier(self.addr[name], tier, kyc_record(f"{name}-{tier}"), self._opts(officer))
         self._act("changeTier", send, {"kind": "retier"}, unauthorized)
 
-    def rule_set_cap(self, tier="st_tier", cap="st_cap", who="st_who"):
-        """Governance (ADMIN) moves a capped tier's holding cap, its other limits unchanged."""
+    def rule_set_cap(self, tier="st_tier", cap="st_cap", who="st_who", flip="st_flip"):
+        """Governance (ADMIN) moves a capped tier's holding cap, its other limits unchanged; or
+        (flip) tries to switch any tier between capped and uncapped (finding 6): refused once the
+        tier has held a wallet (11 checks the kinds)."""
         admin, unauthorized = self._caller(who, "admin")
+        if flip is not None:
+            tier = flip
         _cap, transfer_limit, daily_limit, enabled = self.s.dsom.tier(tier)
+        if flip is not None:
+            cap = cap if _cap == UNLIMITED else UNLIMITED
         config = (cap, transfer_limit, daily_limit, enabled)
         send = lambda: self.s.dsom.setTier(tier, config, self._opts(admin))
         self._act("setTier (cap)", send, {"kind": "retier"}, unauthorized)
 
-    def rule_overflow(self, name="st_user", link="st_bool"):
+    def rule_overflow(self, name="st_user", link="st_bool", who="st_who"):
+        """The KYC officer links (or unlinks) a wallet's overflow to the bank (a holder alone cannot)."""
+        officer, unauthorized = self._caller(who, "kyc_officer")
         overflow = self.addr["bank"] if link else "0x" + "00" * 20
-        send = lambda: self.s.dsom.setOverflowAccount(overflow, self._opts(self.acct[name]))
-        self._act("setOverflowAccount", send, {})
+        send = lambda: self.s.dsom.setWaterfall(self.addr[name], overflow, self._opts(officer))
+        self._act("setWaterfall", send, {}, unauthorized)
 
     # --- Both tokens: transfers, allowances, signatures ---
 
@@ -499,9 +582,21 @@ class SystemMachine:
         send = lambda: self.token[token].unblockAccount(self.addr[name], self._opts(officer))
         self._act(f"{token} unblockAccount", send, {}, unauthorized)
 
-    def rule_seize(self, token="st_token", pick="st_pick", frac="st_frac", who="st_who"):
-        """COMPLIANCE proposes, SEIZE_APPROVER (or someone without the role) executes."""
+    def rule_seize(self, token="st_token", pick="st_pick", frac="st_frac", who="st_who", approver="st_approver"):
+        """COMPLIANCE proposes; SEIZE_APPROVER (or someone without the role) executes, or the
+        proposer itself tries (directly or through the AccessManager: refused), or nobody yet
+        (the order stays pending, and an unblock must cancel it); or ("earlier") SEIZE_APPROVER
+        executes an earlier order of this example, which must be refused if its account was
+        unblocked since."""
         contract = self.token[token]
+        earlier = [(i, a) for t, i, a in self.orders if t == token]
+        if approver == "earlier" and earlier:
+            seizure_id, name = earlier[pick % len(earlier)]
+            recovery = "recovery" if token == "kgst" else "bank"
+            seized = {"account": name, "recovery": recovery, "amount": contract.seizure(seizure_id)[2]}
+            send = lambda: contract.executeSeizure(seizure_id, self._opts(self.acct["seize_approver"]))
+            self._act(f"{token} execute earlier order", send, {"token": token, "seized": seized})
+            return
         blocked = [n for n in self.cast if self.state[token]["blocked"][n]] or [None]
         name = blocked[pick % len(blocked)]
         if name is None:  # nobody blocked yet: block someone first
@@ -517,10 +612,23 @@ class SystemMachine:
         if tx is None:
             return
         seizure_id = tx.events["SeizureProposed"]["seizureId"]
-        approver, unauthorized = self._caller(who, "seize_approver")
+        self.orders.append((token, seizure_id, name))
+        self.state = self._read()
         seized = {"account": name, "recovery": recovery, "amount": amount}
-        send = lambda: contract.executeSeizure(seizure_id, self._opts(approver))
-        self._act(f"{token} executeSeizure", send, {"token": token, "seized": seized}, unauthorized)
+        if approver in ("none", "earlier"):
+            return
+        if approver == "approver":
+            officer, unauthorized = self._caller(who, "seize_approver")
+            send = lambda: contract.executeSeizure(seizure_id, self._opts(officer))
+            self._act(f"{token} executeSeizure", send, {"token": token, "seized": seized}, unauthorized)
+            return
+        compliance = self.acct["compliance"]  # holds both roles: the maker tries to be its own checker
+        if approver == "self":
+            send = lambda: contract.executeSeizure(seizure_id, self._opts(compliance))
+        else:
+            data = contract.executeSeizure.encode_input(seizure_id)
+            send = lambda: self.s.manager.execute(contract, data, self._opts(compliance))
+        self._act(f"{token} self-approval ({approver})", send, {"token": token, "seized": seized}, True)
 
     def rule_pause(self, token="st_token", flags="st_flags", guardian="st_bool", who="st_who"):
         """Pauses; then each paused kind of action is tried at once (a funded user's transfer, a

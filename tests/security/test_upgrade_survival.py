@@ -6,8 +6,10 @@ delay, executes. Every V1 state survives, the V2 field starts at zero and writin
 The upgrade's permissions themselves (who may schedule, too early, twice) are in
 tests/governance/test_upgrade.py; the storage layout rule in test_storage_layout.py."""
 
+import re
+
 import pytest
-from brownie import Contract, ReserveVaultV2Mock, StablecoinV2Mock, chain
+from brownie import ComplianceLogic, Contract, ReserveVaultV2Mock, StablecoinV2Mock, chain
 from eth_utils import keccak
 
 from somstack.roles import ROLES
@@ -81,11 +83,17 @@ UPGRADE_ROOM = 512  # what a V2 needs at least for a fix and a function or two [
 @pytest.fixture
 def kgst_v2(admin, funded):
     """KGST's V2 implementation, deployed in the test."""
-    return lambda: StablecoinV2Mock.deploy(funded.name(), {"from": admin})
+    def deploy():
+        ComplianceLogic.deploy({"from": admin})  # brownie links the libraries it deployed itself
+        return StablecoinV2Mock.deploy(funded.name(), {"from": admin})
+
+    return deploy
 
 
 def test_kgst_leaves_room_for_an_upgrade(artifacts):
-    runtime = bytes.fromhex(artifacts.get("Stablecoin").deployed_bytecode.removeprefix("0x"))
+    # the linked library's address is a 40-character placeholder until deployment
+    code = re.sub(r"__\$[0-9a-f]{34}\$__", "0" * 40, artifacts.get("Stablecoin").deployed_bytecode.removeprefix("0x"))
+    runtime = bytes.fromhex(code)
     assert len(runtime) <= EIP170_LIMIT - UPGRADE_ROOM
 
 
@@ -114,7 +122,7 @@ def test_kgst_v2_field_write_moves_no_v1_state(lived_in, manager, upgrader, kgst
 def test_kgst_v2_keeps_roles_and_pause_in_force(lived_in, manager, upgrader, kgst_v2, minter, pauser, stranger, carol, reverts):
     token, _ = lived_in
     _upgrade(manager, token, kgst_v2(), upgrader)
-    with reverts("StablecoinPaused", flag=PAUSE_MINT):
+    with reverts("OperationPaused", flag=PAUSE_MINT):
         token.mint(carol, 1 * UNIT, keccak(text="post-upgrade"), {"from": minter})
     with reverts("AccessManagedUnauthorized", caller=stranger.address):
         token.unpause(PAUSE_MINT, {"from": stranger})

@@ -12,8 +12,8 @@ MAX_UINT256 = 2**256 - 1
 PAUSE_TRANSFERS = 1
 REASON = keccak(text="sanctions-record-1")
 
-# token fixture -> the prefix of its custom errors
-TOKENS = {"kgst": "Stablecoin", "cbdc": "DigitalCurrency"}
+# both tokens refuse with the same errors of the compliance core (ICompliantToken)
+TOKENS = ("kgst", "cbdc")
 
 
 @pytest.fixture(params=list(TOKENS))
@@ -21,7 +21,6 @@ def token(request, kgst, cbdc):
     # Both session fixtures are requested by name so that they are set up before the per-test
     # snapshot (a getfixturevalue of one inside the test would be reverted with the test).
     token = {"kgst": kgst, "cbdc": cbdc}[request.param]
-    token.prefix = TOKENS[request.param]
     return token
 
 
@@ -68,19 +67,19 @@ def test_decrease_allowance_below_zero_reverts(token, alice, bob, reverts):
 
 def test_increase_allowance_while_transfers_paused_reverts(token, pauser, alice, bob, reverts):
     token.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts(f"{token.prefix}Paused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         token.increaseAllowance(bob, 1, {"from": alice})
 
 
 def test_increase_allowance_to_blocked_spender_reverts(token, compliance, alice, mallory, reverts):
     token.blockAccount(mallory, REASON, {"from": compliance})
-    with reverts(f"{token.prefix}AccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         token.increaseAllowance(mallory, 1, {"from": alice})
 
 
 def test_increase_allowance_by_blocked_owner_reverts(token, compliance, alice, bob, reverts):
     token.blockAccount(alice, REASON, {"from": compliance})
-    with reverts(f"{token.prefix}AccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         token.increaseAllowance(bob, 1, {"from": alice})
 
 
@@ -94,5 +93,5 @@ def test_decrease_allowance_of_blocked_spender_to_zero_is_allowed(token, complia
 def test_decrease_allowance_of_blocked_spender_to_nonzero_reverts(token, compliance, alice, mallory, reverts):
     token.approve(mallory, 10, {"from": alice})
     token.blockAccount(mallory, REASON, {"from": compliance})
-    with reverts(f"{token.prefix}AccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         token.decreaseAllowance(mallory, 4, {"from": alice})

@@ -128,19 +128,19 @@ def test_transfer_with_authorization_becomes_valid_after_wait(funded, domain, no
 
 def test_transfer_with_authorization_signed_by_wrong_key_reverts(funded, domain, window, nonce, alice, mallory, relayer, reverts):
     sig = _transfer_auth(domain, mallory, alice, mallory, 30 * UNIT, window, nonce)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _submit(funded, alice, mallory, 30 * UNIT, window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_to_other_recipient_than_signed_reverts(funded, domain, window, nonce, alice, carol, mallory, relayer, reverts):
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _submit(funded, alice, mallory, 30 * UNIT, window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_with_receive_signature_reverts(funded, domain, window, nonce, alice, carol, reverts):
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce, receive=True)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _submit(funded, alice, carol, 30 * UNIT, window, nonce, sig, carol)
 
 
@@ -153,35 +153,35 @@ def test_transfer_with_authorization_above_balance_reverts(funded, domain, windo
 def test_transfer_with_authorization_by_blocked_relayer_reverts(funded, domain, window, nonce, alice, carol, relayer, compliance, reverts):
     funded.blockAccount(relayer, REASON, {"from": compliance})
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinAccountBlocked", account=relayer.address):
+    with reverts("BlockedAddress", account=relayer.address):
         _submit(funded, alice, carol, 30 * UNIT, window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_from_blocked_sender_reverts(funded, domain, window, nonce, alice, carol, relayer, compliance, reverts):
     funded.blockAccount(alice, REASON, {"from": compliance})
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         _submit(funded, alice, carol, 30 * UNIT, window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_to_blocked_recipient_reverts(funded, domain, window, nonce, alice, carol, relayer, compliance, reverts):
     funded.blockAccount(carol, REASON, {"from": compliance})
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinAccountBlocked", account=carol.address):
+    with reverts("BlockedAddress", account=carol.address):
         _submit(funded, alice, carol, 30 * UNIT, window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_while_paused_reverts(funded, domain, window, nonce, alice, carol, relayer, pauser, reverts):
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         _submit(funded, alice, carol, 30 * UNIT, window, nonce, sig, relayer)
 
 
 def test_transfer_with_authorization_refused_keeps_nonce_unused(funded, domain, window, nonce, alice, carol, relayer, pauser, reverts):
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinPaused"):
+    with reverts("OperationPaused"):
         _submit(funded, alice, carol, 30 * UNIT, window, nonce, sig, relayer)
     assert funded.authorizationState(alice, nonce) is False
 
@@ -194,7 +194,7 @@ def test_transfer_with_authorization_packed_signature_moves_balance(funded, doma
 
 def test_transfer_with_authorization_packed_signature_by_wrong_key_reverts(funded, domain, window, nonce, alice, carol, mallory, relayer, reverts):
     sig = _transfer_auth(domain, mallory, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.transferWithAuthorization[PACKED](alice, carol, 30 * UNIT, *window, nonce, sig.packed, {"from": relayer})
 
 
@@ -221,7 +221,7 @@ def test_wallet_transfer_with_authorization_marks_wallet_nonce_used(funded, wall
 
 def test_wallet_transfer_with_authorization_signed_by_other_key_reverts(funded, wallet, domain, window, nonce, mallory, relayer, reverts):
     sig = _transfer_auth(domain, mallory, wallet, mallory, 30 * UNIT, window, nonce)
-    with reverts("StablecoinInvalidSignature", signer=wallet.address):
+    with reverts("InvalidSignature", signer=wallet.address):
         funded.transferWithAuthorization[PACKED](wallet, mallory, 30 * UNIT, *window, nonce, sig.packed, {"from": relayer})
 
 
@@ -265,7 +265,7 @@ def test_receive_with_authorization_by_other_than_recipient_reverts(funded, doma
 
 def test_receive_with_authorization_with_transfer_signature_reverts(funded, domain, window, nonce, alice, carol, reverts):
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _receive(funded, alice, carol, 30 * UNIT, window, nonce, sig, carol)
 
 
@@ -286,7 +286,7 @@ def test_receive_with_authorization_expired_reverts(funded, domain, nonce, alice
 def test_receive_with_authorization_while_paused_reverts(funded, domain, window, nonce, alice, carol, pauser, reverts):
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
     sig = _transfer_auth(domain, alice, alice, carol, 30 * UNIT, window, nonce, receive=True)
-    with reverts("StablecoinPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         _receive(funded, alice, carol, 30 * UNIT, window, nonce, sig, carol)
 
 
@@ -324,7 +324,7 @@ def test_cancel_authorization_of_used_nonce_reverts(funded, domain, window, nonc
 
 
 def test_cancel_authorization_signed_by_wrong_key_reverts(funded, domain, nonce, alice, mallory, relayer, reverts):
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         _cancel(funded, domain, mallory, alice, nonce, relayer)
 
 

@@ -15,45 +15,45 @@ def block(token, account, compliance):
 
 def test_blocked_sender_cannot_transfer(funded, compliance, alice, bob, reverts):
     block(funded, alice, compliance)
-    with reverts("StablecoinAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         funded.transfer(bob, 1 * UNIT, {"from": alice})
 
 
 def test_blocked_sender_cannot_transfer_with_reference(funded, compliance, alice, bob, reverts):
     block(funded, alice, compliance)
-    with reverts("StablecoinAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         funded.transferWithReference(bob, 1 * UNIT, keccak(text="travel-rule"), {"from": alice})
 
 
 def test_blocked_recipient_cannot_receive(funded, compliance, alice, mallory, reverts):
     block(funded, mallory, compliance)
-    with reverts("StablecoinAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         funded.transfer(mallory, 1 * UNIT, {"from": alice})
 
 
 def test_blocked_owner_cannot_approve(funded, compliance, alice, bob, reverts):
     block(funded, alice, compliance)
-    with reverts("StablecoinAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         funded.approve(bob, 1 * UNIT, {"from": alice})
 
 
 def test_blocked_spender_cannot_be_approved(funded, compliance, alice, mallory, reverts):
     block(funded, mallory, compliance)
-    with reverts("StablecoinAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         funded.approve(mallory, 1 * UNIT, {"from": alice})
 
 
 def test_blocked_owner_funds_cannot_be_pulled(funded, compliance, alice, bob, carol, reverts):
     funded.approve(bob, 10 * UNIT, {"from": alice})
     block(funded, alice, compliance)
-    with reverts("StablecoinAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         funded.transferFrom(alice, carol, 1 * UNIT, {"from": bob})
 
 
 def test_transfer_from_to_blocked_recipient_reverts(funded, compliance, alice, bob, mallory, reverts):
     funded.approve(bob, 10 * UNIT, {"from": alice})
     block(funded, mallory, compliance)
-    with reverts("StablecoinAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         funded.transferFrom(alice, mallory, 1 * UNIT, {"from": bob})
 
 
@@ -61,7 +61,7 @@ def test_transfer_from_to_blocked_recipient_reverts(funded, compliance, alice, b
 def test_blocked_spender_cannot_spend_allowance(funded, compliance, alice, mallory, carol, reverts, allowance):
     funded.approve(mallory, allowance, {"from": alice})
     block(funded, mallory, compliance)
-    with reverts("StablecoinAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         funded.transferFrom(alice, carol, 1 * UNIT, {"from": mallory})
 
 
@@ -69,7 +69,7 @@ def test_blocked_spender_cannot_spend_allowance(funded, compliance, alice, mallo
 def test_blocked_spender_refusal_keeps_owner_balance(funded, compliance, alice, mallory, carol, reverts, allowance):
     funded.approve(mallory, allowance, {"from": alice})
     block(funded, mallory, compliance)
-    with reverts("StablecoinAccountBlocked"):
+    with reverts("BlockedAddress"):
         funded.transferFrom(alice, carol, 1 * UNIT, {"from": mallory})
     assert funded.balanceOf(alice) == 1_000 * UNIT
 
@@ -96,17 +96,17 @@ def test_unblock_account_emits_account_unblocked(funded, compliance, mallory):
 
 def test_block_twice_reverts(funded, compliance, mallory, reverts):
     block(funded, mallory, compliance)
-    with reverts("StablecoinBlockStatusUnchanged", account=mallory.address, blocked=True):
+    with reverts("BlockStatusUnchanged", account=mallory.address, blocked=True):
         block(funded, mallory, compliance)
 
 
 def test_unblock_not_blocked_reverts(funded, compliance, mallory, reverts):
-    with reverts("StablecoinBlockStatusUnchanged", account=mallory.address, blocked=False):
+    with reverts("BlockStatusUnchanged", account=mallory.address, blocked=False):
         funded.unblockAccount(mallory, {"from": compliance})
 
 
 def test_block_zero_address_reverts(funded, compliance, reverts):
-    with reverts("StablecoinZeroAddress"):
+    with reverts("ZeroAddress"):
         funded.blockAccount(ZERO_ADDRESS, REASON, {"from": compliance})
 
 

@@ -46,18 +46,18 @@ def test_burn_whole_balance_leaves_zero(desk, burner):
 
 
 def test_burn_zero_reference_reverts(desk, burner, reverts):
-    with reverts("StablecoinZeroReference"):
+    with reverts("ZeroReference"):
         desk.burn(1 * UNIT, ZERO_REF, {"from": burner})
 
 
 def test_burn_zero_amount_reverts(desk, burner, reverts):
-    with reverts("StablecoinZeroAmount"):
+    with reverts("ZeroAmount"):
         desk.burn(0, REDEMPTION, {"from": burner})
 
 
 def test_burn_while_redeem_paused_reverts(desk, burner, pauser, reverts):
     desk.pause(PAUSE_REDEEM, {"from": pauser})
-    with reverts("StablecoinPaused", flag=PAUSE_REDEEM):
+    with reverts("OperationPaused", flag=PAUSE_REDEEM):
         desk.burn(1 * UNIT, REDEMPTION, {"from": burner})
 
 
@@ -75,7 +75,7 @@ def test_burn_more_than_balance_reverts(desk, burner, reverts):
 
 def test_burn_by_blocked_burner_reverts(desk, burner, compliance, reverts):
     desk.blockAccount(burner, keccak(text="sanctions"), {"from": compliance})
-    with reverts("StablecoinAccountBlocked", account=burner.address):
+    with reverts("BlockedAddress", account=burner.address):
         desk.burn(1 * UNIT, REDEMPTION, {"from": burner})
 
 

@@ -229,7 +229,7 @@ def test_transfer_with_reference_emits_transfer_event(funded, alice, bob):
 
 
 def test_transfer_with_zero_reference_reverts(funded, alice, bob, reverts):
-    with reverts("StablecoinZeroReference"):
+    with reverts("ZeroReference"):
         funded.transferWithReference(bob, 1, b"\x00" * 32, {"from": alice})
 
 

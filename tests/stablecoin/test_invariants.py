@@ -23,7 +23,14 @@ not check between those) from one batched read of the chain:
    reference newly used in a step is one a successful mint of that step was made against, the
    supply grows only in such a step, and a mint against a used reference leaves it unchanged;
 4. no balance changed in a transfer-family step (transfer, transferFrom, permit + transferFrom,
-   EIP-3009, rescue) taken while transfers were paused.
+   EIP-3009, rescue) taken while transfers were paused;
+5. maker-checker by every route (issue 15): every seizure status on chain equals the model's,
+   where unblocking an account cancels its pending orders (status Cancelled, never revived by a
+   later block); an officer holding both COMPLIANCE and SEIZE_APPROVER never completes its own
+   order, directly (SeizureSelfApproval) or through `AccessManager.execute` (SeizureRelayed),
+   and no seizure is proposed through the manager; every executed order's approver differs from
+   its proposer and is not the manager;
+6. a blocked minter never mints.
 
 Runs derandomized (same examples every run, no example database) for CI: 25 examples of up to
 20 steps, about 25 s. Deeper runs (300 x 40 take about 10 min):
@@ -126,11 +133,13 @@ class KgstMachine:
     st_flags = st.sampled_from((PAUSE_TRANSFERS, PAUSE_TRANSFERS, PAUSE_MINT, PAUSE_REDEEM, 7))
     st_permit_kind = st.sampled_from(("valid", "valid", "valid", "expired", "forged"))
     st_auth_kind = st.sampled_from(("valid", "valid", "valid", "receive", "expired", "early", "forged", "cancelled"))
+    st_route = st.sampled_from(("direct", "manager", "propose through manager"))
 
     # --- Per test: the token, the cast, and a tally of outcomes over all examples ---
 
-    def __init__(cls, token, roles, users):
+    def __init__(cls, token, roles, users, manager=None):
         cls.token = token
+        cls.manager = manager
         cls.chain = _Chain(token)
         cls.domain = Domain.of(token)
         cls.roles = roles  # minter, burner, pauser, compliance, seize_approver, rescuer
@@ -486,6 +495,9 @@ class KgstMachine:
         send = lambda: self.token.unblockAccount(self.addr[account], {"from": compliance})
         if self._attempt("unblockAccount", ok, send):
             self.blocked.discard(account)
+            for order in self.seizures.values():  # its pending orders are cancelled (issue 15, finding 5)
+                if order["account"] == account and order["status"] == 1:
+                    order["status"] = 4
 
     def rule_propose_seizure(
         self, account="st_holder", recovery="st_recovery", amount="st_amount", prefer_blocked="st_bool", pick="st_pick"
@@ -531,9 +543,51 @@ class KgstMachine:
         )
         approver = self.roles["seize_approver"]
         send = lambda: self.token.executeSeizure(seizure_id, {"from": approver})
-        if self._attempt("executeSeizure", ok, send):
+        tx = self._attempt("executeSeizure", ok, send)
+        if tx:
             order["status"] = 2
             self._move(account, recovery, value)
+            executed = tx.events["SeizureExecuted"]["approver"]
+            assert executed != self.addr_of_proposer(seizure_id) and executed != self.manager.address
+
+    def addr_of_proposer(self, seizure_id):
+        return self.token.seizure(seizure_id)[5]
+
+    def rule_self_approval(self, pick="st_pick", route="st_route"):
+        """The audit's attacker: compliance also holds SEIZE_APPROVER (initialize_dual_officer) and
+        tries to complete its own order, directly or through the AccessManager, or proposes one
+        through the manager. Every route must be refused."""
+        self.steps.add("self_approval")
+        compliance = self.roles["compliance"]
+        if route == "propose through manager":
+            blocked = sorted(self.blocked) or ["alice"]
+            account = blocked[pick % len(blocked)]
+            data = self.token.proposeSeizure.encode_input(self.addr[account], self.addr["recovery"], 1, keccak(text="case"), keccak(text="ev"))
+            self._attempt("proposeSeizure through manager", False, lambda: self.manager.execute(self.token, data, {"from": compliance}))
+            return
+        seizure_id = self._pick_seizure(pick, True)
+        if seizure_id is None:
+            return
+        if route == "direct":
+            send = lambda: self.token.executeSeizure(seizure_id, {"from": compliance})
+        else:
+            data = self.token.executeSeizure.encode_input(seizure_id)
+            send = lambda: self.manager.execute(self.token, data, {"from": compliance})
+        self._attempt(f"self-approval ({route})", False, send)
+
+    def initialize_dual_officer(self):
+        """Compliance also holds SEIZE_APPROVER: every seizure it proposes tempts it."""
+        self.manager.grantRole(7, self.roles["compliance"], 0, {"from": self.roles["admin"]})
+
+    def rule_blocked_minter(self, to="st_holder", amount="st_mint_amount"):
+        """The minter is blocked, tries to mint (refused, whatever its allowance), is unblocked."""
+        self.steps.add("blocked_minter")
+        compliance, minter = self.roles["compliance"], self.roles["minter"]
+        self._attempt("block minter", True, lambda: self.token.blockAccount(minter, keccak(text="minter-sanction"), {"from": compliance}))
+        self.fresh += 1
+        ref = keccak(text=f"blocked-minter-{self.fresh}")
+        self._attempt("mint by a blocked minter", False, lambda: self.token.mint(self.addr[to], max(amount, 1), ref, {"from": minter}))
+        self._attempt("unblock minter", True, lambda: self.token.unblockAccount(minter, {"from": compliance}))
 
     def rule_court_order(self, account="st_holder", recovery="st_recovery", amount="st_amount", twist="st_twist"):
         """A whole court order in one step (so that executed seizures are frequent): compliance
@@ -600,6 +654,9 @@ class KgstMachine:
         assert now["nonce"] == self.nonce, f"{where}: permit nonces differ"
         assert now["minter_allowance"] == self.minter_allowance, f"{where}: minter allowance differs"
         assert now["seizure_count"] == len(self.seizures), f"{where}: seizure count differs"
+        # 5. seizure statuses (Cancelled once the account was unblocked while the order was pending)
+        statuses = {i: self.token.seizure(i)[6] for i in self.seizures}
+        assert statuses == {i: o["status"] for i, o in self.seizures.items()}, f"{where}: seizure statuses differ"
         # ... and, independently of the model, a blocked balance moves only by an executed seizure
         if "seizure" not in steps:
             for h in HOLDERS:
@@ -626,9 +683,11 @@ class KgstMachine:
 
 
 def test_kgst_stateful_invariants(
-    state_machine, funded, alice, bob, carol, mallory, relayer, minter, burner, pauser, compliance, seize_approver, rescuer
-):
+    state_machine, funded, manager, admin, alice, bob, carol, mallory, relayer, minter, burner, pauser, compliance,
+    seize_approver, rescuer,
+):  # fmt: skip
     roles = {
+        "admin": admin,
         "minter": minter,
         "burner": burner,
         "pauser": pauser,
@@ -637,4 +696,4 @@ def test_kgst_stateful_invariants(
         "rescuer": rescuer,
     }
     users = {"alice": alice, "bob": bob, "carol": carol, "mallory": mallory, "relayer": relayer}
-    state_machine(KgstMachine, funded, roles, users, settings=SETTINGS)
+    state_machine(KgstMachine, funded, roles, users, manager, settings=SETTINGS)

@@ -77,12 +77,12 @@ def test_mint_reused_deposit_reference_to_other_recipient_reverts(limited, minte
 
 
 def test_mint_zero_reference_reverts(limited, minter, carol, reverts):
-    with reverts("StablecoinZeroReference"):
+    with reverts("ZeroReference"):
         limited.mint(carol, 1 * UNIT, ZERO_REF, {"from": minter})
 
 
 def test_mint_zero_amount_reverts(limited, minter, carol, reverts):
-    with reverts("StablecoinZeroAmount"):
+    with reverts("ZeroAmount"):
         limited.mint(carol, 0, ref("deposit-1"), {"from": minter})
 
 
@@ -94,13 +94,13 @@ def test_mint_refused_leaves_reference_unused(limited, minter, carol, reverts):
 
 def test_mint_to_blocked_address_reverts(limited, minter, compliance, mallory, reverts):
     limited.blockAccount(mallory, ref("sanctions"), {"from": compliance})
-    with reverts("StablecoinAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         limited.mint(mallory, 1 * UNIT, ref("deposit-1"), {"from": minter})
 
 
 def test_mint_while_mint_paused_reverts(limited, minter, pauser, carol, reverts):
     limited.pause(PAUSE_MINT, {"from": pauser})
-    with reverts("StablecoinPaused", flag=PAUSE_MINT):
+    with reverts("OperationPaused", flag=PAUSE_MINT):
         limited.mint(carol, 1 * UNIT, ref("deposit-1"), {"from": minter})
 
 

@@ -96,7 +96,7 @@ def test_removed_minter_cannot_mint(configured, minter_admin, minter, carol, rev
     ],
 )
 def test_minter_admin_zero_address_reverts(kgst, minter_admin, reverts, function, args):
-    with reverts("StablecoinZeroAddress"):
+    with reverts("ZeroAddress"):
         getattr(kgst, function)(ZERO_ADDRESS, *args, {"from": minter_admin})
 
 

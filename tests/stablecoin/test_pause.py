@@ -40,7 +40,7 @@ def parties(alice, bob, carol, minter, burner):
 @pytest.mark.parametrize("flag", list(OPERATIONS), ids=OPERATION_IDS.get)
 def test_pause_flag_stops_its_operation(desk, pauser, parties, reverts, flag):
     desk.pause(flag, {"from": pauser})
-    with reverts("StablecoinPaused", flag=flag):
+    with reverts("OperationPaused", flag=flag):
         OPERATIONS[flag](desk, parties)
 
 
@@ -67,27 +67,27 @@ def test_unpause_flag_restores_its_operation(desk, pauser, parties, flag):
 
 def test_pause_transfers_stops_approve(funded, pauser, alice, bob, reverts):
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("StablecoinPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         funded.approve(bob, 1 * UNIT, {"from": alice})
 
 
 def test_pause_transfers_stops_transfer_from(funded, pauser, alice, bob, carol, reverts):
     funded.approve(bob, 10 * UNIT, {"from": alice})
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("StablecoinPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         funded.transferFrom(alice, carol, 1 * UNIT, {"from": bob})
 
 
 def test_pause_transfers_stops_transfer_with_reference(funded, pauser, alice, bob, reverts):
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("StablecoinPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         funded.transferWithReference(bob, 1 * UNIT, keccak(text="travel-rule"), {"from": alice})
 
 
 def test_pause_transfers_keeps_allowance(funded, pauser, alice, bob, carol, reverts):
     funded.approve(bob, 10 * UNIT, {"from": alice})
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("StablecoinPaused"):
+    with reverts("OperationPaused"):
         funded.transferFrom(alice, carol, 1 * UNIT, {"from": bob})
     assert funded.allowance(alice, bob) == 10 * UNIT
 
@@ -116,7 +116,7 @@ def test_unpause_by_guardian_keeps_flag(kgst, guardian, reverts):
     ids=["pause-zero", "pause-eight", "pause-valid-plus-eight", "pause-all-bits", "unpause-zero", "unpause-eight"],
 )
 def test_pause_invalid_flags_revert(kgst, pauser, reverts, function, flags):
-    with reverts("StablecoinInvalidPauseFlags", flags=flags):
+    with reverts("InvalidPauseFlags", flags=flags):
         getattr(kgst, function)(flags, {"from": pauser})
 
 

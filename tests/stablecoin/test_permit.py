@@ -111,51 +111,51 @@ def test_permit_with_expired_deadline_reverts(funded, domain, alice, bob, relaye
 
 def test_permit_signed_by_wrong_key_reverts(funded, domain, deadline, alice, bob, mallory, relayer, reverts):
     sig = _sign(funded, domain, mallory, alice, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_with_other_value_than_signed_reverts(funded, domain, deadline, alice, bob, relayer, reverts):
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[VRS](alice, bob, 1_000 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_for_future_nonce_reverts(funded, domain, deadline, alice, bob, relayer, reverts):
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline, nonce=1)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_replay_reverts(funded, domain, deadline, alice, bob, relayer, reverts):
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
     funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_replay_of_packed_signature_reverts(funded, domain, deadline, alice, bob, relayer, reverts):
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
     funded.permit[PACKED](alice, bob, 100 * UNIT, deadline, sig.packed, {"from": relayer})
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[PACKED](alice, bob, 100 * UNIT, deadline, sig.packed, {"from": relayer})
 
 
 def test_permit_high_s_signature_reverts(funded, domain, deadline, alice, bob, relayer, reverts):
     sig = _high_s(_sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline))
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_high_s_packed_signature_reverts(funded, domain, deadline, alice, bob, relayer, reverts):
     sig = _high_s(_sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline))
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[PACKED](alice, bob, 100 * UNIT, deadline, sig.packed, {"from": relayer})
 
 
 def test_permit_refused_keeps_nonce(funded, domain, deadline, alice, bob, mallory, relayer, reverts):
     sig = _sign(funded, domain, mallory, alice, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinInvalidSignature"):
+    with reverts("InvalidSignature"):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
     assert funded.nonces(alice) == 0
 
@@ -166,21 +166,21 @@ def test_permit_refused_keeps_nonce(funded, domain, deadline, alice, bob, mallor
 def test_permit_while_transfers_paused_reverts(funded, domain, deadline, alice, bob, relayer, pauser, reverts):
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_with_blocked_owner_reverts(funded, domain, deadline, alice, bob, relayer, compliance, reverts):
     funded.blockAccount(alice, REASON, {"from": compliance})
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinAccountBlocked", account=alice.address):
+    with reverts("BlockedAddress", account=alice.address):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_permit_with_blocked_spender_reverts(funded, domain, deadline, alice, bob, relayer, compliance, reverts):
     funded.blockAccount(bob, REASON, {"from": compliance})
     sig = _sign(funded, domain, alice, alice, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinAccountBlocked", account=bob.address):
+    with reverts("BlockedAddress", account=bob.address):
         funded.permit[VRS](alice, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
@@ -227,26 +227,26 @@ def test_wallet_permit_allowance_can_be_spent(funded, wallet, domain, deadline, 
 
 def test_wallet_permit_signed_by_other_key_reverts(funded, wallet, domain, deadline, mallory, bob, relayer, reverts):
     sig = _sign(funded, domain, mallory, wallet, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinInvalidSignature", signer=wallet.address):
+    with reverts("InvalidSignature", signer=wallet.address):
         funded.permit[PACKED](wallet, bob, 100 * UNIT, deadline, sig.packed, {"from": relayer})
 
 
 def test_wallet_permit_replay_reverts(funded, wallet, domain, deadline, alice, bob, relayer, reverts):
     sig = _sign(funded, domain, alice, wallet, bob, 100 * UNIT, deadline)
     funded.permit[PACKED](wallet, bob, 100 * UNIT, deadline, sig.packed, {"from": relayer})
-    with reverts("StablecoinInvalidSignature", signer=wallet.address):
+    with reverts("InvalidSignature", signer=wallet.address):
         funded.permit[PACKED](wallet, bob, 100 * UNIT, deadline, sig.packed, {"from": relayer})
 
 
 def test_wallet_permit_high_s_signature_reverts(funded, wallet, domain, deadline, alice, bob, relayer, reverts):
     sig = _high_s(_sign(funded, domain, alice, wallet, bob, 100 * UNIT, deadline))
-    with reverts("StablecoinInvalidSignature", signer=wallet.address):
+    with reverts("InvalidSignature", signer=wallet.address):
         funded.permit[VRS](wallet, bob, 100 * UNIT, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 
 def test_wallet_owner_signature_does_not_permit_for_the_owner(funded, wallet, domain, deadline, alice, bob, relayer, reverts):
     sig = _sign(funded, domain, alice, wallet, bob, 100 * UNIT, deadline)
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         funded.permit[PACKED](alice, bob, 100 * UNIT, deadline, sig.packed, {"from": relayer})
 
 
@@ -261,7 +261,7 @@ def test_permit_submitted_by_blocked_relayer_is_refused(funded, alice, bob, rela
     funded.blockAccount(relayer, b"\x07" * 32, {"from": compliance})
     deadline = 2**40
     sig = sign_permit(Domain.of(funded), alice.private_key, alice.address, bob.address, 5, funded.nonces(alice), deadline)
-    with reverts("StablecoinAccountBlocked", account=relayer.address):
+    with reverts("BlockedAddress", account=relayer.address):
         funded.permit(alice, bob, 5, deadline, sig.v, sig.r, sig.s, {"from": relayer})
 
 

@@ -57,12 +57,12 @@ def test_rescue_own_token_emits_tokens_rescued(self_sent, rescuer, alice):
 
 def test_rescue_own_token_to_blocked_address_reverts(self_sent, rescuer, compliance, mallory, reverts):
     self_sent.blockAccount(mallory, b"\x01" * 32, {"from": compliance})
-    with reverts("StablecoinAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         self_sent.rescueERC20(self_sent, mallory, 30 * UNIT, {"from": rescuer})
 
 
 def test_rescue_to_zero_address_reverts(kgst, stray, rescuer, reverts):
-    with reverts("StablecoinZeroAddress"):
+    with reverts("ZeroAddress"):
         kgst.rescueERC20(stray, ZERO_ADDRESS, 1, {"from": rescuer})
 
 

@@ -71,19 +71,19 @@ def test_seizure_unknown_id_is_empty(kgst):
 
 
 def test_propose_seizure_not_blocked_reverts(funded, compliance, bob, recovery, reverts):
-    with reverts("StablecoinAccountNotBlocked", account=bob.address):
+    with reverts("AccountNotBlocked", account=bob.address):
         funded.proposeSeizure(bob, recovery, 1 * UNIT, CASE, EVIDENCE, {"from": compliance})
 
 
 def test_propose_seizure_blocked_recovery_reverts(blocked, compliance, alice, mallory, reverts):
     blocked.blockAccount(mallory, keccak(text="sanctions-2"), {"from": compliance})
-    with reverts("StablecoinAccountBlocked", account=mallory.address):
+    with reverts("BlockedAddress", account=mallory.address):
         blocked.proposeSeizure(alice, mallory, 1 * UNIT, CASE, EVIDENCE, {"from": compliance})
 
 
 @pytest.mark.parametrize(
     "recovery_address, amount, case, error",
-    [(ZERO_ADDRESS, 1, CASE, "StablecoinZeroAddress"), (None, 0, CASE, "StablecoinZeroAmount"), (None, 1, ZERO_REF, "StablecoinZeroReference")],
+    [(ZERO_ADDRESS, 1, CASE, "ZeroAddress"), (None, 0, CASE, "ZeroAmount"), (None, 1, ZERO_REF, "ZeroReference")],
     ids=["zero-recovery", "zero-amount", "zero-case"],
 )
 def test_propose_seizure_empty_argument_reverts(blocked, compliance, alice, recovery, reverts, recovery_address, amount, case, error):
@@ -140,7 +140,7 @@ def test_execute_seizure_whole_balance_succeeds(blocked, compliance, seize_appro
 
 def test_execute_seizure_by_proposer_holding_both_roles_reverts(proposed, manager, admin, compliance, reverts):
     manager.grantRole(SEIZE_APPROVER_ROLE, compliance, 0, {"from": admin})
-    with reverts("StablecoinSeizureSelfApproval", seizureId=1, officer=compliance.address):
+    with reverts("SeizureSelfApproval", seizureId=1, officer=compliance.address):
         proposed.executeSeizure(1, {"from": compliance})
 
 
@@ -151,12 +151,12 @@ def test_execute_seizure_by_compliance_without_approver_role_reverts(proposed, c
 
 def test_execute_seizure_twice_reverts(proposed, seize_approver, reverts):
     proposed.executeSeizure(1, {"from": seize_approver})
-    with reverts("StablecoinSeizureNotPending", seizureId=1):
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
 
 
 def test_execute_seizure_unknown_id_reverts(proposed, seize_approver, reverts):
-    with reverts("StablecoinSeizureNotPending", seizureId=2):
+    with reverts("SeizureNotPending", seizureId=2):
         proposed.executeSeizure(2, {"from": seize_approver})
 
 
@@ -173,26 +173,28 @@ def test_reject_seizure_marks_rejected(proposed, seize_approver):
 
 def test_rejected_seizure_cannot_execute(proposed, seize_approver, reverts):
     proposed.rejectSeizure(1, {"from": seize_approver})
-    with reverts("StablecoinSeizureNotPending", seizureId=1):
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
 
 
 def test_rejected_seizure_moves_nothing(proposed, seize_approver, alice, recovery, reverts):
     proposed.rejectSeizure(1, {"from": seize_approver})
-    with reverts("StablecoinSeizureNotPending"):
+    with reverts("SeizureNotPending"):
         proposed.executeSeizure(1, {"from": seize_approver})
     assert (proposed.balanceOf(alice), proposed.balanceOf(recovery)) == (1_000 * UNIT, 0)
 
 
 def test_reject_executed_seizure_reverts(proposed, seize_approver, reverts):
     proposed.executeSeizure(1, {"from": seize_approver})
-    with reverts("StablecoinSeizureNotPending", seizureId=1):
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.rejectSeizure(1, {"from": seize_approver})
 
 
 def test_execute_seizure_after_unblock_reverts(proposed, compliance, seize_approver, alice, reverts):
+    """Unblocking cancels the account's pending orders (issue 15, finding 5)."""
     proposed.unblockAccount(alice, {"from": compliance})
-    with reverts("StablecoinAccountNotBlocked", account=alice.address):
+    assert proposed.seizure(1)[6] == 4  # Cancelled
+    with reverts("SeizureNotPending", seizureId=1):
         proposed.executeSeizure(1, {"from": seize_approver})
 
 
@@ -204,7 +206,7 @@ def test_execute_seizure_above_balance_reverts(blocked, compliance, seize_approv
 
 def test_execute_seizure_to_recovery_blocked_since_reverts(proposed, compliance, seize_approver, recovery, reverts):
     proposed.blockAccount(recovery, keccak(text="sanctions-2"), {"from": compliance})
-    with reverts("StablecoinAccountBlocked", account=recovery.address):
+    with reverts("BlockedAddress", account=recovery.address):
         proposed.executeSeizure(1, {"from": seize_approver})
 
 

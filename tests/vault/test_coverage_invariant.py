@@ -16,9 +16,15 @@ after the schedule. Amounts include the exact edges: the largest mint the reserv
 wei more; the largest withdrawal that keeps coverage (bisection on the model) and one more; what
 is left of today's cap and one more.
 
+The model follows issue 15: an asset whose price is stale at the second of the valuation counts
+as zero (the valuation does not revert for it; only a stale rate or attestation does), an asset's
+cap is its share of what everything else is worth, and the rate moves at most 5% per one-day
+window from the rate the window opened with (an update beyond it must revert).
+
 Invariants, after every step:
 1. the supply and the vault's balances equal the model's; the reserve value equals the model's
-   when every input is fresh, and the view reverts when one is stale;
+   when the rate and attestation are fresh (a stale price only zeroes its asset), and the view
+   reverts when the rate or the attestation is stale;
 2. after every successful mint: reserveValue x 10,000 >= totalSupply x minCoverage, on chain and
    in the model, at the mint's timestamp.
 
@@ -61,7 +67,7 @@ class CoverageMachine:
     st_burn = st.one_of(st.just("all"), st.integers(1, 5_000_000 * UNIT))
     st_withdraw = st.one_of(st.sampled_from(("all", "half")), st.integers(1, 5_000))  # lots
     st_price_factor = st.integers(2_000, 30_000)  # the new answer, in bps of the current one
-    st_rate_change = st.integers(-500, 500)  # [bps], within the 5% limit
+    st_rate_change = st.integers(-600, 600)  # [bps]: within the window's 5% limit, or not
     st_wait = st.sampled_from((60, 3_600, 43_200, 86_401, 100_000, 180_000))
     st_refresh = st.sampled_from(("none", "feeds", "rate", "all", "all"))
     st_min_coverage = st.sampled_from((10_000, 10_000, 12_500, 15_000))
@@ -93,6 +99,7 @@ class CoverageMachine:
             self.balance[symbol], self.answer[symbol], self.updated[symbol] = balance, answer, updated_at
             self.withdrawn[symbol], self.day[symbol] = withdrawn, day
         self.rate, self.rate_updated, self.rate_max_age, self.rate_max_change = vault.rate()
+        self.window_rate, self.window_start, _closes = vault.rateWindow()
         self.attested, self.as_of, _report, self.attestation_max_age = vault.attestation()
         self.min_coverage = vault.minCoverage()
         self.supply = self.kgst.totalSupply()
@@ -106,44 +113,44 @@ class CoverageMachine:
 
     # --- The model ---
 
-    def _positions(self, balance=None):
+    def _positions(self, balance=None, at=None):
+        """The assets as the valuation at time `at` sees them: a price older than its heartbeat
+        is unusable, and its asset counts as zero."""
         balance = balance or self.balance
+        at = latest_time() if at is None else at
         out = []
         for s in self.order:
             c = self.config[s]
-            out.append(Position(balance[s], self.answer[s], c["td"], c["fd"], c["haircut"], c["share"]))
+            answer = self.answer[s] if at - self.updated[s] <= c["heartbeat"] else 0
+            out.append(Position(balance[s], answer, c["td"], c["fd"], c["haircut"], c["share"]))
         return out
 
-    def _value(self, balance=None):
-        return valuation(self._positions(balance), self.rate, self.attested)[1]
+    def _value(self, balance=None, at=None):
+        return valuation(self._positions(balance, at), self.rate, self.attested)[1]
 
     def _stale_error(self, at, balance=None):
         """The error the valuation reverts with at time `at`, or None (the contract's order:
-        rate, attestation, then each held asset's feed in `assets()` order)."""
-        balance = balance or self.balance
+        rate, then attestation). A stale price does not revert: its asset counts zero."""
         if at - self.rate_updated > self.rate_max_age:
             return "ReserveVaultRateStale"
         if self.as_of and at - self.as_of > self.attestation_max_age:
             return "ReserveVaultAttestationStale"
-        for s in self.order:
-            if balance[s] and at - self.updated[s] > self.config[s]["heartbeat"]:
-                return "ReserveVaultPriceInvalid"
         return None
 
     def _covers(self, total, supply):
         return total * BPS >= supply * self.min_coverage
 
-    def _headroom(self):
-        return self._value() * BPS // self.min_coverage - self.supply
+    def _headroom(self, at):
+        return self._value(at=at) * BPS // self.min_coverage - self.supply
 
-    def _coverage_edge(self, symbol):
+    def _coverage_edge(self, symbol, at):
         """The largest withdrawal of `symbol` after which the model still covers the supply."""
         low, high = 0, self.balance[symbol]  # low: known to cover (or 0)
-        if self._covers(self._value({**self.balance, symbol: 0}), self.supply):
+        if self._covers(self._value({**self.balance, symbol: 0}, at), self.supply):
             return high
         while low < high:
             mid = (low + high + 1) // 2
-            if self._covers(self._value({**self.balance, symbol: self.balance[symbol] - mid}), self.supply):
+            if self._covers(self._value({**self.balance, symbol: self.balance[symbol] - mid}, at), self.supply):
                 low = mid
             else:
                 high = mid - 1
@@ -213,11 +220,11 @@ class CoverageMachine:
         at = self._pin()
         stale = self._stale_error(at)
         if amount in ("headroom", "headroom+1"):
-            headroom = max(self._headroom(), 0) if stale is None else 1
+            headroom = max(self._headroom(at), 0) if stale is None else 1
             amount = max(headroom + (amount == "headroom+1"), 1)
         if stale:
             expected = stale
-        elif not self._covers(self._value(), self.supply + amount):
+        elif not self._covers(self._value(at=at), self.supply + amount):
             expected = "ReserveVaultCoverageTooLow"
         else:
             expected = None
@@ -250,7 +257,7 @@ class CoverageMachine:
         if self._stale_error(at) is None:
             withdrawn = self.withdrawn[symbol] if self.day[symbol] == at // DAY else 0
             half = min(self.balance[symbol], self.config[symbol]["cap"] - withdrawn) // 2
-            target = self._value({**self.balance, symbol: self.balance[symbol] - half}) * BPS // self.min_coverage
+            target = self._value({**self.balance, symbol: self.balance[symbol] - half}, at) * BPS // self.min_coverage
             if half and target > self.supply:
                 self._mint(target - self.supply)
         self._withdraw(symbol, "coverage-edge+1")
@@ -277,7 +284,7 @@ class CoverageMachine:
         elif amount in ("cap-left", "cap-left+1"):
             amount = cap - withdrawn + (amount == "cap-left+1")
         elif amount in ("coverage-edge", "coverage-edge+1"):
-            amount = self._coverage_edge(symbol) + (amount == "coverage-edge+1")
+            amount = self._coverage_edge(symbol, at) + (amount == "coverage-edge+1")
         else:
             amount *= LOT[symbol]
         after = {**self.balance, symbol: balance - amount}
@@ -290,7 +297,7 @@ class CoverageMachine:
             expected = "ReserveVaultDailyCapExceeded"
         elif self.supply and self._stale_error(at, after):
             expected = self._stale_error(at, after)
-        elif self.supply and not self._covers(self._value(after), self.supply):
+        elif self.supply and not self._covers(self._value(after, at), self.supply):
             expected = "ReserveVaultCoverageTooLow"
         else:
             expected = None
@@ -315,10 +322,19 @@ class CoverageMachine:
         self.answer[symbol], self.updated[symbol] = answer, tx.timestamp
 
     def rule_move_rate(self, change="st_rate_change"):
+        """A rate update: within the window's bound it goes through, beyond it reverts."""
         step = self.rate * abs(change) // BPS
         rate = self.rate + step if change >= 0 else self.rate - step
-        tx = self._attempt("setRate", None, lambda: self.vault.setRate(rate, {"from": self.roles["rate_setter"]}))
-        self.rate, self.rate_updated = rate, tx.timestamp
+        at = self._pin()
+        window_rate, window_start = self.window_rate, self.window_start
+        if at >= window_start + DAY:  # no window open: this update opens one at the current rate
+            window_rate, window_start = self.rate, at
+        within = abs(rate - window_rate) * BPS <= window_rate * self.rate_max_change
+        expected = None if within else "ReserveVaultRateJumpTooLarge"
+        tx = self._attempt("setRate", expected, lambda: self.vault.setRate(rate, {"from": self.roles["rate_setter"]}))
+        if tx:
+            self.rate, self.rate_updated = rate, tx.timestamp
+            self.window_rate, self.window_start = window_rate, window_start
 
     def rule_attest(self, amount="st_attestation"):
         at = self._pin()
@@ -363,17 +379,19 @@ class CoverageMachine:
         now = latest_time()
         errors = {self._stale_error(t) for t in (now, now + 5)}
         if None not in errors:  # stale whatever second the node values at: the view fails closed
-            assert self._raises(vault.reserveValue), "reserve value answered with a stale input"
-        if errors == {None}:  # every input fresh whatever second the node values at
+            assert self._raises(vault.reserveValue), "reserve value answered with a stale rate or attestation"
+        values = {self._value(at=t) for t in (now, now + 5)}
+        if errors == {None} and len(values) == 1:  # the same answer whatever second the node values at
             value = vault.reserveValue()
-            assert value == self._value(), "reserve value differs from the model"
+            assert value == self._value(at=now), "reserve value differs from the model"
+            assert (vault.rate()[0], vault.rateWindow()[0]) == (self.rate, self.window_rate), "rate window differs"
             self.tally["(reserve value == model)"] += 1
-            if self.minted_at is not None:
+            if self.minted_at is not None and self._value(at=self.minted_at) == value:
                 self.tally["(coverage after a mint, on chain)"] += 1
                 assert self._stale_error(self.minted_at) is None
                 assert value * BPS >= supply * vault.minCoverage(), "a mint left the supply beyond the reserve"
         if self.minted_at is not None:  # in the model, at the mint's own timestamp
-            assert self._covers(self._value(), self.supply), "the model let a mint exceed coverage"
+            assert self._covers(self._value(at=self.minted_at), self.supply), "the model let a mint exceed coverage"
         self.minted_at = None
         self.tally["(invariant checks)"] += 1
 

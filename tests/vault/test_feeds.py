@@ -1,6 +1,8 @@
-"""Feed checks: the valuation fails closed on a feed that answers <= 0, has an incomplete round,
-a timestamp in the future or older than the asset's heartbeat, or reverts, and so does every
-mint; an asset the vault does not hold is not priced."""
+"""Feed checks: an asset whose feed answers <= 0, has an incomplete round, a timestamp in the
+future or older than the asset's heartbeat, or reverts, counts as zero and the valuation says why
+(issue 15, finding 4: a revert let a 1-wei deposit of a stale-priced asset halt every mint); a
+mint then goes through only if the rest covers the supply (fail closed); an asset the vault does
+not hold is not priced."""
 
 import pytest
 
@@ -49,19 +51,30 @@ def _break(feed, case, sender):
         ("BSC-USD", "stale", STALE),
     ],
 )
-def test_unusable_feed_halts_valuation_and_minting(
-    vault, kgst, feeds, reserve_assets, deposit, mint, call_error, reverts, stranger, symbol, case, reason
+def test_unusable_feed_counts_the_asset_as_zero(
+    vault, kgst, feeds, reserve_assets, deposit, mint, stranger, symbol, case, reason
 ):
     asset = reserve_assets[symbol]
     deposit(symbol, 1 * UNIT)
+    before = vault.reserveValue()
     _break(feeds[symbol], case, stranger)
 
     assert vault.price(asset)[2] == reason
-    error = call_error(vault.reserveValue)
-    assert (error.name, error.args) == ("ReserveVaultPriceInvalid", {"asset": asset, "reason": reason})
-    with reverts("ReserveVaultPriceInvalid", asset=asset, reason=reason):
+    row = next(r for r in vault.valuation()[0] if r[0] == asset)
+    assert (row[1], row[6], row[7], row[8]) == (1 * UNIT, 0, 0, reason)  # held, counted zero, and why
+    assert vault.reserveValue() < before
+    mint(1 * UNIT)  # the session's attestation covers the supply: minting goes on
+    assert kgst.totalSupply() == 2_001 * UNIT
+
+
+def test_unusable_feed_stops_minting_when_the_rest_does_not_cover(vault, kgst, feeds, attest, deposit, mint, stranger, reverts):
+    attest(0)
+    deposit("BSC-USD", 10_000 * UNIT)  # 857,010 som: covers 2,000 KGST
+    mint(1 * UNIT)
+    _break(feeds["BSC-USD"], "stale", stranger)
+    with reverts("ReserveVaultCoverageTooLow", reserveValue=0, supply=2_002 * UNIT):
         mint(1 * UNIT)
-    assert kgst.totalSupply() == 2_000 * UNIT
+    assert kgst.totalSupply() == 2_001 * UNIT
 
 
 @pytest.mark.parametrize("case", ["reverting", "zero", "stale"])
@@ -76,17 +89,19 @@ def test_repaired_feed_restores_minting(vault, kgst, feeds, reserve_assets, depo
 
 
 @pytest.mark.parametrize("age, fresh", [(HEARTBEAT, True), (HEARTBEAT + 1, False)], ids=["at-heartbeat", "one-second-past"])
-def test_heartbeat_edge(kgst, feeds, reserve_assets, deposit, mint, reverts, stranger, age, fresh):
-    deposit("BNB", 1 * UNIT)
+def test_heartbeat_edge(kgst, feeds, reserve_assets, attest, deposit, mint, reverts, stranger, age, fresh):
+    """BSC-USD alone covers the supply; one second past its heartbeat it counts zero."""
+    attest(0)
+    deposit("BSC-USD", 10_000 * UNIT)
     mint_at = latest_time() + 100
-    feeds["BNB"].setRoundData(9, 600 * USD, mint_at - age, mint_at - age, 9, {"from": stranger})
+    feeds["BSC-USD"].setRoundData(9, 1 * USD, mint_at - age, mint_at - age, 9, {"from": stranger})
     pin_next_block(mint_at)
     if fresh:
         tx = mint(1 * UNIT)
         assert tx.timestamp == mint_at
         assert kgst.totalSupply() == 2_001 * UNIT
     else:
-        with reverts("ReserveVaultPriceInvalid", asset=reserve_assets["BNB"], reason=STALE):
+        with reverts("ReserveVaultCoverageTooLow", reserveValue=0):
             mint(1 * UNIT)
 
 
@@ -98,10 +113,10 @@ def test_asset_without_balance_is_not_priced(vault, kgst, feeds, reserve_assets,
     assert kgst.totalSupply() == 2_001 * UNIT
     assert vault.valuation()[0][1][2] == 0  # BTCB's row: no price read
 
-    deposit("BTCB", 1)
-    with reverts("ReserveVaultPriceInvalid", asset=reserve_assets["BTCB"], reason=FEED_REVERTED):
-        mint(1 * UNIT)
-    assert reserve > 0
+    deposit("BTCB", 1)  # now held: priced, unusable, counted zero (a dust deposit halts nothing)
+    mint(1 * UNIT)
+    assert vault.valuation()[0][1][8] == FEED_REVERTED
+    assert vault.reserveValue() == reserve > 0
 
 
 def test_price_reports_a_usable_answer(vault, feeds, reserve_assets):

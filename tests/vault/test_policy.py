@@ -81,10 +81,10 @@ def test_update_asset_changes_the_valuation_and_emits(vault, reserve_admin, btcb
 
 
 def test_update_asset_to_an_18_decimal_feed(vault, reserve_admin, attest, deposit, stranger):
-    attest(0)
+    attest(100_000 * SOM)
     deposit("BNB", 10 * UNIT)
     before = vault.reserveValue()
-    assert before == 220_374 * SOM  # 10 x 600 x 87.45 x 70%, alone: 60% of it counts
+    assert before == 250_000 * SOM  # 10 x 600 x 87.45 x 70% = 367,290 som, capped at 60/40 of the 100,000 attested
     feed = MockAggregatorV3.deploy(18, "BNB / USD", 600 * 10**18, {"from": stranger})
     _old, heartbeat, haircut, share, cap = _config(vault, NATIVE)
     vault.updateAsset(NATIVE, (feed, heartbeat, haircut, share, cap), {"from": reserve_admin})
@@ -182,8 +182,10 @@ def test_fresh_vault_takes_its_policy_from_initialize(fresh_vault, feeds, admin,
         vault.setRate(87 * UNIT, {"from": stranger})
     vault.setRate(87 * UNIT, {"from": admin})
     vault.depositNative({"from": stranger, "value": 1 * UNIT})
-    # 1 BNB x 600 x 87 x 90% = 46,980 som; alone it counts for 50% of itself
-    assert vault.reserveValue() == 23_490 * SOM
+    # 1 BNB x 600 x 87 x 90% = 46,980 som, but alone it counts nothing: its cap is 50/50 of what
+    # everything else is worth (issue 15), and nothing else is there
+    assert vault.valuation()[0][0][6] == 46_980 * SOM
+    assert vault.reserveValue() == 0
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def test_rate_change_limit(vault, rate_setter, reverts, new_rate, accepted):
         vault.setRate(new_rate, {"from": rate_setter})
         assert vault.rate()[0] == new_rate
     else:
-        with reverts("ReserveVaultRateJumpTooLarge", previousRate=RATE, newRate=new_rate, maxChangeBps=500):
+        with reverts("ReserveVaultRateJumpTooLarge", referenceRate=RATE, newRate=new_rate, maxChangeBps=500):
             vault.setRate(new_rate, {"from": rate_setter})
         assert vault.rate()[0] == RATE
 
@@ -76,7 +76,7 @@ def test_set_rate_bounds_tightens_the_change_limit(vault, rate_setter, reserve_a
     assert dict(tx.events["RateBoundsUpdated"]) == {"maxAge": 3_600, "maxChangeBps": 100}
     assert vault.rate()[2:] == (3_600, 100)
     step = RATE // 100  # 1%
-    with reverts("ReserveVaultRateJumpTooLarge", previousRate=RATE, newRate=RATE + step + 1, maxChangeBps=100):
+    with reverts("ReserveVaultRateJumpTooLarge", referenceRate=RATE, newRate=RATE + step + 1, maxChangeBps=100):
         vault.setRate(RATE + step + 1, {"from": rate_setter})
     vault.setRate(RATE + step, {"from": rate_setter})
     assert vault.rate()[0] == RATE + step

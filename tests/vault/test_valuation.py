@@ -1,5 +1,6 @@
-"""Valuation: amount x price x rate x (1 - haircut) per asset, capped at its maximum share of the
-gross reserve, plus the latest attestation; coverage against KGST supply and under stress.
+"""Valuation: amount x price x rate x (1 - haircut) per asset, capped at its maximum share s of
+the reserve measured against everything else (c_i <= s / (1 - s) x (G - v_i), issue 15), plus the
+latest attestation; coverage against KGST supply and under stress.
 
 The local reserve (brownie-config.yaml): BNB $600 (haircut 30%, share 60%), BTCB $90,000 (20%,
 40%), BSC-USD $1 (2%, 100%), 8-decimals feeds, at 87.45 KGS/USD. KGST supply is 2,000.
@@ -24,21 +25,24 @@ def mixed_reserve(attest, deposit):
 
 def test_valuation_figures_follow_the_rule(vault, feeds, reserve_assets, mixed_reserve):
     # gross = amount x price x 87.45; weighted = gross x (1 - haircut); G = sum(weighted) + attested
-    # = 367,290 + 6,296,400 + 4,285,050 + 1,000,000 = 11,948,740 som; BTCB is capped at 40% of G.
+    # = 367,290 + 6,296,400 + 4,285,050 + 1,000,000 = 11,948,740 som. BTCB (40%) is capped at
+    # 40/60 of everything else (the ratio in bps, rounded down: 6,666): (11,948,740 - 6,296,400)
+    # x 0.6666 = 3,767,849.84 som.
+    btcb_cap = 5_652_340 * SOM * 6_666 // BPS
     expected = {
-        "BNB": (10 * UNIT, 600 * USD, 524_700, 367_290, 367_290),
-        "BTCB": (1 * UNIT, 90_000 * USD, 7_870_500, 6_296_400, 4_779_496),
-        "BSC-USD": (50_000 * UNIT, 1 * USD, 4_372_500, 4_285_050, 4_285_050),
+        "BNB": (10 * UNIT, 600 * USD, 524_700 * SOM, 367_290 * SOM, 367_290 * SOM),
+        "BTCB": (1 * UNIT, 90_000 * USD, 7_870_500 * SOM, 6_296_400 * SOM, btcb_cap),
+        "BSC-USD": (50_000 * UNIT, 1 * USD, 4_372_500 * SOM, 4_285_050 * SOM, 4_285_050 * SOM),
     }
     rows, attested, total = vault.valuation()
     assert [row[0] for row in rows] == [reserve_assets[s] for s in expected]
     for row, (symbol, (balance, answer, gross, weighted, counted)) in zip(rows, expected.items()):
-        _asset, got_balance, price, feed_decimals, updated_at, got_gross, got_weighted, got_counted = row
-        assert (got_balance, price, feed_decimals) == (balance, answer, 8), symbol
+        _asset, got_balance, price, feed_decimals, updated_at, got_gross, got_weighted, got_counted, error = row
+        assert (got_balance, price, feed_decimals, error) == (balance, answer, 8, 0), symbol
         assert updated_at == feeds[symbol].latestRoundData()[3], symbol
-        assert (got_gross, got_weighted, got_counted) == (gross * SOM, weighted * SOM, counted * SOM), symbol
+        assert (got_gross, got_weighted, got_counted) == (gross, weighted, counted), symbol
     assert attested == 1_000_000 * SOM
-    assert total == 10_431_836 * SOM
+    assert total == (1_000_000 + 367_290 + 4_285_050) * SOM + btcb_cap
     assert vault.reserveValue() == total
 
 
@@ -50,7 +54,7 @@ def test_valuation_counts_only_the_attestation_without_assets(vault, attest):
     assert attested == total == vault.reserveValue() == 12_345 * SOM
 
 
-def test_max_share_cap_holds_a_rallying_asset_to_its_share_of_gross(vault, feeds, attest, deposit, stranger):
+def test_max_share_cap_holds_a_rallying_asset_to_its_share_of_the_rest(vault, feeds, attest, deposit, stranger):
     attest(0)
     deposit("BNB", 10 * UNIT)
     deposit("BSC-USD", 50_000 * UNIT)
@@ -61,17 +65,20 @@ def test_max_share_cap_holds_a_rallying_asset_to_its_share_of_gross(vault, feeds
     feeds["BNB"].updateAnswer(60_000 * USD, {"from": stranger})  # BNB x100
 
     bnb = vault.valuation()[0][0]
-    gross_reserve = 36_729_000 + 4_285_050  # weighted BNB + weighted BSC-USD, nothing attested
+    rest = 4_285_050  # weighted BSC-USD, nothing attested: what everything but BNB is worth
     assert bnb[6] == 36_729_000 * SOM
-    assert bnb[7] == gross_reserve * 6_000 // BPS * SOM == 24_608_430 * SOM
-    assert vault.reserveValue() == (24_608_430 + 4_285_050) * SOM
+    assert bnb[7] == rest * 6_000 // 4_000 * SOM == 6_427_575 * SOM  # 60% of the reserve at most
+    assert vault.reserveValue() == (6_427_575 + 4_285_050) * SOM
+    assert bnb[7] * BPS <= 6_000 * vault.reserveValue()
 
 
-def test_max_share_cap_applies_to_a_lone_asset(vault, attest, deposit):
+def test_max_share_cap_lets_a_lone_capped_asset_count_nothing(vault, attest, deposit):
     attest(0)
     deposit("BTCB", 1 * UNIT)
-    # 1 BTCB weighs 6,296,400 som; alone it is the whole gross reserve, and counts for 40% of it.
-    assert vault.reserveValue() == 2_518_560 * SOM
+    # 1 BTCB weighs 6,296,400 som; alone it would be 100% of the reserve, above its 40% share:
+    # its cap is 40/60 of everything else, which is nothing.
+    assert vault.valuation()[0][1][6] == 6_296_400 * SOM
+    assert vault.reserveValue() == 0
 
 
 @pytest.mark.parametrize(
@@ -94,7 +101,7 @@ def test_coverage_ratio_without_supply_is_max(vault, kgst, burner, alice, bob, a
     assert vault.coverageRatio() == MAX_UINT
 
 
-@pytest.mark.parametrize("symbol, drop", [("BNB", 5_000), ("BTCB", 3_333), ("BSC-USD", 1)])
+@pytest.mark.parametrize("symbol, drop", [("BNB", 5_000), ("BTCB", 5_000), ("BSC-USD", 1)])
 def test_stressed_coverage_equals_coverage_after_the_feed_moves(
     vault, feeds, reserve_assets, stranger, mixed_reserve, symbol, drop
 ):

@@ -125,13 +125,16 @@ def test_native_withdraw_to_a_refusing_contract_reverts(vault, kgst, deposit, wi
     assert vault.asset(NATIVE)[4] == vault.balance() == 2 * UNIT
 
 
-def test_broken_feed_halts_withdrawals(vault, feeds, reserve_assets, deposit, withdraw, bob, stranger, reverts):
+def test_broken_feed_counts_zero_and_withdrawals_go_on(vault, feeds, reserve_assets, deposit, withdraw, bob, stranger):
+    """A broken feed no longer halts the vault (issue 15, finding 4): its asset counts zero, and a
+    withdrawal goes through while the rest covers the supply."""
     deposit("BNB", 2 * UNIT)
     deposit("BTCB", 1 * UNIT)
     feeds["BTCB"].setReverting(True, {"from": stranger})
-    with reverts("ReserveVaultPriceInvalid", asset=reserve_assets["BTCB"], reason=FEED_REVERTED):
-        withdraw(NATIVE, bob, 1 * UNIT)
-    assert vault.asset(NATIVE)[4] == 2 * UNIT
+    withdraw(NATIVE, bob, 1 * UNIT)
+    assert vault.asset(NATIVE)[4] == 1 * UNIT
+    btcb = next(r for r in vault.valuation()[0] if r[0] == reserve_assets["BTCB"])
+    assert (btcb[7], btcb[8]) == (0, FEED_REVERTED)
 
 
 # --- A malicious reserve token ---

@@ -3,8 +3,11 @@ to predict the contract's figures exactly. The valuation follows the rule as the
 with the contract's integer rounding (every division rounds down):
 
     v_i     = balance_i x price_i x rate / 10^(tokenDecimals_i + feedDecimals_i) x (1 - haircut_i)
+              (0 when the price is unusable)
     G       = sum(v_i) + attested
-    counted = sum(min(v_i, G x maxShare_i)) + attested
+    c_i     = min(v_i, (G - v_i) x r_i / 10,000)     (c_i = v_i when s_i = 100%), where
+              r_i = s_i x 10,000 / (10,000 - s_i)      (s / (1 - s) in bps, rounded down)
+    counted = sum(c_i) + attested
 """
 
 from __future__ import annotations
@@ -53,7 +56,10 @@ def valuation(positions: list[Position], rate: int, attested: int) -> tuple[list
     total = attested
     for p, f in zip(positions, figures):
         if f.weighted:
-            f.counted = min(f.weighted, gross_reserve * p.max_share_bps // BPS)
+            f.counted = f.weighted
+            if p.max_share_bps < BPS:
+                ratio = p.max_share_bps * BPS // (BPS - p.max_share_bps)
+                f.counted = min(f.weighted, (gross_reserve - f.weighted) * ratio // BPS)
             total += f.counted
     return figures, total
 
