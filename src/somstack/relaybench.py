@@ -191,6 +191,7 @@ def run_relay_bench(log: Log = print, out_dir: Path | None = None) -> Path:
         with _environment(env):
             for argv in (["deploy", "--network", "local"], ["reserve", "set-rate", "--rate", "87.5"],
                          ["reserve", "deposit", "--asset", "BNB", "--amount", "1000"],
+                         ["reserve", "attest", "--amount", "50000000", "--as-of", "now", "--report-hash", "0x" + "ab" * 32, "--uri", "ipfs://bench"],
                          ["minter", "set", accounts[1], "--allowance", "100000000"],
                          ["mint", accounts[HOLDER], "10000000", "--ref", "relay-bench"]):
                 if cli_main(argv) != 0:

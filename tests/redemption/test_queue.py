@@ -129,7 +129,7 @@ def test_request_blocked_holder_reverts(queue, funded, alice, compliance, revert
 def test_request_kgst_transfers_paused_reverts(queue, funded, alice, pauser, reverts):
     funded.approve(queue, MIN, {"from": alice})
     funded.pause(PAUSE_TRANSFERS, {"from": pauser})
-    with reverts("StablecoinPaused", flag=PAUSE_TRANSFERS):
+    with reverts("OperationPaused", flag=PAUSE_TRANSFERS):
         queue.requestRedemption(MIN, ref("x"), {"from": alice})
 
 
@@ -150,13 +150,13 @@ def test_relayed_request_names_submitter(queue, funded, alice, relayer):
 
 def test_relayed_request_other_reference_reverts(queue, funded, alice, relayer, reverts):
     holder, amount, _ref, after, before, sig = signed(queue, funded, alice, MIN, "r1")
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         queue.requestRedemptionWithAuthorization(holder, amount, ref("attacker-bank"), after, before, sig, {"from": relayer})
 
 
 def test_relayed_request_other_amount_reverts(queue, funded, alice, relayer, reverts):
     holder, amount, payout, after, before, sig = signed(queue, funded, alice, MIN, "r1")
-    with reverts("StablecoinInvalidSignature", signer=alice.address):
+    with reverts("InvalidSignature", signer=alice.address):
         queue.requestRedemptionWithAuthorization(holder, amount + UNIT, payout, after, before, sig, {"from": relayer})
 
 
@@ -263,7 +263,7 @@ def test_pay_batch_all_or_nothing(pending, redeemer, reverts):
 
 def test_pay_kgst_redemption_paused_reverts(pending, funded, pauser, redeemer, reverts):
     funded.pause(PAUSE_REDEEM, {"from": pauser})
-    with reverts("StablecoinPaused", flag=PAUSE_REDEEM):
+    with reverts("OperationPaused", flag=PAUSE_REDEEM):
         pending.pay([1], [bank("1")], {"from": redeemer})
 
 

@@ -78,6 +78,7 @@ def measure_latency(log: Callable[[str], None], confirmations: int = 3, rounds: 
             holder = w3.eth.accounts[11]
             for argv in (["deploy", "--network", "local"], ["reserve", "set-rate", "--rate", "87.45"],
                          ["reserve", "deposit", "--asset", "BNB", "--amount", "1000"],
+                         ["reserve", "attest", "--amount", "50000000", "--as-of", "now", "--report-hash", "0x" + "ab" * 32, "--uri", "ipfs://bench"],
                          ["minter", "set", w3.eth.accounts[1], "--allowance", "100000000"], ["mint", holder, "10000000", "--ref", "bench"]):
                 if main(argv) != 0:
                     raise RuntimeError(f"monitor bench: `somstack {' '.join(argv)}` failed")
