@@ -135,7 +135,7 @@ class Page:
         for a in res["assets"]:
             age = f'{a["priceAge"]:,} s' if a["priceAge"] is not None else "-"
             if not a["priceOk"]:
-                age += ' <span class="warn">unusable</span>'
+                age += ' <span class="warn">unusable: counted as zero</span>'
             rows.append([_e(a["symbol"]) + "<br>" + self.address(a["address"]), self.fig(a["balance"], unit=False, src=False),
                          self.fig(a["price"], unit=False, src=False), age, self.fig(a["haircut"], src=False),
                          self.fig(a["value"], unit=False, src=False), self.fig(a["counted"], unit=False, src=False)])
