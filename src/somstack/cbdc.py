@@ -372,27 +372,34 @@ def batch_id(payroll_id: str, payments: Sequence[Payment]) -> bytes:
     return payroll_tag(payroll_id) + keccak(BATCH_ID_DOMAIN + b"/batch/" + payroll_id.encode() + b"\x00" + body)[:16]
 
 
-def read_payroll(path: Path, decimals: int, amount_format: str = "plain", max_row: int | None = None) -> tuple[list[Payment], list[RowProblem]]:
-    """The rows of a payroll CSV (``address,amount``; a first row ``address,amount`` is a
-    header), and the problems of form: bad address, bad or ambiguous amount, an amount over the
-    per-row ceiling, duplicate address."""
+def _csv_rows(path: Path, columns: Sequence[str], problems: list[RowProblem]) -> Iterable[tuple[int, list[str]]]:
+    """The numbered rows of a CSV file of ``columns`` (UTF-8, a BOM allowed; blank rows and a
+    first row naming the first column skipped); a row with another number of cells is a problem."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CbdcInputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise CbdcInputError(f"{path} is not a UTF-8 text file") from None
-    payments: list[Payment] = []
-    problems: list[RowProblem] = []
-    seen: dict[str, int] = {}
     for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not cells or all(not c.strip() for c in cells):
             continue
-        if number == 1 and cells[0].strip().lower() == "address":
+        if number == 1 and cells[0].strip().lower() == columns[0]:
             continue
-        if len(cells) != 2:
-            problems.append(RowProblem(number, f"expected 2 columns (address,amount), found {len(cells)}"))
+        if len(cells) != len(columns):
+            problems.append(RowProblem(number, f"expected {len(columns)} columns ({','.join(columns)}), found {len(cells)}"))
             continue
+        yield number, cells
+
+
+def read_payroll(path: Path, decimals: int, amount_format: str = "plain", max_row: int | None = None) -> tuple[list[Payment], list[RowProblem]]:
+    """The rows of a payroll CSV (``address,amount``; a first row ``address,amount`` is a
+    header), and the problems of form: bad address, bad or ambiguous amount, an amount over the
+    per-row ceiling, duplicate address."""
+    payments: list[Payment] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for number, cells in _csv_rows(path, ("address", "amount"), problems):
         try:
             address = parse_address(cells[0], "address")
             amount = parse_som(cells[1], decimals, "amount", amount_format)
@@ -810,26 +817,15 @@ class WalletsRejectedError(SomstackError):
 def read_wallets(path: Path) -> tuple[list[WalletRow], list[RowProblem]]:
     """The rows of a wallets CSV (``address,tier,kyc_hash,identity_hash``; a first row starting
     ``address`` is a header) and their problems of form."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CbdcInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CbdcInputError(f"{path} is not a UTF-8 text file") from None
     rows: list[WalletRow] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
-    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not cells or all(not c.strip() for c in cells):
-            continue
-        if number == 1 and cells[0].strip().lower() == "address":
-            continue
-        if len(cells) != 4:
-            problems.append(RowProblem(number, f"expected 4 columns (address,tier,kyc_hash,identity_hash), found {len(cells)}"))
-            continue
+    for number, cells in _csv_rows(path, ("address", "tier", "kyc_hash", "identity_hash"), problems):
         try:
             address = parse_address(cells[0], "address")
-            if not cells[1].strip().isdigit() or not 1 <= int(cells[1]) <= 127:
+            tier = cells[1].strip()
+            # ASCII digits only: "²".isdigit() is true and int("²") raises
+            if not (tier.isascii() and tier.isdigit()) or not 1 <= int(tier) <= 127:
                 raise CbdcInputError(f"tier: '{cells[1]}' is not a tier id (1 to 127)")
             kyc = parse_bytes32(cells[2].strip(), "kyc_hash")
             identity = parse_bytes32(cells[3].strip(), "identity_hash")

@@ -313,7 +313,7 @@ def plan_settlement(queue: Queue, path: Path) -> SettlePlan:
     for line, row in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         raw_id, raw_ref = row.get("request_id", ""), row.get("bank_ref", "")
-        if not raw_id.isdigit() or int(raw_id) == 0:
+        if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) == 0:  # "²".isdigit(), then int() raises
             problems.append(f"line {line}: request_id '{raw_id}' is not a request number")
             continue
         try:

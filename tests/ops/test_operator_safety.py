@@ -62,3 +62,17 @@ def test_the_demo_writes_its_manifest_in_its_own_folder_and_restores_the_environ
     Demo(lambda _m: None).run()
     assert seen == [str(settings.root / "build" / "demo" / "deployments")]
     assert os.environ["SOMSTACK_DEPLOYMENTS_DIR"] == "/somewhere/else"
+
+
+@pytest.mark.parametrize("tier", ["²", "١", "１"])
+def test_register_many_file_with_a_unicode_digit_tier_is_a_refused_row_not_a_crash(tmp_path, tier):
+    """`"²".isdigit()` is true and `int("²")` raises (the relayer's finding 1, on the wallets file)."""
+    from somstack.cbdc import read_wallets
+
+    good = f"0x{'11' * 20},1,0x{'aa' * 32},0x{'bb' * 32}"
+    bad = f"0x{'22' * 20},{tier},0x{'cc' * 32},0x{'dd' * 32}"
+    path = tmp_path / "wallets.csv"
+    path.write_text(f"address,tier,kyc_hash,identity_hash\n{good}\n{bad}\n")
+    rows, problems = read_wallets(path)
+    assert [r.row for r in rows] == [2]
+    assert [(p.row, p.text) for p in problems] == [(3, f"tier: '{tier}' is not a tier id (1 to 127)")]

@@ -239,6 +239,14 @@ def test_settle_bad_rows_refused_with_line_numbers(capsys, two, queue, tmp_path)
     assert queue.functions.pendingCount().call() == 2
 
 
+def test_settle_unicode_digit_request_id_is_a_refused_row_not_a_crash(capsys, two, queue, tmp_path):
+    """`"²".isdigit()` is true and `int("²")` raises: the bank file's request id is ASCII digits only."""
+    done = write(tmp_path / "done.csv", [("²", ref("b1")), ("１", ref("b2"))], header=("request_id", "bank_ref"))
+    code, _out, err = settle(capsys, done, "--yes")
+    assert_one_line_error(code, err, "2 bad row(s), nothing sent", "line 2: request_id '²'", "line 3: request_id '１'")
+    assert queue.functions.pendingCount().call() == 2
+
+
 def test_settle_wrong_amount_refused(capsys, two, queue, tmp_path):
     done = write(tmp_path / "done.csv", [(1, ref("b1"), "250")], header=("request_id", "bank_ref", "amount"))
     code, _out, err = settle(capsys, done, "--yes")
