@@ -8,39 +8,12 @@ import json
 import pytest
 
 from monitorlib import HOUR, REF, T0, History, addr
-from somstack.cli import main
-from somstack.errors import SomstackError
+from clihelp import assert_one_line_error as one_line_error
+from clihelp import run
 from somstack.monitor.transfers import HEADER, SHOWN
 
 A, B, L = addr(0xA), addr(0xB), "0x" + "99" * 20
 GOOD = f"1,{T0},0x{'1' * 64},0,KGST,{A},{B},12.5,"
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def exit_code_of(error_line):
-    """The exit code the class named in `Error: (Class) ...` decides (docs/errors.md; 1 if none)."""
-    name = error_line.removeprefix("Error: (").split(")", 1)[0]
-    classes = [SomstackError]
-    while classes:
-        cls = classes.pop()
-        if cls.__name__ == name:
-            return cls.exit_code
-        classes.extend(cls.__subclasses__())
-    return 1
-
-
-def one_line_error(code, err, *fragments):
-    assert "Traceback" not in err
-    errors = [line for line in err.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1 and err.splitlines()[-1] == errors[0]
-    assert code == exit_code_of(errors[0]), (code, errors[0])
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
 
 
 def _file(tmp_path, *rows, header=",".join(HEADER)):
