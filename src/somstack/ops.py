@@ -169,8 +169,13 @@ def tx_label(receipt: Any) -> str | None:
 
 
 def parse_units(text: str | int | Decimal, decimals: int, what: str, error: type[InputError] = InputError) -> int:
-    """``text`` in whole units (``"1.5"``, ``"1_000"``, ``"1,000"``) as an integer of ``decimals``."""
-    cleaned = str(text).strip().replace("_", "").replace(",", "")
+    """``text`` in whole units (``"1.5"``, ``"1_000"``) as an integer of ``decimals``. A comma is
+    refused, never guessed: ``150,50`` is a decimal comma in Kyrgyz and Russian use and a thousands
+    separator in English (it was read as 15,050); so are spaces and non-ASCII digits."""
+    raw = str(text).strip()
+    if "," in raw or not raw.isascii() or any(c.isspace() for c in raw):
+        raise error(f"{what}: '{text}' is ambiguous (a comma, a space or a non-ASCII character): write it as 1234.56")
+    cleaned = raw.replace("_", "")
     with localcontext() as ctx:
         ctx.prec = 100
         try:

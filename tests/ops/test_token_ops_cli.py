@@ -360,3 +360,15 @@ def test_mint_of_a_negative_amount_is_refused_as_an_amount(capsys, chain):
     code, _, err = run(capsys, "mint", account(chain, HOLDER), "-5", "--ref", "deposit-neg")
     assert_one_line_error(code, err, "'-5' is negative")
     assert "No such option" not in err
+
+
+@pytest.mark.parametrize("amount", ["150,50", "1,000", "1 000", "١٢"])
+def test_mint_of_an_ambiguous_amount_is_refused_and_mints_nothing(capsys, chain, amount):
+    """The payroll's decimal comma (issue 16, finding 3) on KGST's own amounts: `150,50` was read
+    as 15,050 by the shared amount parser of mint, burn, allowances and reserve deposits."""
+    allow(capsys, chain)
+    token = chain.contract("Stablecoin")
+    supply = token.functions.totalSupply().call()
+    code, _, err = mint(capsys, chain, HOLDER, amount)
+    assert_one_line_error(code, err, "(InputError)", f"'{amount}' is ambiguous")
+    assert token.functions.totalSupply().call() == supply
