@@ -4,7 +4,6 @@ to a holder; `local` points at it only inside ``chain.env()``."""
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,16 +33,10 @@ def chain(settings, tmp_path_factory):
 
     @contextmanager
     def in_env():
-        prior = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
-        try:
+        with pytest.MonkeyPatch.context() as mp:
+            for name, value in env.items():
+                mp.setenv(name, value)
             yield env
-        finally:
-            for name, value in prior.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
     try:
         w3 = Web3(Web3.HTTPProvider(node.url))
