@@ -245,6 +245,9 @@ class Sender:
     on_sent: Callable[[str], None] | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)  # for a send that fails to arrive
     nonce_retries: int = 3  # new nonces tried when a concurrent sender took ours
+    # asked once: a chain's id does not change under a sender (a node that answered for another
+    # chain would refuse the signature, which binds the id); a deploy asked it 80 times
+    _chain_id: int | None = field(default=None, init=False, repr=False)
 
     def transact(self, tx: dict[str, Any], what: str) -> Any:
         """Sends ``tx`` (fields ``to``/``data``/``value``) and returns the receipt."""
@@ -255,7 +258,9 @@ class Sender:
         tx = {k: v for k, v in tx.items() if v is not None}
         tx["from"] = self.signer.address
         tx.setdefault("value", 0)
-        tx["chainId"] = self.w3.eth.chain_id
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        tx["chainId"] = self._chain_id
         try:
             gas = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError) as exc:
