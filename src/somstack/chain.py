@@ -130,7 +130,11 @@ def _short(exc: BaseException) -> str:
 def rpc_web3(url: str, policy: RetryPolicy, where: str) -> Web3:
     """A Web3 on ``url`` whose reads follow ``policy`` (web3's own silent retries are off, so
     that one policy bounds every request). Sends are never retried here: see :class:`Sender`."""
-    provider = Web3.HTTPProvider(url, request_kwargs={"timeout": policy.timeout}, exception_retry_configuration=None)
+    # web3 asks eth_chainId before every transaction and call it validates (505 times in a deploy):
+    # the provider's own request cache keeps that one answer, which never changes on a connection
+    # (a node serving another chain would still refuse the signature, which binds the id)
+    provider = Web3.HTTPProvider(url, request_kwargs={"timeout": policy.timeout}, exception_retry_configuration=None,
+                                 cache_allowed_requests=True, cacheable_requests={"eth_chainId"})
     w3 = Web3(provider)
     w3.middleware_onion.add(_retry_middleware(policy, where), name="somstack_retry")
     return w3
@@ -245,9 +249,6 @@ class Sender:
     on_sent: Callable[[str], None] | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)  # for a send that fails to arrive
     nonce_retries: int = 3  # new nonces tried when a concurrent sender took ours
-    # asked once: a chain's id does not change under a sender (a node that answered for another
-    # chain would refuse the signature, which binds the id); a deploy asked it 80 times
-    _chain_id: int | None = field(default=None, init=False, repr=False)
 
     def transact(self, tx: dict[str, Any], what: str) -> Any:
         """Sends ``tx`` (fields ``to``/``data``/``value``) and returns the receipt."""
@@ -258,9 +259,7 @@ class Sender:
         tx = {k: v for k, v in tx.items() if v is not None}
         tx["from"] = self.signer.address
         tx.setdefault("value", 0)
-        if self._chain_id is None:
-            self._chain_id = self.w3.eth.chain_id
-        tx["chainId"] = self._chain_id
+        tx["chainId"] = self.w3.eth.chain_id  # answered from the provider's cache (rpc_web3)
         try:
             gas = self.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError) as exc:
