@@ -16,7 +16,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 .PHONY: demo test bench install compile clean
 
 demo: install
-	$(BIN)/somstack demo
+	$(BIN)/python -m somstack.dev demo
 
 # `make test` runs the whole suite under brownie's coverage: the run fails when a production
 # contract has less than COVERAGE_FLOOR % of its branches covered, and prints the report path
@@ -48,11 +48,11 @@ test-long: compile $(STAMPS)/dev
 	$(BIN)/pytest -n $(TEST_WORKERS) --long -m "stateful or slow" $(PYTEST_ARGS)
 
 # BENCH_TEST_RUNS (default 3; 0 reuses the last figure), BENCH_TEST_ARGS (PYTEST_ARGS of those runs),
-# BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/bench.py.
+# BENCH_DEPLOY_RUNS, BENCH_DISBURSE_RUNS, BENCH_RECIPIENTS: see src/somstack/dev/bench.py.
 bench: install
-	$(BIN)/somstack bench
+	$(BIN)/python -m somstack.dev bench
 	@# the relayer: SQLite, PostgreSQL x1 and x2, 16 and 32 clients -> benchmarks/results/relay.md
-	$(BIN)/python -m somstack.relaybench
+	$(BIN)/python -m somstack.dev.relaybench
 
 install: $(STAMPS)/node $(STAMPS)/python $(STAMPS)/chromium $(STAMPS)/softhsm2 $(STAMPS)/postgresql .env
 	@# brownie's own networks (bsc-local, bsc-fork, bsc-test, bsc-main) from brownie-config.yaml;

@@ -1,6 +1,6 @@
 """`brownie run scripts/demo.py`: the `make demo` scenario (it runs a local chain of its own)."""
 
-from somstack.demo import run_demo
+from somstack.dev.demo import run_demo
 
 
 def main():

@@ -1,8 +1,8 @@
 """`brownie run scripts/deploy.py [--network N]`: the deploy plan of the somstack package,
-on the network brownie is connected to. All logic lives in somstack.deploy."""
+on the network brownie is connected to. All logic lives in somstack.system.deploy."""
 
-from somstack.deploy import DeployContext, deploy_system, resolve_holders
-from somstack.session import brownie_session
+from somstack.core.session import brownie_session
+from somstack.system.deploy import DeployContext, deploy_system, resolve_holders
 
 
 def main():

@@ -1,12 +1,12 @@
 """`brownie run scripts/disburse.py main payroll.csv 2026-12-teachers [--network N]`: pays a payroll CSV from the
 treasury on the network brownie is connected to, exactly as `somstack cbdc disburse` does. All
-logic lives in somstack.cbdc."""
+logic lives in somstack.ops.cbdc."""
 
 from pathlib import Path
 
-from somstack.cbdc import Cbdc, disburse, prepare_payroll
-from somstack.ops import sender_for
-from somstack.session import brownie_session
+from somstack.core.session import brownie_session
+from somstack.ops.cbdc import Cbdc, disburse, prepare_payroll
+from somstack.ops.common import sender_for
 
 
 def main(payroll, payroll_id, batch_size="200"):

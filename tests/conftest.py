@@ -14,14 +14,14 @@ import pytest
 from brownie import Contract, accounts, chain, history, project, web3
 from brownie._config import CONFIG
 from brownie.exceptions import VirtualMachineError
+from cbdclib import BANK_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, identity_of, kyc_record
 from eth_utils import keccak
 from web3.exceptions import TransactionNotFound
 
-from cbdclib import BANK_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, identity_of, kyc_record
-from somstack.chain import NodeSigner, Sender
-from somstack.config import Network, load_settings
-from somstack.contracts import Artifacts
-from somstack.deploy import DeployContext, deploy_system, resolve_holders
+from somstack.core.artifacts import Artifacts
+from somstack.core.chain import NodeSigner, Sender
+from somstack.core.config import Network, load_settings
+from somstack.system.deploy import DeployContext, deploy_system, resolve_holders
 
 # The suite's own harness: per-test CPU times and the heaviest-file-first order (tests/support/).
 pytest_plugins = ["support.chains", "support.selection", "support.timing"]
@@ -170,7 +170,7 @@ def network():
 
 @pytest.fixture(scope="session")
 def deployment(settings, network, tmp_path_factory):
-    """The whole system, deployed once per session by `somstack.deploy.deploy_system`."""
+    """The whole system, deployed once per session by `somstack.system.deploy.deploy_system`."""
     chain.reset()
     sender = Sender(web3, NodeSigner(accounts[0].address), Artifacts(settings.root).decoder)
     holders = resolve_holders(settings, network, web3)

@@ -1,4 +1,4 @@
-"""The report builder of `make bench` (somstack.bench) and the committed report it wrote: the
+"""The report builder of `make bench` (somstack.dev.bench) and the committed report it wrote: the
 parts that do not need a benchmark run, so that the bench code cannot rot unnoticed."""
 
 from __future__ import annotations
@@ -7,7 +7,14 @@ import json
 
 import pytest
 
-from somstack.bench import TARGETS, Results, Row, Timing, build_report, target_outcomes
+from somstack.dev.bench import (
+    TARGETS,
+    Results,
+    Row,
+    Timing,
+    build_report,
+    target_outcomes,
+)
 
 RESULTS = "benchmarks/results/gas.json"
 TARGET = TARGETS[0]

@@ -1,7 +1,7 @@
-"""The relay bench's results file (somstack.relaybench.report), from runs made up here: the
+"""The relay bench's results file (somstack.dev.relaybench.report), from runs made up here: the
 table has a row per run and says whether two instances met the target."""
 
-from somstack.relaybench import TARGET, Run, report
+from somstack.dev.relaybench import TARGET, Run, report
 
 
 def test_report_has_a_row_per_run_and_judges_the_two_instance_target():

@@ -4,8 +4,6 @@ wallet must be registered in an uncapped tier."""
 
 import pytest
 from brownie import MockERC20
-from eth_utils import keccak, to_checksum_address
-
 from cbdclib import (
     BASIC_TIER,
     GOVERNMENT_TIER,
@@ -17,7 +15,9 @@ from cbdclib import (
     identity_of,
     kyc_record,
 )
-from somstack.roles import role_id
+from eth_utils import keccak, to_checksum_address
+
+from somstack.system.roles import role_id
 
 ALL_FLAGS = PAUSE_TRANSFERS | PAUSE_MINT | PAUSE_REDEEM
 MAX_UINT = 2**256 - 1

@@ -5,9 +5,17 @@ transferFrom and EIP-3009 authorizations."""
 
 import pytest
 from brownie import chain, web3
+from cbdclib import (
+    BANK_TIER,
+    BASIC_TIER,
+    DAY,
+    FULL_TIER,
+    GOVERNMENT_TIER,
+    STANDARD_TIER,
+    TYIYN,
+)
 
-from cbdclib import BANK_TIER, BASIC_TIER, DAY, FULL_TIER, GOVERNMENT_TIER, STANDARD_TIER, TYIYN
-from somstack.signatures import Domain, random_nonce, sign_authorization
+from somstack.core.signatures import Domain, random_nonce, sign_authorization
 
 CAPPED = [BASIC_TIER, STANDARD_TIER, FULL_TIER]
 VRS = "address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32"

@@ -5,10 +5,24 @@ reverse)."""
 
 import pytest
 from brownie import chain
+from cbdclib import (
+    BASIC_TIER,
+    PAUSE_TRANSFERS,
+    STANDARD_TIER,
+    TYIYN,
+    identity_of,
+    kyc_record,
+)
 from eth_utils import keccak
 
-from cbdclib import BASIC_TIER, PAUSE_TRANSFERS, STANDARD_TIER, TYIYN, identity_of, kyc_record
-from somstack.signatures import Domain, Signature, random_nonce, sign_authorization, sign_cancel, sign_permit
+from somstack.core.signatures import (
+    Domain,
+    Signature,
+    random_nonce,
+    sign_authorization,
+    sign_cancel,
+    sign_permit,
+)
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 REASON = keccak(text="sanctions-record-1")

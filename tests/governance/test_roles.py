@@ -1,4 +1,4 @@
-"""The permission model: Roles.sol, somstack.roles and the AccessManager on chain agree, and
+"""The permission model: Roles.sol, somstack.system.roles and the AccessManager on chain agree, and
 every restricted function refuses every account that does not hold its role."""
 
 import re
@@ -9,7 +9,7 @@ import pytest
 from brownie import MockERC20
 from eth_utils import function_abi_to_4byte_selector, keccak
 
-from somstack.roles import ADMIN_FUNCTIONS, FUNCTION_ROLES, ROLES, role_id
+from somstack.system.roles import ADMIN_FUNCTIONS, FUNCTION_ROLES, ROLES, role_id
 
 UNIT = 10**18
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,7 +140,7 @@ def _args(function, kgst, alice, mallory, contract="Stablecoin"):
     }[function]
 
 
-# --- (a) Roles.sol and somstack.roles ---
+# --- (a) Roles.sol and somstack.system.roles ---
 
 
 def test_roles_sol_ids_match_python_table():

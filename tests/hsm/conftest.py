@@ -27,7 +27,7 @@ def softhsm(tmp_path_factory):
     """The session's token: SimpleNamespace(module, token, pin_file, options(label) -> HsmOptions)."""
     if not Path(MODULE).is_file():
         pytest.skip(f"SoftHSM2 is not installed ({MODULE} absent): `make install` installs Debian's softhsm2")
-    from somstack.hsm import HsmOptions, forget_tokens
+    from somstack.core.hsm import HsmOptions, forget_tokens
 
     folder = tmp_path_factory.mktemp("softhsm")
     (folder / "tokens").mkdir()
@@ -53,8 +53,8 @@ def softhsm(tmp_path_factory):
 @pytest.fixture(scope="session")
 def hsm_key(softhsm):
     """`hsm_key(label)`: the address of the token's key ``label``, generated on first use."""
-    from somstack.hsm import account_of, generate_key
-    from somstack.errors import HsmError
+    from somstack.core.errors import HsmError
+    from somstack.core.hsm import account_of, generate_key
 
     made = {}
 

@@ -1,4 +1,4 @@
-"""The HSM part of `make bench` (somstack.hsmbench), its pieces on the test session's token:
+"""The HSM part of `make bench` (somstack.dev.hsmbench), its pieces on the test session's token:
 the signing loop counts real signatures, and the report has a figure in every cell."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from somstack import hsmbench
+from somstack.dev import hsmbench
 
 
 def test_the_signing_loop_counts_signatures_of_both_kinds(softhsm, hsm_key):

@@ -15,19 +15,19 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from cbdclib import BASIC_TIER, GOVERNMENT_TIER, TYIYN, identity_of, kyc_record
+from clihelp import assert_one_line_error, reverted, run
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
-from cbdclib import BASIC_TIER, GOVERNMENT_TIER, TYIYN, identity_of, kyc_record
-from clihelp import assert_one_line_error, reverted, run
-from somstack import hsm
-from somstack.cbdc import Cbdc, register_many
-from somstack.chain import LocalNode, LocalSigner, Sender
 from somstack.cli import main
-from somstack.contracts import Artifacts
-from somstack.manifest import Manifest
-from somstack.roles import ROLES as ROLE_IDS
+from somstack.core import hsm
+from somstack.core.artifacts import Artifacts
+from somstack.core.chain import LocalNode, LocalSigner, Sender
+from somstack.core.manifest import Manifest
+from somstack.ops.cbdc import Cbdc, register_many
+from somstack.system.roles import ROLES as ROLE_IDS
 
 CHAIN_ID = 97
 NETWORK = "bsc-test"
@@ -181,7 +181,7 @@ def test_a_payroll_that_loses_the_hsm_mid_batch_resumes_without_paying_twice(cap
     treasury = chain.address["officer-b"]
     ok(capsys, "officer-a", "cbdc", "register", treasury, "--tier", str(GOVERNMENT_TIER), "--kyc-hash",
        "0x" + kyc_record("hsm-treasury").hex(), "--identity", "0x" + identity_of("hsm-treasury").hex())
-    # the payees in one registerWallets, signed in the HSM by the KYC officer (somstack.cbdc directly)
+    # the payees in one registerWallets, signed in the HSM by the KYC officer (somstack.ops.cbdc directly)
     register_many(chain.cbdc, chain.sender("officer-a"), [payee(i) for i in range(3)], BASIC_TIER,
                   [identity_of(f"hsm-{i}") for i in range(3)], [kyc_record(f"hsm-{i}") for i in range(3)], log=lambda _m: None)
     ok(capsys, "officer-a", "mint", "--token", "som", treasury, "10000", "--ref", "issuance-hsm")
@@ -214,9 +214,9 @@ def test_a_payroll_that_loses_the_hsm_mid_batch_resumes_without_paying_twice(cap
 
 
 def test_the_relayer_signs_with_an_hsm_key_and_relays_a_transfer_signed_in_the_hsm(capsys, chain, tmp_path, softhsm):
+    from somstack.core.session import KeyOptions, open_session
     from somstack.relay.run import relay_of_session
     from somstack.relay.server import Background, RelayConfig
-    from somstack.session import KeyOptions, open_session
 
     payer, to = chain.address["payer"], Account.create().address
     ok(capsys, "officer-a", "mint", payer, "100", "--ref", "deposit-hsm-3")
@@ -269,11 +269,11 @@ def test_the_relayer_survives_losing_the_hsm_mid_batch_without_a_nonce_gap(capsy
     skipped: a gap would hold every later transaction in the node's pool for ever)."""
     import requests
 
+    from somstack.core.session import KeyOptions, open_session
+    from somstack.core.signatures import Domain
     from somstack.relay.client import authorization
     from somstack.relay.run import relay_of_session
     from somstack.relay.server import Background, RelayConfig
-    from somstack.session import KeyOptions, open_session
-    from somstack.signatures import Domain
 
     payer = hsm.account_of(softhsm.options("payer"))
     ok(capsys, "officer-a", "mint", payer.address, "100", "--ref", "deposit-hsm-4")

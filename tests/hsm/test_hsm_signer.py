@@ -10,17 +10,22 @@ import os
 import pkcs11
 import pytest
 import rlp
+from clihelp import assert_one_line_error, run
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.typed_transactions import TypedTransaction
 from eth_keys import keys as eth_keys
 from eth_utils import keccak
 
-from clihelp import assert_one_line_error, run
-from somstack import _secp256k1 as ec
-from somstack import hsm
-from somstack.errors import HsmConnectionLost, HsmError
-from somstack.signatures import Domain, sign_authorization, sign_permit, typed_message
+from somstack.core import _secp256k1 as ec
+from somstack.core import hsm
+from somstack.core.errors import HsmConnectionLost, HsmError
+from somstack.core.signatures import (
+    Domain,
+    sign_authorization,
+    sign_permit,
+    typed_message,
+)
 
 CHAIN_ID = 97
 TO = "0xF0109fC8DF283027b6285cc889F5aA624EaC1F55"
@@ -117,7 +122,7 @@ def test_eip191_message_recovers_to_the_hsm_address(signer):
 
 
 def test_eip712_authorization_and_permit_recover_to_the_hsm_address(signer):
-    from somstack.signatures import AUTHORIZATION_TYPES, PERMIT_TYPES
+    from somstack.core.signatures import AUTHORIZATION_TYPES, PERMIT_TYPES
 
     nonce = os.urandom(32)
     sig = sign_authorization(DOMAIN, signer, signer.address, TO, 5 * 10**18, 0, 2**40, nonce)

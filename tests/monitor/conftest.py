@@ -14,12 +14,12 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
 
-from somstack.chain import LocalNode  # noqa: E402
-from somstack.cli import main  # noqa: E402
-from somstack.contracts import Artifacts  # noqa: E402
-from somstack.manifest import Manifest  # noqa: E402
-
 from monitorlib import monitor_port  # noqa: E402
+
+from somstack.cli import main
+from somstack.core.artifacts import Artifacts
+from somstack.core.chain import LocalNode
+from somstack.core.manifest import Manifest
 
 UNIT = 10**18
 MINTER, COMPLIANCE, HOLDER = 1, 6, 11

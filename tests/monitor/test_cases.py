@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 from eth_account import Account
+from monitorlib import reverted
 
 from somstack.cli import main
 from somstack.monitor.store import Store
-from monitorlib import reverted
 
 
 def run(capsys, *argv):
@@ -113,7 +113,7 @@ def test_propose_block_as_a_safe_proposal_sends_nothing(chain, tmp_path, capsys)
 def test_digital_som_events_and_identify_returns_registry_hashes_only(chain, settings, tmp_path, capsys):
     from eth_utils import keccak
 
-    from somstack.contracts import Artifacts
+    from somstack.core.artifacts import Artifacts
 
     w3, accounts = chain.w3, chain.accounts
     som = Artifacts(settings.root).get("DigitalCurrency").contract(w3, chain.manifest.address("DigitalCurrency"))

@@ -20,10 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from eth_account import Account
-
 from monitorlib import monitor_port, reverted
+
 from somstack.cli import main
-from somstack.contracts import Artifacts
+from somstack.core.artifacts import Artifacts
 from somstack.monitor.follow import Follower, Runner, deliver, serve_http, signature
 from somstack.monitor.settings import load_rules
 from somstack.monitor.store import Store

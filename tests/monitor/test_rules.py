@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import pytest
-
 from monitorlib import DAY, HOUR, REF, T0, THRESHOLD, History, addr, rules_of
+
 from somstack.monitor.transfers import ZERO
 
 A, B, C, D, E, L = addr(0xA), addr(0xB), addr(0xC), addr(0xD), addr(0xE), addr(0x99)
@@ -297,7 +297,7 @@ def test_exempt_subject_drops_a_typology_alert_only(tmp_path):
 
 
 def test_sanctions_rules_take_no_exemption(tmp_path):
-    from somstack.errors import ConfigError
+    from somstack.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="take no exemptions"):
         History().scan(tmp_path, overrides={"sanctions_direct": {"exempt": [A]}})

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from somstack.config import load_settings
-from somstack.errors import ConfigError, InputError
+from somstack.core.config import load_settings
+from somstack.core.errors import ConfigError, InputError
 from somstack.monitor.scan import monitor_config
 from somstack.monitor.settings import RULES, load_rules
 

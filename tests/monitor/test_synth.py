@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from somstack.cli import main
-from somstack.config import load_settings
-from somstack.monitor.bench import render
+from somstack.core.config import load_settings
+from somstack.dev.monitorbench import render
 from somstack.monitor.scan import default_rules
 from somstack.monitor.settings import RULES
 from somstack.monitor.synth import evaluate, generate

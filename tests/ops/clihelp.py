@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pytest
 
 from somstack.cli import main
-from somstack.manifest import Manifest
+from somstack.core.manifest import Manifest
 
 
 def run(capsys, *argv):
@@ -31,7 +31,7 @@ def assert_one_line_error(code, err, *fragments):
 
 def exit_code_of(error_line):
     """The exit code the class named in an `Error: (Class) ...` line decides (1 if none)."""
-    from somstack.errors import SomstackError
+    from somstack.core.errors import SomstackError
 
     name = error_line.removeprefix("Error: (").split(")", 1)[0]
     classes = [SomstackError]

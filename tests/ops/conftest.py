@@ -7,7 +7,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from somstack.chain import LocalNode
+from somstack.core.chain import LocalNode
 
 
 @pytest.fixture
@@ -50,7 +50,8 @@ def cli_chain(settings, tmp_path_factory):
     from types import SimpleNamespace
 
     from clihelp import deployed_chain
-    from somstack.contracts import Artifacts
+
+    from somstack.core.artifacts import Artifacts
 
     with deployed_chain(settings, tmp_path_factory) as (node, manifest):
         w3 = Web3(Web3.HTTPProvider(node.url))

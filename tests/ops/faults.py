@@ -1,6 +1,6 @@
 """Faults for the resumability tests: a sender interrupted in the middle of a run."""
 
-from somstack.chain import Sender
+from somstack.core.chain import Sender
 
 
 class Interrupt(Exception):

@@ -1,5 +1,5 @@
 """`bsc-local`: anvil with BSC's chain id, and the canonical BSC contracts at their mainnet
-addresses (somstack.bsclocal), read and used through their real addresses only."""
+addresses (somstack.core.bsclocal), read and used through their real addresses only."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from eth_abi import decode
 from web3 import Web3
 
-from somstack.bsclocal import (
+from somstack.core.bsclocal import (
     ADDRESSES,
     BNB_USD_ANSWER,
     BNB_USD_DECIMALS,
@@ -26,8 +26,8 @@ from somstack.bsclocal import (
     run_node,
     start_bsc_local,
 )
-from somstack.chain import free_port
-from somstack.errors import ConfigError
+from somstack.core.chain import free_port
+from somstack.core.errors import ConfigError
 
 UNIT = 10**18
 MAINNET = {  # the addresses as scripts written for BSC mainnet spell them
@@ -275,7 +275,7 @@ needs_fork = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def bsc_fork(settings):
     """anvil forking BSC mainnet (network bsc-fork) on a free port."""
-    from somstack.bsclocal import start_node_for
+    from somstack.core.bsclocal import start_node_for
 
     node = start_node_for(settings, settings.network("bsc-fork"), free_port())
     yield node

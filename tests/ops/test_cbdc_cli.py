@@ -17,18 +17,25 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from cbdclib import (
+    BASIC_TIER,
+    GOVERNMENT_TIER,
+    TREASURY_FLOAT,
+    TYIYN,
+    identity_of,
+    kyc_record,
+)
+from clihelp import assert_one_line_error, deployed_chain, run
 from eth_utils import keccak, to_checksum_address
+from faults import CtrlC, FlakySender, Interrupt
 from web3 import Web3
 
-from cbdclib import BASIC_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, TYIYN, identity_of, kyc_record
-from clihelp import assert_one_line_error, deployed_chain, run
-from somstack import cbdc as cbdc_ops
-from somstack.cbdc import Cbdc, disburse, prepare_payroll, register_many
-from somstack.chain import NodeSigner, Sender
 from somstack.cli import main
-from somstack.contracts import Artifacts
-from somstack.errors import SomstackError
-from faults import CtrlC, FlakySender, Interrupt
+from somstack.core.artifacts import Artifacts
+from somstack.core.chain import NodeSigner, Sender
+from somstack.core.errors import SomstackError
+from somstack.ops import cbdc as cbdc_ops
+from somstack.ops.cbdc import Cbdc, disburse, prepare_payroll, register_many
 
 PAYEES = 10_000  # registered in the basic tier by the module fixture
 ISSUER, TREASURY, KYC_OFFICER, COMPLIANCE, STRANGER = 20, 21, 22, 6, 19
@@ -499,7 +506,7 @@ def resumable(world, tmp_path):
 
 
 def interrupted_run(world, plan, fail_at=INTERRUPTED_AT, after_send=False):
-    """somstack.cbdc.disburse interrupted at its `fail_at`-th transaction: before sending it,
+    """somstack.ops.cbdc.disburse interrupted at its `fail_at`-th transaction: before sending it,
     or after sending it (then it is mined, but its receipt was never awaited)."""
     treasury = world.sender(TREASURY)
     flaky = FlakySender(treasury.w3, treasury.signer, treasury.decoder, fail_at=fail_at, after_send=after_send)
@@ -582,7 +589,7 @@ class MiningSender(Sender):
 
 def rerun_with_a_batch_pending(world, resumable):
     """Batches 1-4 mined by an interrupted run, batch 5's transaction still in the mempool
-    (sent, not yet mined) when somstack.cbdc.disburse runs again; its result, or the error."""
+    (sent, not yet mined) when somstack.ops.cbdc.disburse runs again; its result, or the error."""
     interrupted_run(world, resumable.plan)
     fifth = resumable.batches[4]
     data = world.token.encode_abi("disburse", [fifth.batch_id, [p.address for p in fifth.payments], [p.amount for p in fifth.payments], False])

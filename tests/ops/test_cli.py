@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from clihelp import assert_one_line_error, run
 from eth_account import Account
 
-from somstack.chain import free_port
-from clihelp import assert_one_line_error, run
+from somstack.core.chain import free_port
 
 
 @pytest.fixture

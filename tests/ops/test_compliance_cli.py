@@ -12,11 +12,11 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from clihelp import assert_one_line_error, deployed_chain, run
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
-from clihelp import assert_one_line_error, deployed_chain, run
-from somstack.contracts import Artifacts
+from somstack.core.artifacts import Artifacts
 
 CHAIN_ID = 31337
 COMPLIANCE, STRANGER = 6, 19

@@ -15,15 +15,21 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from clihelp import assert_one_line_error, deployed_chain, reverted, run
 from eth_utils import keccak, to_checksum_address
+from faults import CtrlC, FlakySender, Interrupt
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
-from clihelp import assert_one_line_error, deployed_chain, reverted, run
-from faults import CtrlC, FlakySender, Interrupt
-from somstack.chain import NodeSigner, Sender
-from somstack.contracts import Artifacts
-from somstack.sanctions import Blocklists, Listing, apply_plan, plan_import, read_list
+from somstack.core.artifacts import Artifacts
+from somstack.core.chain import NodeSigner, Sender
+from somstack.ops.sanctions import (
+    Blocklists,
+    Listing,
+    apply_plan,
+    plan_import,
+    read_list,
+)
 
 CHAIN_ID = 31337
 COMPLIANCE, STRANGER, HOLDER = 6, 19, 25

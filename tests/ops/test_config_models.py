@@ -1,4 +1,4 @@
-"""somstack.deployment of brownie-config.yaml through pydantic models (somstack.config): the
+"""somstack.deployment of brownie-config.yaml through pydantic models (somstack.core.config): the
 project's settings read as before, and a bad field named by its path in one line."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import copy
 
 import pytest
 
-from somstack.config import UNLIMITED, Settings
-from somstack.errors import ConfigError
+from somstack.core.config import UNLIMITED, Settings
+from somstack.core.errors import ConfigError
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_a_bad_field_is_named_by_its_path_in_one_line(edited, change, message):
 def test_a_bad_network_entry_is_named_by_its_path(settings):
     raw = copy.deepcopy(settings.raw)
     raw["somstack"]["networks"]["bsc-test"]["chain_id"] = "ninety-seven"
-    with pytest.raises(ConfigError, match=r"^brownie-config.yaml: somstack.networks.bsc-test.chain_id: Input should be a valid integer"):
+    with pytest.raises(ConfigError, match=r"^brownie-config.yaml: somstack.core.networks.bsc-test.chain_id: Input should be a valid integer"):
         Settings(settings.root, raw).network("bsc-test")
     assert settings.network("bsc-test").chain_id == 97 and settings.network("local").dev
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from faults import FlakySender, Interrupt
 from web3 import Web3
 
-from somstack.chain import NodeSigner, Sender
-from somstack.config import Network, load_settings
-from somstack.contracts import Artifacts
-from somstack.deploy import DeployContext, deploy_system, resolve_holders
-from somstack.roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES
-from faults import FlakySender, Interrupt
-
+from somstack.core.artifacts import Artifacts
+from somstack.core.chain import NodeSigner, Sender
+from somstack.core.config import Network, load_settings
+from somstack.system.deploy import DeployContext, deploy_system, resolve_holders
+from somstack.system.roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES
 
 
 def _plan_transactions():

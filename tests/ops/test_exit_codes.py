@@ -1,5 +1,5 @@
 """Exit codes (docs/errors.md): each class of failure exits with its own code, decided by the
-class in somstack.errors and mapped in one place, `cli.main`; and `somstack --version`."""
+class in somstack.core.errors and mapped in one place, `cli.main`; and `somstack --version`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,23 @@ import re
 
 import click
 import pytest
+from clihelp import assert_one_line_error, run
 
 from somstack import __version__
-from somstack.chain import free_port
 from somstack.cli import cli
-from somstack.errors import (ChainMismatchError, InputError, MissingRoleError, RefusedError, RpcUnavailableError,
-                             SomstackError, TransactionFailed)
-from somstack.ops import MissingRoleError as OpsMissingRoleError
-from somstack.reserve import RateRejectedError, ReserveInputError
-from somstack.tokenops import OperationRefused
-from clihelp import assert_one_line_error, run
+from somstack.core.chain import free_port
+from somstack.core.errors import (
+    ChainMismatchError,
+    InputError,
+    MissingRoleError,
+    RefusedError,
+    RpcUnavailableError,
+    SomstackError,
+    TransactionFailed,
+)
+from somstack.ops.common import MissingRoleError as OpsMissingRoleError
+from somstack.ops.reserve import RateRejectedError, ReserveInputError
+from somstack.ops.tokens import OperationRefused
 
 
 @pytest.fixture

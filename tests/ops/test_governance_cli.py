@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from clihelp import run
 from web3 import Web3
 
-from clihelp import run
-from somstack.contracts import Artifacts
+from somstack.core.artifacts import Artifacts
 
 GOVERNANCE = Web3.to_checksum_address("0x000000000000000000000000000000000000beef")
 
@@ -95,7 +95,7 @@ def test_deploy_with_a_bad_governance_address_fails_in_one_line(capsys, node_fac
 
 
 def test_roles_shows_pending_delay_changes_with_their_effective_time(capsys, deployed_local, deployments_dir, monkeypatch, settings):
-    from somstack.roles import role_id
+    from somstack.system.roles import role_id
 
     w3 = _deploy(capsys, deployed_local, monkeypatch)
     code, out, err = run(capsys, "roles", "--network", "local")

@@ -11,10 +11,16 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from clihelp import assert_one_line_error, run
+
 from somstack.cli import main
-from somstack.routes import ProposalSender, Route, RouteError, SafeSigner, batch_checksum
+from somstack.system.routes import (
+    ProposalSender,
+    Route,
+    RouteError,
+    SafeSigner,
+    batch_checksum,
+)
 
 MINTER, MINTER_ADMIN, COMPLIANCE, RESERVE_MANAGER, STRANGER, HOLDER = 1, 2, 6, 18, 19, 11
 UNIT = 10**18
@@ -191,7 +197,7 @@ def test_a_command_that_follows_its_own_transactions_cannot_be_proposed(chain):
     assert route.calls == []
 
 
-@pytest.mark.parametrize("command", [["deploy"], ["demo"], ["node"]])
+@pytest.mark.parametrize("command", [["deploy"], ["verify-input"], ["node"]])
 def test_only_operator_commands_run_under_governance(capsys, chain, tmp_path, command):
     code, _, err = propose(capsys, chain, tmp_path / "b.json", MINTER_ADMIN, *command)
     assert code == 2 and "is not an operator command" in err
@@ -217,11 +223,11 @@ def test_a_delayed_role_acting_directly_is_told_to_schedule(capsys, chain):
 
 @pytest.fixture
 def wall_clock_at_chain_time(chain, monkeypatch):
-    """The wall clock of somstack.routes reads the chain's time: a dev chain's block is then
+    """The wall clock of somstack.system.routes reads the chain's time: a dev chain's block is then
     never mined early (chain time lags the wall clock after snapshots are reverted)."""
     import types
 
-    monkeypatch.setattr("somstack.routes.time", types.SimpleNamespace(time=lambda: chain.w3.eth.get_block("latest")["timestamp"]))
+    monkeypatch.setattr("somstack.system.routes.time", types.SimpleNamespace(time=lambda: chain.w3.eth.get_block("latest")["timestamp"]))
 
 
 def test_schedule_then_execute_once_due(capsys, chain, wall_clock_at_chain_time):
@@ -308,7 +314,7 @@ def test_execute_on_a_dev_chain_mines_a_block_once_due_by_the_wall_clock(capsys,
     before = chain.w3.eth.get_balance(holder)
     assert withdraw(capsys, chain, "schedule")[0] == 0
     now = chain.w3.eth.get_block("latest")["timestamp"]
-    monkeypatch.setattr("somstack.routes.time", types.SimpleNamespace(time=lambda: now + DELAY + 5))
+    monkeypatch.setattr("somstack.system.routes.time", types.SimpleNamespace(time=lambda: now + DELAY + 5))
     code, out, err = withdraw(capsys, chain, "execute")
     assert code == 0, err
     assert chain.w3.eth.get_block("latest")["timestamp"] >= now + DELAY + 5

@@ -17,10 +17,10 @@ import yaml
 from eth_account import Account
 from web3 import Web3
 
-from somstack.accounts import DEFAULT_KEY_VARIABLE
-from somstack.bsclocal import ADDRESSES
-from somstack.chain import free_port
-from somstack.networks import sync
+from somstack.core.accounts import DEFAULT_KEY_VARIABLE
+from somstack.core.bsclocal import ADDRESSES
+from somstack.core.chain import free_port
+from somstack.core.networks import sync
 
 BROWNIE_DEFAULTS = Path(brownie.__file__).parent / "data" / "network-config.yaml"  # a fresh machine's file
 BIN = Path(sys.executable).parent
@@ -146,7 +146,7 @@ def test_brownie_run_deploy_on_bsc_test_uses_the_rpc_from_the_environment(settin
 def test_a_rehearsal_never_shares_the_live_chains_record(settings, tmp_path):
     """bsc-local and bsc-fork borrow BSC's chain id 56: their manifests are their own files, so a
     mainnet deployment never reads steps a rehearsal recorded as done."""
-    from somstack.manifest import manifest_path
+    from somstack.core.manifest import manifest_path
 
     paths = {name: manifest_path(tmp_path, 56, settings.network(name)) for name in ("bsc-local", "bsc-fork", "bsc-main")}
     assert paths["bsc-main"].name == "56.json"

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from somstack import journal
-from somstack.cbdc import CbdcInputError, parse_som
-from somstack.demo import Demo
+from somstack.core import journal
+from somstack.dev.demo import Demo
+from somstack.ops.cbdc import CbdcInputError, parse_som
 
 
 @pytest.mark.parametrize("text", ["150,50", "1.234,5", "1,234.50", "1 234", "1\u00a0234", "150 som", "150 сом", "KGS 150", "$150",
@@ -67,7 +67,7 @@ def test_the_demo_writes_its_manifest_in_its_own_folder_and_restores_the_environ
 @pytest.mark.parametrize("tier", ["²", "١", "１"])
 def test_register_many_file_with_a_unicode_digit_tier_is_a_refused_row_not_a_crash(tmp_path, tier):
     """`"²".isdigit()` is true and `int("²")` raises (the relayer's finding 1, on the wallets file)."""
-    from somstack.cbdc import read_wallets
+    from somstack.ops.cbdc import read_wallets
 
     good = f"0x{'11' * 20},1,0x{'aa' * 32},0x{'bb' * 32}"
     bad = f"0x{'22' * 20},{tier},0x{'cc' * 32},0x{'dd' * 32}"

@@ -10,11 +10,11 @@ import json
 import re
 
 import pytest
+from clihelp import assert_one_line_error, run
 from web3 import Web3
 
-from somstack import reserve
-from clihelp import assert_one_line_error, run
-from somstack.contracts import Artifacts
+from somstack.core.artifacts import Artifacts
+from somstack.ops import reserve
 
 UNIT = 10**18
 REPORT = "0x" + "ab" * 32

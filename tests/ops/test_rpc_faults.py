@@ -13,14 +13,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from clihelp import assert_one_line_error, run
 from eth_account import Account
+from test_deploy_idempotent import PLAN_TRANSACTIONS
 from web3 import Web3
 
-from clihelp import assert_one_line_error, run
-from somstack.chain import LocalNode, LocalSigner, NodeSigner, NonceConflictError, RetryPolicy, Sender, connect, free_port, rpc_web3
-from somstack.config import Network
-from somstack.errors import ConfirmationTimeout, RpcUnavailableError
-from test_deploy_idempotent import PLAN_TRANSACTIONS
+from somstack.core.chain import (
+    LocalNode,
+    LocalSigner,
+    NodeSigner,
+    NonceConflictError,
+    RetryPolicy,
+    Sender,
+    connect,
+    free_port,
+    rpc_web3,
+)
+from somstack.core.config import Network
+from somstack.core.errors import ConfirmationTimeout, RpcUnavailableError
 
 FAST = RetryPolicy(attempts=3, timeout=2, backoff=0.01)
 UNIT = 10**18

@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from clihelp import assert_one_line_error, run
 from eth_account import Account
 from eth_utils import keccak
 from web3 import Web3
 
-from clihelp import assert_one_line_error, run
-from somstack.bsclocal import ADDRESSES, start_bsc_local
-from somstack.chain import LocalNode, NodeSigner, Sender
-from somstack.config import Network
-from somstack.deploy import DeployContext, deploy_system, resolve_holders
-from somstack.reserve import coverage_text
+from somstack.core.bsclocal import ADDRESSES, start_bsc_local
+from somstack.core.chain import LocalNode, NodeSigner, Sender
+from somstack.core.config import Network
+from somstack.ops.reserve import coverage_text
+from somstack.system.deploy import DeployContext, deploy_system, resolve_holders
 
 UNIT = 10**18
 RATE = 8745 * 10**16  # 87.45 KGS per USD [wad]
@@ -86,7 +86,7 @@ def test_status_of_a_network_never_deployed_is_one_clear_line(capsys, node_facto
 
 
 def test_status_on_a_dev_network_nobody_serves_says_how_to_start_it(capsys, monkeypatch):
-    from somstack.chain import free_port
+    from somstack.core.chain import free_port
 
     port = free_port()
     monkeypatch.setenv("SOMSTACK_RPC_LOCAL", f"http://127.0.0.1:{port}")

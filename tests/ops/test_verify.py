@@ -7,7 +7,7 @@ import json
 import pytest
 import solcx
 
-from somstack.verify import standard_json_input
+from somstack.system.verify import standard_json_input
 
 CONTRACTS = [
     ("Stablecoin", "contracts/Stablecoin.sol"),

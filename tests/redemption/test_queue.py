@@ -6,7 +6,7 @@ import pytest
 from brownie import ZERO_ADDRESS, accounts, chain, web3
 from eth_utils import keccak
 
-from somstack.signatures import Domain, sign_authorization
+from somstack.core.signatures import Domain, sign_authorization
 
 UNIT = 10**18
 PENDING, PAID, REJECTED, CANCELLED, SEIZED = 1, 2, 3, 4, 5

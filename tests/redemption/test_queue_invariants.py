@@ -18,7 +18,7 @@ from eth_utils import keccak
 from hypothesis import strategies as st
 from stateful import stateful_settings
 
-from somstack.signatures import Domain, sign_authorization
+from somstack.core.signatures import Domain, sign_authorization
 
 UNIT = 10**18
 MIN = 100 * UNIT

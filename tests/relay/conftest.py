@@ -17,11 +17,11 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
 
-from somstack.cli import main  # noqa: E402
-from somstack.contracts import Artifacts  # noqa: E402
-from somstack.signatures import Domain  # noqa: E402
-
 from relaylib import HOLDER, MINTER, UNIT, served  # noqa: E402
+
+from somstack.cli import main
+from somstack.core.artifacts import Artifacts
+from somstack.core.signatures import Domain
 
 
 @pytest.fixture(scope="session")

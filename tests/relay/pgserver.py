@@ -1,4 +1,4 @@
-"""The test session's own PostgreSQL server (somstack.devpg) on a port of this run's range:
+"""The test session's own PostgreSQL server (somstack.dev.devpg) on a port of this run's range:
 SOMSTACK_TEST_PORT + 10 + the xdist worker number. Each test asks for a database of its own."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-from somstack.devpg import fresh_database, postgres_server as _server
+from somstack.dev.devpg import fresh_database
+from somstack.dev.devpg import postgres_server as _server
 
 __all__ = ["fresh_database", "port_of_this_run", "postgres_server"]
 

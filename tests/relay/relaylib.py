@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import requests
 
-from somstack.chain import LocalSigner, NodeSigner, Sender
+from somstack.core.chain import LocalSigner, NodeSigner, Sender
 from somstack.relay.client import authorization
 from somstack.relay.server import Background, Relay, RelayConfig, tokens_of
 from somstack.relay.store import Store
@@ -71,7 +71,7 @@ def spawned(chain, key, db, *options, log_to=None):
     import subprocess
     import sys
 
-    from somstack.chain import free_port
+    from somstack.core.chain import free_port
 
     port = free_port()
     env = {**os.environ, **chain.env, "RELAYER_KEY": key.key.hex()}

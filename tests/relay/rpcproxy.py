@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-from somstack.chain import free_port
+from somstack.core.chain import free_port
 
 
 class RpcProxy:

@@ -11,11 +11,20 @@ import pytest
 import requests
 from eth_account import Account
 from prometheus_client.parser import text_string_to_metric_families
+from relaylib import (
+    COMPLIANCE,
+    PAUSER,
+    UNIT,
+    body_of,
+    open_config,
+    post,
+    served,
+    wait_status,
+)
 from web3 import Web3
 
-from relaylib import COMPLIANCE, PAUSER, UNIT, body_of, open_config, post, served, wait_status
+from somstack.core.signatures import Domain, random_nonce, sign_authorization
 from somstack.relay.client import authorization
-from somstack.signatures import Domain, random_nonce, sign_authorization
 
 
 def fresh():
@@ -359,7 +368,8 @@ def test_relay_send_refused_is_one_error_line(relay_chain, relay, sender_account
 
 def test_relay_send_to_a_silent_relayer_is_one_error_line(sender_account, capsys, monkeypatch):
     from clihelp import assert_one_line_error, run
-    from somstack.chain import free_port
+
+    from somstack.core.chain import free_port
 
     monkeypatch.setenv("ALICE_KEY", sender_account.key.hex())
     code, _, err = run(capsys, "relay", "send", "--from-key", "ALICE_KEY", "--to", fresh(), "--amount", "1",

@@ -27,14 +27,14 @@ import aiohttp
 import pytest
 import requests
 from eth_account import Account
-
 from relaylib import UNIT, body_of, open_config, post, served, wait_status
 from rpcproxy import RpcProxy
-from somstack.chain import LocalSigner, RetryPolicy, Sender, free_port, rpc_web3
+
+from somstack.core.chain import LocalSigner, RetryPolicy, Sender, free_port, rpc_web3
+from somstack.core.signatures import random_nonce, sign_authorization
 from somstack.relay.client import authorization
 from somstack.relay.server import Background, Relay, key_digest, tokens_of
 from somstack.relay.store import Store
-from somstack.signatures import random_nonce, sign_authorization
 
 API_KEY = "honest-wallet-provider-0001"
 UNICODE_DIGITS = {"superscript two": "²", "arabic-indic three": "٣", "fullwidth twelve": "１２", "devanagari one": "१",

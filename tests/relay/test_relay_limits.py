@@ -42,9 +42,9 @@ def test_a_sender_out_of_tokens_is_not_reset_by_the_pruning():
 def test_the_direct_eip712_digest_is_the_typed_data_one_and_recovers_the_signer():
     from eth_account import Account
 
+    from somstack.core.signatures import Domain
     from somstack.relay import api, checks
     from somstack.relay.client import authorization
-    from somstack.signatures import Domain
 
     domain = Domain("KGST", "1", 31337, "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0")
     account = Account.create()

@@ -12,11 +12,18 @@ import time
 
 import pytest
 from eth_account import Account
-
 from pgserver import fresh_database, postgres_server
 from relaylib import UNIT, fund_many, post_all, sign_many, spawned, wait_status
+
 from somstack.relay.pgstore import PgStore, redacted
-from somstack.relay.store import ACCEPTED, CONFIRMED, FAILED, SUBMITTED, Overdrawn, Transfer
+from somstack.relay.store import (
+    ACCEPTED,
+    CONFIRMED,
+    FAILED,
+    SUBMITTED,
+    Overdrawn,
+    Transfer,
+)
 
 SPAWN = ("--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000", "--client-burst", "5000",
          "--client-rate", "5000", "--replace-after", "5", "--lease", "2")
@@ -93,7 +100,8 @@ def test_the_password_is_not_logged():
 
 def test_relay_serve_on_a_database_that_does_not_answer_is_one_line_without_the_password(relay_chain, capsys):
     from clihelp import assert_one_line_error, run
-    from somstack.chain import free_port
+
+    from somstack.core.chain import free_port
 
     url = f"postgresql://relay:s3cret@127.0.0.1:{free_port()}/relay"
     with relay_chain.cli_env(), pytest.MonkeyPatch.context() as env:

@@ -10,11 +10,11 @@ import json
 import pytest
 import requests
 from eth_utils import keccak
-
 from relaylib import UNIT, wait_status
+
 from somstack.cli import main
+from somstack.core.signatures import sign_authorization
 from somstack.relay.client import RelayClient, send_redemption
-from somstack.signatures import sign_authorization
 
 
 @pytest.fixture

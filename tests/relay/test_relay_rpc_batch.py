@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from somstack.errors import RpcUnavailableError
+from somstack.core.errors import RpcUnavailableError
 from somstack.relay.checks import batch_replies
 from somstack.relay.submitter import Submitter
 

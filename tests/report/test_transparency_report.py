@@ -27,9 +27,10 @@ from web3 import Web3
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
 
 from clihelp import assert_one_line_error, deployed_chain, reverted, run  # noqa: E402
-from somstack.cli import main  # noqa: E402
-from somstack.ops import units  # noqa: E402
-from somstack.roles import role_id  # noqa: E402
+
+from somstack.cli import main
+from somstack.core.format import units
+from somstack.system.roles import role_id
 
 HOLDER, VICTIM, BURNER, REDEEMER = 11, 12, 3, 24
 UNIT = 10**18

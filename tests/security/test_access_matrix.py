@@ -11,7 +11,7 @@ and from a stranger, and the outcome must be the table's:
 - refused: an access-control error (AccessManagedUnauthorized, AccessManagerUnauthorized*,
   InvalidInitialization).
 
-Why the table lives here and `somstack.roles` keeps FUNCTION_ROLES/ADMIN_FUNCTIONS: roles.py is
+Why the table lives here and `somstack.system.roles` keeps FUNCTION_ROLES/ADMIN_FUNCTIONS: roles.py is
 what the deploy plan wires into the AccessManager; checking the chain only against it would
 accept any mistake made there. This table is written independently, covers what roles.py does
 not (public functions, the AccessManager's own functions, delays, who may call nothing) and
@@ -37,7 +37,7 @@ from eth_utils import function_abi_to_4byte_selector, keccak
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))  # for the README rewrite run as a script
 
-from somstack.roles import ADMIN_FUNCTIONS, DELAYED_ROLES, FUNCTION_ROLES, ROLES  # noqa: E402
+from somstack.system.roles import ADMIN_FUNCTIONS, DELAYED_ROLES, FUNCTION_ROLES, ROLES
 
 PUBLIC = "anyone"
 AFTER_DELAY = " after delay"
@@ -146,7 +146,7 @@ def parse(who: str) -> tuple[set[str] | None, bool]:
     return {n for n in names if n in ROLES}, delayed
 
 
-# --- The table against somstack.roles and the ABIs ---
+# --- The table against somstack.system.roles and the ABIs ---
 
 
 def test_matrix_names_only_known_roles():
@@ -328,10 +328,10 @@ def test_target_admin_delay_binds_only_after_setback(artifacts, manager, kgst, a
     assert (before, _outcome(artifacts.decoder, admin.address, manager.address, call)) == ("allowed", "after delay")
 
 
-# --- The README's Roles section, rendered from MATRIX and somstack.roles ---
+# --- The README's Roles section, rendered from MATRIX and somstack.system.roles ---
 
 README = ROOT / "README.md"
-BEGIN = "<!-- roles-matrix: generated from tests/security/test_access_matrix.py (MATRIX) and src/somstack/roles.py; run `python tests/security/test_access_matrix.py` to rewrite -->"
+BEGIN = "<!-- roles-matrix: generated from tests/security/test_access_matrix.py (MATRIX) and src/somstack/system/roles.py; run `python tests/security/test_access_matrix.py` to rewrite -->"
 END = "<!-- /roles-matrix -->"
 
 
@@ -350,7 +350,7 @@ def _duration(seconds):
 
 def _delay_text(setting):
     """`upgrade_delay`: 2 days (60 s on `local`), from brownie-config.yaml."""
-    from somstack.config import load_settings
+    from somstack.core.config import load_settings
 
     deployment = load_settings().raw["somstack"]["deployment"]
     local = deployment.get("overrides", {}).get("local", {}).get(setting)

@@ -19,10 +19,20 @@ from __future__ import annotations
 
 import pytest
 from brownie import chain
+from cbdclib import (
+    BANK_TIER,
+    BASIC_TIER,
+    FULL_TIER,
+    GOVERNMENT_TIER,
+    STANDARD_TIER,
+    TYIYN,
+    UNLIMITED,
+    identity_of,
+    kyc_record,
+)
 from eth_utils import keccak, to_checksum_address
 
-from cbdclib import BANK_TIER, BASIC_TIER, FULL_TIER, GOVERNMENT_TIER, STANDARD_TIER, TYIYN, UNLIMITED, identity_of, kyc_record
-from somstack.roles import role_id
+from somstack.system.roles import role_id
 
 UNIT = 10**18
 CASE = keccak(text="court-case-15")

@@ -17,10 +17,17 @@ refused to receiveWithAuthorization (both)."""
 
 import pytest
 from brownie import chain, web3
+from cbdclib import STANDARD_TIER, TYIYN, identity_of, kyc_record
 from eth_utils import keccak
 
-from cbdclib import STANDARD_TIER, TYIYN, identity_of, kyc_record
-from somstack.signatures import Domain, Signature, random_nonce, sign_authorization, sign_cancel, sign_permit
+from somstack.core.signatures import (
+    Domain,
+    Signature,
+    random_nonce,
+    sign_authorization,
+    sign_cancel,
+    sign_permit,
+)
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 PERMIT_VRS = "address,address,uint256,uint256,uint8,bytes32,bytes32"

@@ -2,7 +2,7 @@
 mocks of contracts/test/), run by `make test` on every submission.
 
 The project has one compile path: brownie's artifacts and brownie-config.yaml's settings, through
-the solc-js shim in .solcx. `somstack.verify.analysis_input` turns them into one solc standard JSON
+the solc-js shim in .solcx. `somstack.system.verify.analysis_input` turns them into one solc standard JSON
 input; crytic-compile compiles it once with that shim (its solc-json mode, the only mode the shim
 answers) and exports the result, which slither and slither-check-erc then read without compiling
 again. All three are the venv's own (slither-analyzer in pyproject.toml, pinned in constraints.txt).
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from somstack.verify import analysis_input, production_contracts
+from somstack.system.verify import analysis_input, production_contracts
 
 BIN = Path(sys.executable).parent  # the venv that runs the tests holds slither and crytic-compile
 TRIAGE = "security/slither-triage.md"

@@ -1,6 +1,6 @@
 """Upgrade safety: each upgradeable contract's storage layout (from solc, ERC-7201 namespaces
 included) against the last release's record in security/storage-layouts/, and the append-only
-rule of `somstack.layouts` on small fixture layouts. The live upgrade is in
+rule of `somstack.system.layouts` on small fixture layouts. The live upgrade is in
 test_upgrade_survival.py."""
 
 import copy
@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from somstack.layouts import UPGRADEABLE, compare, erc7201_slot, load_record, read_layouts
+from somstack.system.layouts import (
+    UPGRADEABLE,
+    compare,
+    erc7201_slot,
+    load_record,
+    read_layouts,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 V2_MOCKS = {"StablecoinV2Mock": "contracts/test/StablecoinV2Mock.sol", "ReserveVaultV2Mock": "contracts/test/ReserveVaultV2Mock.sol"}

@@ -79,13 +79,27 @@ from types import SimpleNamespace
 
 from brownie import chain, web3
 from brownie.exceptions import VirtualMachineError
+from cbdclib import (
+    BANK_TIER,
+    BASIC_TIER,
+    FULL_TIER,
+    GOVERNMENT_TIER,
+    STANDARD_TIER,
+    UNLIMITED,
+    identity_of,
+    kyc_record,
+)
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from hypothesis import strategies as st
 from stateful import BatchReader, send_patiently, stateful_settings
 
-from cbdclib import BANK_TIER, BASIC_TIER, FULL_TIER, GOVERNMENT_TIER, STANDARD_TIER, UNLIMITED, identity_of, kyc_record
-from somstack.signatures import Domain, random_nonce, sign_authorization, sign_permit
+from somstack.core.signatures import (
+    Domain,
+    random_nonce,
+    sign_authorization,
+    sign_permit,
+)
 
 SETTINGS = stateful_settings(default_examples=30, default_steps=30)
 

@@ -9,11 +9,22 @@ tests/governance/test_upgrade.py; the storage layout rule in test_storage_layout
 import re
 
 import pytest
-from brownie import ComplianceLogic, Contract, ReserveVaultV2Mock, StablecoinV2Mock, chain
+from brownie import (
+    ComplianceLogic,
+    Contract,
+    ReserveVaultV2Mock,
+    StablecoinV2Mock,
+    chain,
+)
 from eth_utils import keccak
 
-from somstack.roles import ROLES
-from somstack.signatures import Domain, random_nonce, sign_authorization, sign_permit
+from somstack.core.signatures import (
+    Domain,
+    random_nonce,
+    sign_authorization,
+    sign_permit,
+)
+from somstack.system.roles import ROLES
 
 UNIT = 10**18
 DELAY = 60  # brownie-config.yaml: deployment.overrides.local.upgrade_delay [s]

@@ -6,7 +6,12 @@ import pytest
 from brownie import MockContractWallet, chain
 from eth_utils import keccak
 
-from somstack.signatures import Domain, random_nonce, sign_authorization, sign_cancel
+from somstack.core.signatures import (
+    Domain,
+    random_nonce,
+    sign_authorization,
+    sign_cancel,
+)
 
 UNIT = 10**18
 PAUSE_TRANSFERS = 1

@@ -49,7 +49,13 @@ from eth_utils import keccak, to_checksum_address
 from hypothesis import strategies as st
 from stateful import stateful_settings
 
-from somstack.signatures import Domain, random_nonce, sign_authorization, sign_cancel, sign_permit
+from somstack.core.signatures import (
+    Domain,
+    random_nonce,
+    sign_authorization,
+    sign_cancel,
+    sign_permit,
+)
 
 UNIT = 10**18
 MAX_UINT = 2**256 - 1

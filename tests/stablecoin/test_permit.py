@@ -7,7 +7,7 @@ from brownie import MockContractWallet, chain
 from eth_abi import encode
 from eth_utils import keccak
 
-from somstack.signatures import Domain, Signature, sign_permit
+from somstack.core.signatures import Domain, Signature, sign_permit
 
 UNIT = 10**18
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -256,7 +256,7 @@ def _permit_struct_hash(owner, spender, value, nonce, deadline):
 
 
 def test_permit_submitted_by_blocked_relayer_is_refused(funded, alice, bob, relayer, compliance, reverts):
-    from somstack.signatures import Domain, sign_permit
+    from somstack.core.signatures import Domain, sign_permit
 
     funded.blockAccount(relayer, b"\x07" * 32, {"from": compliance})
     deadline = 2**40

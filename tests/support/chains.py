@@ -32,8 +32,8 @@ class Pool:
     def _deploy(self, chain_id: int, governance: str | None):
         from web3 import Web3
 
-        from somstack.chain import LocalNode
         from somstack.cli import main
+        from somstack.core.chain import LocalNode
 
         node = LocalNode(self.settings, chain_id).start()
         self.nodes.append(node)

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import InputError
-from .alerts import iso
-from .store import Store, StoreError
+from somstack.core.errors import InputError
+from somstack.monitor.alerts import iso
+from somstack.monitor.store import Store, StoreError
 
 OUTCOMES = ("reported", "blocked", "false_positive", "no_action")
 

@@ -36,11 +36,11 @@ from typing import Any, Callable
 from eth_utils import event_abi_to_log_topic, to_hex
 from web3 import Web3
 
-from ..errors import SomstackError
-from .alerts import Alert
-from .settings import RuleSet
-from .store import Store
-from .transfers import format_amount, write
+from somstack.core.errors import SomstackError
+from somstack.monitor.alerts import Alert
+from somstack.monitor.settings import RuleSet
+from somstack.monitor.store import Store
+from somstack.monitor.transfers import format_amount, write
 
 Log = Callable[[str], None]
 
@@ -198,7 +198,7 @@ def export_transfers(store: Store, out: Path) -> int:
 
 
 def evaluate(store: Store, rules: RuleSet, extra_listed: list[str], work: Path) -> tuple[list[Alert], list[str], list[str], list[str]]:
-    from .scan import scan
+    from somstack.monitor.scan import scan
 
     path = work / "monitor-transfers.csv"
     export_transfers(store, path)

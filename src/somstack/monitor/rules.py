@@ -26,9 +26,9 @@ from typing import Any, Callable, Iterable
 
 import duckdb
 
-from .alerts import Alert, alert_id, checksum, iso, unique
-from .settings import RuleSet
-from .transfers import ZERO, duckdb_source
+from somstack.monitor.alerts import Alert, alert_id, checksum, iso, unique
+from somstack.monitor.settings import RuleSet
+from somstack.monitor.transfers import ZERO, duckdb_source
 
 DAY = 86400
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import ConfigError
-from .alerts import Alert, write_jsonl
-from .rules import Engine, connect
-from .settings import RuleSet, load_rules
-from .transfers import check
+from somstack.core.errors import ConfigError
+from somstack.monitor.alerts import Alert, write_jsonl
+from somstack.monitor.rules import Engine, connect
+from somstack.monitor.settings import RuleSet, load_rules
+from somstack.monitor.transfers import check
 
 
 def monitor_config(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def monitor_config(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def read_blocklist(path: Path) -> list[str]:
     """The addresses of a sanctions list in the `somstack compliance import` format."""
-    from ..sanctions import read_list
+    from somstack.ops.sanctions import read_list
 
     return [listing.address for listing in read_list(path)]
 
@@ -61,6 +61,6 @@ def scan(transfers: Path, rules: RuleSet, listed: list[str] | None = None, out: 
 
 
 def default_rules(root_raw: Mapping[str, Any], rules_file: Path | None = None, rate: Any = None) -> RuleSet:
-    from .settings import parse_rate
+    from somstack.monitor.settings import parse_rate
 
     return load_rules(monitor_config(root_raw), rules_file, parse_rate(rate) if rate is not None else None)

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from ..errors import ConfigError, InputError
+from somstack.core.errors import ConfigError, InputError
 
 RULES = ("sanctions_direct", "sanctions_indirect", "large_no_reference", "structuring", "velocity",
          "pass_through", "fan_in", "fan_out", "round_trip")

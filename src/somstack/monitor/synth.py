@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from .alerts import Alert
-from .settings import RULES, RuleSet
-from .transfers import ZERO, write
+from somstack.monitor.alerts import Alert
+from somstack.monitor.settings import RULES, RuleSet
+from somstack.monitor.transfers import ZERO
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 DAY, HOUR = 86400, 3600
@@ -294,7 +294,7 @@ def classify(alerts: list[Alert], labels: list[dict[str, Any]], planted_txs: set
 
 
 def evaluate(data_dir: Path, rules: RuleSet, threads: int | None = None) -> Quality:
-    from .scan import read_blocklist, scan
+    from somstack.monitor.scan import read_blocklist, scan
 
     meta = json.loads((data_dir / "labels.json").read_text())
     result = scan(data_dir / "transfers.csv", rules, read_blocklist(data_dir / "blocklist.csv"), threads=threads)

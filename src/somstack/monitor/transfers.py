@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..errors import InputError
+from somstack.core.errors import InputError
 
 HEADER = ("block_number", "timestamp", "tx_hash", "log_index", "token", "from", "to", "amount", "reference")
 TOKENS = {"KGST": 18, "DSOM": 2}

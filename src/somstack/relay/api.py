@@ -22,9 +22,16 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from eth_utils import is_checksum_address
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
-from .checks import REASONS
+from somstack.relay.checks import REASONS
 
 UINT256_MAX = 2**256 - 1
 

@@ -1,7 +1,7 @@
 """What the relayer checks before it accepts an authorization, and why it refuses one.
 
 Off chain first (no RPC): the JSON shape and types, the validity window against the clock, and
-the EIP-712 signature recovered with eth-account (:mod:`somstack.signatures` builds the typed
+the EIP-712 signature recovered with eth-account (:mod:`somstack.core.signatures` builds the typed
 message; high-s signatures are refused as OZ's ECDSA refuses them). Then on chain, in one
 JSON-RPC batch: whether the nonce is used (``authorizationState``), the token's own pre-check
 (``detectTransferRestriction``: pause, blocklist, KYC registration, tier limits, balance) and the
@@ -27,10 +27,10 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from ..errors import ErrorDecoder, InputError, RpcUnavailableError
-from ..ops import parse_address, parse_bytes32
-from ..signatures import AUTHORIZATION_TYPES, Domain, typed_message
-from .store import Transfer, authorization_id
+from somstack.core.errors import ErrorDecoder, InputError, RpcUnavailableError
+from somstack.core.format import parse_address, parse_bytes32
+from somstack.core.signatures import AUTHORIZATION_TYPES, Domain, typed_message
+from somstack.relay.store import Transfer, authorization_id
 
 UINT256_MAX = 2**256 - 1
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0

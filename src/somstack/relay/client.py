@@ -1,6 +1,6 @@
 """The relayer's Python client (`somstack relay send`): it asks the relayer for the token's
 EIP-712 domain (``GET /v1/config``), signs an EIP-3009 TransferWithAuthorization locally with
-eth-account (:mod:`somstack.signatures`), posts it, and follows it until it is mined. The key
+eth-account (:mod:`somstack.core.signatures`), posts it, and follows it until it is mined. The key
 never leaves the process and is never printed.
 
 Trusting the relayer for the domain is safe: a signature only moves the token whose domain it
@@ -16,9 +16,9 @@ from typing import Any, Callable
 import requests
 from eth_account.signers.local import LocalAccount
 
-from ..errors import InputError, RpcUnavailableError, SomstackError
-from ..ops import parse_address, parse_units
-from ..signatures import Domain, random_nonce, sign_authorization
+from somstack.core.errors import InputError, RpcUnavailableError, SomstackError
+from somstack.core.format import parse_address, parse_units
+from somstack.core.signatures import Domain, random_nonce, sign_authorization
 
 Log = Callable[[str], None]
 

@@ -29,8 +29,15 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.rows import dict_row
 
-from ..errors import SomstackError
-from .store import ACCEPTED, CONFIRMED, PENDING, SUBMITTED, Overdrawn, Transfer
+from somstack.core.errors import SomstackError
+from somstack.relay.store import (
+    ACCEPTED,
+    CONFIRMED,
+    PENDING,
+    SUBMITTED,
+    Overdrawn,
+    Transfer,
+)
 
 log = logging.getLogger("somstack.relay")
 

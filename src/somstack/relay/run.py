@@ -11,11 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import InputError, RpcUnavailableError
-from ..ops import parse_units, sender_for, session_manifest
-from ..session import KeyOptions, Session
-from .server import Relay, RelayConfig, default_db, key_digest, tokens_of
-from .store import open_store
+from somstack.core.errors import InputError, RpcUnavailableError
+from somstack.core.format import parse_units
+from somstack.core.session import KeyOptions, Session, session_manifest
+from somstack.ops.common import sender_for
+from somstack.relay.server import Relay, RelayConfig, default_db, key_digest, tokens_of
+from somstack.relay.store import Store
 
 WAIT_PAUSE = 2.0  # [s] between tries while the chain does not answer at start
 
@@ -68,7 +69,7 @@ def abuse_limits(client_rate: float, client_burst: float, max_connections: int, 
 def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None, db: str | Path | None,
                      config: RelayConfig, fee: str | None = None) -> Relay:
     """The relayer of the session's deployment; the relayer key is the sending key of the key
-    options (:func:`somstack.ops.sender_for`, as every sending command)."""
+    options (:func:`somstack.ops.common.sender_for`, as every sending command)."""
     sender = sender_for(session, None, from_index, keys)
     tokens = tokens_of(session.w3, session_manifest(session), session.artifacts)
     if fee:
@@ -106,3 +107,10 @@ def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str,
     finally:
         relay.store.close()
     log("relayer stopped; pending transfers resume at the next start")
+
+
+def open_store(db: Any, owner: str, lease: float = 10.0) -> Any:
+    """The store ``db`` names: a ``postgresql://`` URL (shared by several instances, see
+    :mod:`somstack.relay.pgstore`) or a SQLite file (one instance)."""
+    from somstack.relay.pgstore import PgStore, is_postgres  # psycopg only for PostgreSQL
+    return PgStore(str(db), owner, lease) if is_postgres(db) else Store(Path(db))

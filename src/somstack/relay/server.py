@@ -36,18 +36,25 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.registry import Collector
 from web3 import Web3
 
-from ..chain import RetryPolicy, Sender, is_transport_error, rpc_web3
-from ..errors import ErrorDecoder, RpcUnavailableError
-from . import api, checks
-from .checks import Authorization, Refusal, TokenInfo
-from .store import ACCEPTED, SUBMITTED, Overdrawn, Store, Transfer
-from .submitter import Submitter
+from somstack.core.chain import RetryPolicy, Sender, is_transport_error, rpc_web3
+from somstack.core.errors import ErrorDecoder, RpcUnavailableError
+from somstack.relay import api, checks
+from somstack.relay.checks import Authorization, Refusal, TokenInfo
+from somstack.relay.store import ACCEPTED, SUBMITTED, Overdrawn, Store, Transfer
+from somstack.relay.submitter import Submitter
 
 log = logging.getLogger("somstack.relay")
 
@@ -745,8 +752,8 @@ TOKEN_CONTRACTS = {"Stablecoin": "kgst", "DigitalCurrency": "som"}  # manifest n
 def tokens_of(w3: Web3, manifest: Any, artifacts: Any) -> list[TokenInfo]:
     """The deployment's tokens the relayer serves (those the manifest records), with their
     EIP-712 domains as the contracts report them (ERC-5267)."""
-    from ..ops import deployed_address
-    from ..signatures import Domain
+    from somstack.core.session import deployed_address
+    from somstack.core.signatures import Domain
 
     found = []
     for name, key in TOKEN_CONTRACTS.items():

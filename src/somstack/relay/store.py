@@ -64,14 +64,6 @@ class Overdrawn(Exception):
         self.outflow = outflow
 
 
-def open_store(db: Any, owner: str, lease: float = 10.0) -> Any:
-    """The store ``db`` names: a ``postgresql://`` URL (shared by several instances, see
-    :mod:`.pgstore`) or a SQLite file (one instance)."""
-    from .pgstore import PgStore, is_postgres
-
-    return PgStore(str(db), owner, lease) if is_postgres(db) else Store(Path(db))
-
-
 def authorization_id(token: str, sender: str, nonce: bytes) -> str:
     """The id of an authorization: keccak(token ‖ from ‖ nonce), as 0x and 64 hex digits."""
     return "0x" + keccak(bytes.fromhex(token[2:]) + bytes.fromhex(sender[2:]) + nonce).hex()

@@ -30,10 +30,17 @@ from typing import Any, Callable
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from ..chain import Sender, _already_known, _nonce_taken, is_transport_error
-from ..errors import RpcUnavailableError, TransactionFailed
-from .checks import _AUTHORIZATION_STATE, Authorization, TokenInfo, batch_replies, call_data, encode
-from .store import ACCEPTED, CONFIRMED, FAILED, SUBMITTED, Store, Transfer
+from somstack.core.chain import Sender, _already_known, _nonce_taken, is_transport_error
+from somstack.core.errors import RpcUnavailableError, TransactionFailed
+from somstack.relay.checks import (
+    _AUTHORIZATION_STATE,
+    Authorization,
+    TokenInfo,
+    batch_replies,
+    call_data,
+    encode,
+)
+from somstack.relay.store import ACCEPTED, CONFIRMED, FAILED, SUBMITTED, Store, Transfer
 
 log = logging.getLogger("somstack.relay")
 

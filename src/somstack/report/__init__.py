@@ -2,21 +2,19 @@
 actions, governance) built from the deployment manifest and the chain, with no private key.
 
 :mod:`.events` reads logs over block ranges through a disk cache, :mod:`.build` gathers the
-figures (reusing :mod:`somstack.reserve` and :mod:`somstack.governance`), :mod:`.html` and
+figures (reusing :mod:`somstack.ops.reserve` and :mod:`somstack.system.governance`), :mod:`.html` and
 :mod:`.svg` write the page, its CSS, its charts and report.json.
 """
 
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 from typing import Any, Callable
 
-from ..ops import session_manifest
-from ..session import Session
-from .build import Options, ReportError, build_report, default_explorer
-from .html import write_site
+from somstack.core.session import Session, session_manifest
+from somstack.report.build import Options, ReportError, build_report, default_explorer
+from somstack.report.html import write_site
 
 __all__ = ["Options", "ReportError", "build_report", "cache_dir", "default_explorer", "write_report", "write_site"]
 

@@ -1,9 +1,9 @@
 """Every figure of the transparency report, read from the manifest and the chain at one block.
 
 Supplies come from ``totalSupply`` and, over time, from the tokens' mints and burns (Transfer
-from and to the zero address); the reserve from :mod:`somstack.reserve` (the same valuation as
+from and to the zero address); the reserve from :mod:`somstack.ops.reserve` (the same valuation as
 `somstack reserve status` and `stress`); compliance actions and pauses from the tokens' events;
-the role matrix from :mod:`somstack.governance`; pending delayed operations from the
+the role matrix from :mod:`somstack.system.governance`; pending delayed operations from the
 AccessManager's OperationScheduled minus OperationExecuted/OperationCanceled; upgrades from the
 proxies' Upgraded events. Each figure keeps the block (and, when an event made it, the
 transaction) it comes from, so the page can link it to the explorer.
@@ -23,13 +23,13 @@ from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
-from ..contracts import Artifact, Artifacts
-from ..errors import ErrorDecoder, SomstackError
-from ..governance import read_matrix
-from ..manifest import Manifest
-from ..ops import units, utc
-from ..reserve import Reserve, coverage_text, percent, read_status, stress
-from .events import ZERO_TOPIC, Event, LogReader, topic_of
+from somstack.core.artifacts import Artifact, Artifacts
+from somstack.core.errors import ErrorDecoder, SomstackError
+from somstack.core.format import units, utc
+from somstack.core.manifest import Manifest
+from somstack.ops.reserve import Reserve, coverage_text, percent, read_status, stress
+from somstack.report.events import ZERO_TOPIC, Event, LogReader, topic_of
+from somstack.system.governance import read_matrix
 
 Log = Callable[[str], None]
 SCHEMA = 1
@@ -392,7 +392,7 @@ def _compliance(ctx: _Context) -> dict[str, Any]:
     actions: list[dict[str, Any]] = []
     pauses: list[dict[str, Any]] = []
     names = ("AccountBlocked", "AccountUnblocked", "SeizureProposed", "SeizureExecuted", "SeizureRejected", "PauseFlagsUpdated")
-    from ..reasons import load as load_reasons
+    from somstack.ops.reasons import load as load_reasons
 
     texts = load_reasons(ctx.manifest.path)  # the operator's reason texts, kept off chain beside the manifest
     for key, name in TOKENS:

@@ -27,8 +27,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.datastructures import AttributeDict
 
-from ..manifest import write_json_atomically
-from ..ops import batched
+from somstack.core.chain import batched
+from somstack.core.manifest import write_json_atomically
 
 CACHE_VERSION = 1
 ZERO_TOPIC = "0x" + "00" * 32

@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..manifest import write_text_atomically
-from ..ops import units, utc
-from ..reserve import UINT256_MAX
-from .svg import step_chart
+from somstack.core.format import units, utc
+from somstack.core.manifest import write_text_atomically
+from somstack.ops.reserve import UINT256_MAX
+from somstack.report.svg import step_chart
 
 
 def _e(value: Any) -> str:

@@ -1,0 +1,7 @@
+"""`python -m somstack.cli`: the same as the `somstack` command."""
+
+import sys
+
+from somstack.cli import main
+
+sys.exit(main())
