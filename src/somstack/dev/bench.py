@@ -1,4 +1,4 @@
-"""`make bench` (`somstack bench`): the gas of every user-facing operation of SomStack, side by side
+"""`make bench` (`python -m somstack.dev bench`): the gas of every user-facing operation of SomStack, side by side
 with reference tokens compiled in the same run with the same compiler, and the speed of the harness.
 
 What it does, in one run:
