@@ -158,6 +158,16 @@ def settings():
     return load_settings()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def chain_id_once():
+    """brownie's web3 asks the node its chain id before every call and transaction (web3's
+    validation; over a quarter of the suite's requests) and its client version after each one.
+    The chain of a session never changes either, so web3's own request cache answers them after
+    the first (as somstack's connections do for the chain id)."""
+    web3.provider.cache_allowed_requests = True
+    web3.provider.cacheable_requests = {"eth_chainId", "web3_clientVersion"}
+
+
 @pytest.fixture(scope="session")
 def artifacts(settings):
     return Artifacts(settings.root)
