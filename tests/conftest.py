@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
+import warnings
 from types import SimpleNamespace
 
 import brownie.network.state as _brownie_state
 import brownie.test.managers.utils as _brownie_outcomes
 import pytest
+import requests
 from brownie import Contract, accounts, chain, history, project, web3
 from brownie._config import CONFIG
 from brownie.exceptions import VirtualMachineError
+from brownie.network.rpc import Rpc as _BrownieRpc
 from cbdclib import BANK_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, identity_of, kyc_record
 from eth_utils import keccak
+from web3 import HTTPProvider
 from web3.exceptions import TransactionNotFound
 
 from somstack.core.artifacts import Artifacts
@@ -36,6 +41,28 @@ if not any("rerun" in pair for pair in _brownie_outcomes.OUTCOMES):
 # freed by reference counting at once; the collector only finds cycles, and a cyclic object told
 # of a revert just drops history it no longer shows. Collected at the usual thresholds instead.
 _brownie_state.gc = SimpleNamespace(collect=lambda *args: 0)
+
+
+def _unwatched(method):
+    """brownie wraps Rpc.snapshot/revert/sleep/mine to warn a user who calls them directly instead
+    of through `chain`, and finds the caller with inspect.stack(): the source context of every
+    frame of the stack, read at every snapshot and revert (brownie takes one after every
+    transaction, and --coverage one for every view call): under pytest's deep stacks, more CPU
+    than the calls themselves. The same check, on the caller's frame alone."""
+    original = method.__closure__[0].cell_contents
+
+    def checked(*args, **kwargs):
+        if sys._getframe(1).f_locals.get("self", None) is not chain:
+            warnings.warn(f"rpc.{original.__name__} should not be called directly, use chain.{original.__name__} instead",
+                          FutureWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    return checked
+
+
+for _name, _method in list(vars(_BrownieRpc).items()):
+    if getattr(_method, "__qualname__", "") == "internal.<locals>.wrapped":
+        setattr(_BrownieRpc, _name, _unwatched(_method))
 
 
 def _patient(lookup, tries=20, pause=0.05):
@@ -159,13 +186,27 @@ def settings():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def chain_id_once():
-    """brownie's web3 asks the node its chain id before every call and transaction (web3's
-    validation; over a quarter of the suite's requests) and its client version after each one.
-    The chain of a session never changes either, so web3's own request cache answers them after
-    the first (as somstack's connections do for the chain id)."""
-    web3.provider.cache_allowed_requests = True
-    web3.provider.cacheable_requests = {"eth_chainId", "web3_clientVersion"}
+def lean_rpc():
+    """brownie's connection to the test chain, made cheaper per request, same answers:
+    - web3 asks the node its chain id before every call and transaction (its validation; over a
+      quarter of the suite's requests) and brownie its client version after each one. The chain
+      of a session changes neither: web3's own request cache answers them after the first (as
+      somstack's connections do for the chain id).
+    - requests looks for proxy settings in the environment on every request (a walk over
+      os.environ, twice): the test chain is on localhost, so its session does not look.
+    (brownie's own middlewares stay on web3 and see every request.)"""
+    session = requests.Session()
+    session.trust_env = False
+    old = web3.provider
+    web3.provider = HTTPProvider(
+        old.endpoint_uri,
+        request_kwargs=dict(old.get_request_kwargs()),
+        session=session,
+        cache_allowed_requests=True,
+        cacheable_requests={"eth_chainId", "web3_clientVersion"},
+    )
+    yield
+    session.close()
 
 
 @pytest.fixture(scope="session")
