@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence, TypeVar
-
-from web3 import Web3
-
-from somstack.core.errors import ConfigError, SomstackError
-
-T = TypeVar("T")
-
 import os
 import shutil
 import socket
 import subprocess
 import time
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 import requests
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
+from eth_utils import function_abi_to_4byte_selector, keccak
+from eth_utils.abi import collapse_if_tuple
+from web3 import Web3
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -34,12 +30,16 @@ from somstack.core import journal
 from somstack.core.config import Network, Settings
 from somstack.core.errors import (
     ChainMismatchError,
+    ConfigError,
     ConfirmationTimeout,
     ErrorDecoder,
     InsufficientFundsError,
     RpcUnavailableError,
+    SomstackError,
     TransactionFailed,
 )
+
+T = TypeVar("T")
 
 RPC_TIMEOUT = 10  # [s] per request, unless the settings' RPC policy says otherwise
 
@@ -479,3 +479,67 @@ def batched(w3: Web3, items: Sequence[T], request: Callable[[T], Any], chunk: in
                 batch.add(request(item))
             answers += list(batch.execute())
     return answers
+
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"  # its address on BSC and most chains
+AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
+MULTICALL_CHUNK = 500  # calls per eth_call: 500 reads stay well under a node's eth_call gas cap
+
+
+def multicall_code(artifacts: Any) -> str | None:
+    """Multicall3's runtime code (the compiled Multicall3Lite), for a chain that has none."""
+    try:
+        code = artifacts.get("Multicall3Lite").deployed_bytecode
+        return ("0x" + code.removeprefix("0x")) if code else None
+    except Exception:  # not compiled: the calls go one by one, in JSON-RPC batches
+        return None
+
+
+def multicall(w3: Web3, calls: Sequence[tuple[str, bytes]], code: str | None = None) -> list[bytes] | None:
+    """The return data of each (to, data) call, through Multicall3's aggregate3, 500 calls per
+    eth_call: the chain's own Multicall3, else ``code`` placed at that address by a state
+    override (anvil and geth-based nodes take one). None when neither is possible."""
+    try:
+        override = None
+        if not w3.eth.get_code(MULTICALL3):  # type: ignore[arg-type]
+            if not code:
+                return None
+            override = {MULTICALL3: {"code": code}}
+        out: list[bytes] = []
+        for start in range(0, len(calls), MULTICALL_CHUNK):
+            part = [(to, False, data) for to, data in calls[start : start + MULTICALL_CHUNK]]
+            data = AGGREGATE3 + abi_encode(["(address,bool,bytes)[]"], [part])
+            raw = w3.eth.call({"to": MULTICALL3, "data": Web3.to_hex(data)}, "latest", override)  # type: ignore[arg-type]
+            (results,) = abi_decode(["(bool,bytes)[]"], bytes(raw))
+            out += [bytes(answer) for _ok, answer in results]
+        return out
+    except Exception:  # a node without state overrides: the calls go one by one
+        return None
+
+
+def read_calls(w3: Web3, calls: Sequence[tuple[str, bytes]], code: str | None = None) -> list[bytes]:
+    """The return data of each (to, data) view call: through Multicall3 (one eth_call per 500),
+    else in JSON-RPC batches of single eth_calls."""
+    answers = multicall(w3, calls, code)
+    if answers is None:
+        answers = [bytes(a) for a in batched(w3, calls, lambda c: w3.eth.call({"to": c[0], "data": Web3.to_hex(c[1])}))]
+    return answers
+
+
+def encoder(contract: Any, name: str) -> Callable[[Sequence[Any]], str]:
+    """``contract.encode_abi(name, args)`` for many calls of one function: the ABI entry is
+    looked up once (web3 finds and validates it in the whole ABI on every call: about 4 ms each,
+    against 1 ms here); hex strings given for ``bytes`` arguments are taken as their bytes, as
+    web3 takes them. The function must not be overloaded."""
+    entries = [e for e in contract.abi if e.get("type") == "function" and e.get("name") == name]
+    if len(entries) != 1:
+        raise ValueError(f"{name}: {len(entries)} functions of that name in the ABI")
+    types = [collapse_if_tuple(i) for i in entries[0]["inputs"]]
+    selector = function_abi_to_4byte_selector(entries[0])
+    as_bytes = [t.startswith("bytes") and "[" not in t for t in types]
+
+    def encode(args: Sequence[Any]) -> str:
+        values = [bytes.fromhex(v.removeprefix("0x")) if b and isinstance(v, str) else v for v, b in zip(args, as_bytes)]
+        return "0x" + (selector + abi_encode(types, values)).hex()
+
+    return encode

@@ -32,7 +32,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from somstack.core.chain import Sender, batched
+from somstack.core.chain import Sender, batched, multicall_code, read_calls
 from somstack.core.config import UNLIMITED, DigitalCurrencyParams
 from somstack.core.errors import (
     InputError,
@@ -193,7 +193,7 @@ class Cbdc:
             manager=artifacts.get("SomAccessManager").contract(session.w3, manifest.address("AccessManager")),  # type: ignore[arg-type]
             params=session.settings.deployment(session.network.name).digital_currency,
             deploy_block=int(manifest.contracts.get("DigitalCurrency", {}).get("block") or 0),
-            multicall_code=_multicall_code(artifacts),
+            multicall_code=multicall_code(artifacts),
         )
 
     @property
@@ -512,57 +512,14 @@ def _transfers_before(receipt: Any, token: str, treasury: str, index: int) -> li
     return rows
 
 
-MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"  # its address on BSC and most chains
-AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
-MULTICALL_CHUNK = 500  # calls per eth_call: 500 pre-checks stay well under a node's eth_call gas cap
-
-
-def _multicall_code(artifacts: Any) -> str | None:
-    try:
-        code = artifacts.get("Multicall3Lite").deployed_bytecode
-        return ("0x" + code.removeprefix("0x")) if code else None
-    except Exception:  # not compiled: the calls go one by one, in JSON-RPC batches
-        return None
-
-
-def multicall(cbdc: Cbdc, calls: Sequence[tuple[str, bytes]]) -> list[bytes] | None:
-    """The return data of each (to, data) call, through Multicall3's aggregate3, 500 calls per
-    eth_call: the chain's own Multicall3, else its code placed at that address by a state
-    override (anvil and geth-based nodes take one). None when neither is possible."""
-    w3 = cbdc.w3
-    try:
-        override = None
-        if not w3.eth.get_code(MULTICALL3):  # type: ignore[arg-type]
-            if not cbdc.multicall_code:
-                return None
-            override = {MULTICALL3: {"code": cbdc.multicall_code}}
-        out: list[bytes] = []
-        for start in range(0, len(calls), MULTICALL_CHUNK):
-            part = [(to, False, data) for to, data in calls[start : start + MULTICALL_CHUNK]]
-            data = AGGREGATE3 + abi_encode(["(address,bool,bytes)[]"], [part])
-            raw = w3.eth.call({"to": MULTICALL3, "data": Web3.to_hex(data)}, "latest", override)  # type: ignore[arg-type]
-            (results,) = abi_decode(["(bool,bytes)[]"], bytes(raw))
-            out += [bytes(answer) for _ok, answer in results]
-        return out
-    except Exception:  # a node without state overrides: the calls go one by one
-        return None
-
-
 def check_payroll(cbdc: Cbdc, treasury: str, payments: Sequence[Payment]) -> list[RowProblem]:
     """What the chain would refuse, row by row: the token's own pre-check
     (``detectTransferRestriction(treasury, wallet, amount)``), asked in JSON-RPC batches."""
     problems = []
     selector = bytes(Web3.keccak(text="detectTransferRestriction(address,address,uint256)")[:4])
     token = cbdc.token.address
-
-    def precheck(p: Payment) -> Any:
-        data = selector + abi_encode(["address", "address", "uint256"], [treasury, p.address, p.amount])
-        return cbdc.w3.eth.call({"to": token, "data": Web3.to_hex(data)})
-
     calls = [(token, selector + abi_encode(["address", "address", "uint256"], [treasury, p.address, p.amount])) for p in payments]
-    answers = multicall(cbdc, calls)
-    if answers is None:
-        answers = batched(cbdc.w3, payments, precheck)
+    answers = read_calls(cbdc.w3, calls, cbdc.multicall_code)
     codes = [int.from_bytes(bytes(a)[-32:], "big") for a in answers]
     for p, code in zip(payments, codes):
         if code:
@@ -853,9 +810,7 @@ def _read_many(cbdc: Cbdc, signature: str, arg_types: list[str], args: Sequence[
     selector = keccak(text=signature)[:4]
     token = cbdc.token.address
     calls = [(token, selector + abi_encode(arg_types, list(a))) for a in args]
-    answers = multicall(cbdc, calls)
-    if answers is None:
-        answers = [bytes(a) for a in batched(cbdc.w3, calls, lambda c: cbdc.w3.eth.call({"to": c[0], "data": Web3.to_hex(c[1])}))]
+    answers = read_calls(cbdc.w3, calls, cbdc.multicall_code)
     return [abi_decode(out_types, a) for a in answers]
 
 

@@ -35,7 +35,7 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from somstack.core.chain import Sender, batched
+from somstack.core.chain import Sender, encoder, multicall_code, read_calls
 from somstack.core.errors import InputError, SomstackError, TransactionFailed
 from somstack.core.format import parse_address
 from somstack.core.manifest import Manifest
@@ -176,6 +176,7 @@ class Blocklists:
     w3: Web3
     manager: Contract
     tokens: list[Token]
+    multicall_code: str | None = None  # Multicall3's code, placed by a state override where the chain has none
 
     @classmethod
     def of_manifest(cls, w3: Web3, manifest: Manifest, artifacts: object) -> "Blocklists":
@@ -187,7 +188,7 @@ class Blocklists:
                 tokens.append(Token(name, label, contract, int(manifest.contracts[name].get("block") or 0)))
         if not tokens:
             raise SomstackError(f"{manifest.path.name} records no token with a blocklist ({', '.join(TOKENS)})")
-        return cls(w3, manager, tokens)
+        return cls(w3, manager, tokens, multicall_code(artifacts))
 
     @classmethod
     def of_session(cls, session: Session) -> "Blocklists":
@@ -209,14 +210,11 @@ class Blocklists:
                 require_role(self.manager, token.contract, token.name, caller, function)
 
     def are_blocked(self, token: Token, addresses: Sequence[str]) -> list[bool]:
-        """``isBlocked`` of each address on ``token``, asked in JSON-RPC batches."""
+        """``isBlocked`` of each address on ``token``, through Multicall3 (one eth_call per 500)."""
         selector = bytes(keccak(text="isBlocked(address)")[:4])
         to = token.contract.address
-
-        def ask(address: str) -> object:
-            return self.w3.eth.call({"to": to, "data": Web3.to_hex(selector + bytes(12) + bytes.fromhex(address[2:]))})
-
-        return [int.from_bytes(bytes(a)[-32:], "big") != 0 for a in batched(self.w3, addresses, ask)]
+        calls = [(to, selector + bytes(12) + bytes.fromhex(address[2:])) for address in addresses]
+        return [int.from_bytes(answer[-32:], "big") != 0 for answer in read_calls(self.w3, calls, self.multicall_code)]
 
     def blocked_now(self, token: Token) -> list[str]:
         """The token's blocklist: every account its ``AccountBlocked`` events name (read over
@@ -311,7 +309,8 @@ class TokenResult:
 def multicall_data(lists: Blocklists, token: Token, calls: Sequence[str]) -> str:
     """One AccessManager ``multicall`` of ``execute(token, call)`` for each call (hex calldata)."""
     manager = lists.manager
-    return manager.encode_abi("multicall", [[manager.encode_abi("execute", [token.contract.address, call]) for call in calls]])
+    execute = encoder(manager, "execute")
+    return manager.encode_abi("multicall", [[execute([token.contract.address, call]) for call in calls]])
 
 
 def apply_plan(
@@ -353,7 +352,8 @@ def _send_batch(lists: Blocklists, sender: Sender, token: Token, block: bool, pa
     function = "blockAccount" if block else "unblockAccount"
     for attempt in (1, 2):
         addresses = [item.address if block else item for item in part]
-        calls = [token.contract.encode_abi(function, [item.address, item.reason] if block else [item]) for item in part]
+        encode = encoder(token.contract, function)
+        calls = [encode([item.address, item.reason] if block else [item]) for item in part]
         what = f"{function} batch {counter} on {token.label} ({len(part)} accounts)"
         log(f"sending {what} through the AccessManager {lists.manager.address} on chain {lists.w3.eth.chain_id} from {sender.signer.address}")
         try:

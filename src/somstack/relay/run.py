@@ -112,5 +112,8 @@ def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str,
 def open_store(db: Any, owner: str, lease: float = 10.0) -> Any:
     """The store ``db`` names: a ``postgresql://`` URL (shared by several instances, see
     :mod:`somstack.relay.pgstore`) or a SQLite file (one instance)."""
-    from somstack.relay.pgstore import PgStore, is_postgres  # psycopg only for PostgreSQL
+    from somstack.relay.pgstore import (  # psycopg only for PostgreSQL
+        PgStore,
+        is_postgres,
+    )
     return PgStore(str(db), owner, lease) if is_postgres(db) else Store(Path(db))
