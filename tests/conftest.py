@@ -472,10 +472,18 @@ def untraced_stateful(request):
 
 @pytest.fixture(autouse=True)
 def isolation():
-    """Each test starts from the state left by the session fixtures, and leaves no trace."""
+    """Each test starts from the state left by the session fixtures, and leaves no trace. brownie
+    does not check the node's answer to evm_revert: a revert that did not happen (an unknown
+    snapshot id) would leave this test's transactions to the next tests of the worker, which
+    then fail for no fault of theirs. The height is compared instead, and this test is named."""
     chain.snapshot()
+    height = web3.eth.block_number
     yield
     chain.revert()
+    after = web3.eth.block_number
+    if after != height:
+        raise RuntimeError(f"the chain did not go back to this test's starting snapshot (block {after}, expected {height}): "
+                           "the next tests of this worker would inherit its state")
 
 
 # --- Reverts with named custom errors ---
