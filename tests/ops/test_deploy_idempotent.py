@@ -6,10 +6,9 @@ import json
 
 import pytest
 from faults import FlakySender, Interrupt
-from web3 import Web3
 
 from somstack.core.artifacts import Artifacts
-from somstack.core.chain import NodeSigner, Sender
+from somstack.core.chain import NodeSigner, RetryPolicy, Sender, rpc_web3
 from somstack.core.config import Network, load_settings
 from somstack.system.deploy import DeployContext, deploy_system, resolve_holders
 from somstack.system.roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES
@@ -39,7 +38,7 @@ CONTRACTS = {"AccessManager", "ComplianceLogic", "StablecoinImplementation", "St
 
 def make_ctx(settings, node, deployments_dir, sender=None):
     network = Network("local", node.url, node.url, node.chain_id, dev=True)
-    w3 = Web3(Web3.HTTPProvider(node.url))
+    w3 = rpc_web3(node.url, RetryPolicy(), node.url)
     sender = sender or Sender(w3, NodeSigner(w3.eth.accounts[0]), Artifacts(settings.root).decoder)
     holders = resolve_holders(settings, network, w3)
     return DeployContext(settings, network, w3, sender, settings.deployment("local"), holders, log=lambda _m: None, deployments_dir=deployments_dir)
@@ -51,13 +50,13 @@ def node(node_factory):
 
 
 def nonce_of_deployer(node):
-    w3 = Web3(Web3.HTTPProvider(node.url))
+    w3 = rpc_web3(node.url, RetryPolicy(), node.url)
     return w3.eth.get_transaction_count(w3.eth.accounts[0])
 
 
 def test_deploy_records_every_contract_with_code(settings, node, deployments_dir):
     result = deploy_system(make_ctx(settings, node, deployments_dir))
-    w3 = Web3(Web3.HTTPProvider(node.url))
+    w3 = rpc_web3(node.url, RetryPolicy(), node.url)
     data = json.loads((deployments_dir / "31337.json").read_text())
     assert data["complete"] is True
     assert set(data["contracts"]) == CONTRACTS
@@ -80,7 +79,7 @@ def test_deploy_rerun_on_complete_manifest_sends_nothing(settings, node, deploym
 @pytest.mark.parametrize("after_send", [False, True], ids=["before-send", "after-send"])
 @pytest.mark.parametrize("fail_at", [2, 3, 9, 12, PLAN_TRANSACTIONS])
 def test_deploy_interrupted_resumes_without_paying_twice(settings, node, deployments_dir, fail_at, after_send):
-    w3 = Web3(Web3.HTTPProvider(node.url))
+    w3 = rpc_web3(node.url, RetryPolicy(), node.url)
     decoder = Artifacts(settings.root).decoder
     flaky = FlakySender(w3, NodeSigner(w3.eth.accounts[0]), decoder, fail_at=fail_at, after_send=after_send)
     with pytest.raises(Interrupt):
