@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from brownie import chain, web3
 from eth_abi import encode
-from eth_utils import function_abi_to_4byte_selector, keccak
+from eth_utils import function_abi_to_4byte_selector
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))  # for the docs/roles.md rewrite run as a script
