@@ -8,7 +8,7 @@ pragma solidity ^0.8.28;
  * pre-check and rescue. Its errors carry no token's name, so a wallet or an explorer decodes the
  * refusals of both tokens with this one ABI.
  * @dev Every privileged function is `restricted` by the AccessManager; the role that may call it
- * is named in its NatSpec and in the README. {IStablecoin} and {IDigitalCurrency} add what is
+ * is named in its NatSpec and in docs/roles.md. {IStablecoin} and {IDigitalCurrency} add what is
  * each token's own.
  */
 interface ICompliantToken {

@@ -11,7 +11,7 @@ pragma solidity ^0.8.28;
  * for good. A pending request of a holder blocked later stays frozen in escrow and moves only by a
  * maker-checker seizure (COMPLIANCE proposes, SEIZE_APPROVER executes, never the same officer).
  * @dev Every privileged function is `restricted` by the AccessManager; the role of each one is
- * given in its NatSpec and in the README.
+ * given in its NatSpec and in docs/roles.md.
  */
 interface IRedemptionQueue {
     // --- Types ---

@@ -12,7 +12,7 @@ import {ICompliantToken} from "./ICompliantToken.sol";
  * @dev The ERC-20, EIP-2612 and EIP-3009 functions are declared by their own interfaces
  * (IERC20, IERC20Permit, IERC3009), their bytes-signature variants by ISignedTransfers. Every
  * privileged function is `restricted` by the AccessManager; the role that may call each one is
- * given in its NatSpec and in the README.
+ * given in its NatSpec and in docs/roles.md.
  */
 interface IStablecoin is ICompliantToken {
     // --- Errors ---

@@ -15,9 +15,9 @@ Why the table lives here and `somstack.system.roles` keeps FUNCTION_ROLES/ADMIN_
 what the deploy plan wires into the AccessManager; checking the chain only against it would
 accept any mistake made there. This table is written independently, covers what roles.py does
 not (public functions, the AccessManager's own functions, delays, who may call nothing) and
-`test_roles_py_agrees_with_matrix` fails when the two differ. README.md's Roles section is
-rendered from it: `python tests/security/test_access_matrix.py` rewrites that section, and
-`test_readme_roles_section_is_current` fails when it is stale.
+`test_roles_py_agrees_with_matrix` fails when the two differ. The role tables of docs/roles.md are
+rendered from it: `python tests/security/test_access_matrix.py` rewrites them, and
+`test_roles_page_is_current` fails when they are stale.
 
 The AccessManager's answer depends on its arguments; each of its functions is called with one
 representative set (ARGS): role MINTER for role functions, KGST as the target, KGST's upgrade as
@@ -32,10 +32,10 @@ from pathlib import Path
 import pytest
 from brownie import chain, web3
 from eth_abi import encode
-from eth_utils import function_abi_to_4byte_selector, keccak
+from eth_utils import function_abi_to_4byte_selector
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "src"))  # for the README rewrite run as a script
+sys.path.insert(0, str(ROOT / "src"))  # for the docs/roles.md rewrite run as a script
 
 from somstack.system.roles import ADMIN_FUNCTIONS, DELAYED_ROLES, FUNCTION_ROLES, ROLES
 
@@ -328,9 +328,9 @@ def test_target_admin_delay_binds_only_after_setback(artifacts, manager, kgst, a
     assert (before, _outcome(artifacts.decoder, admin.address, manager.address, call)) == ("allowed", "after delay")
 
 
-# --- The README's Roles section, rendered from MATRIX and somstack.system.roles ---
+# --- docs/roles.md's tables, rendered from MATRIX and somstack.system.roles ---
 
-README = ROOT / "README.md"
+ROLES_PAGE = ROOT / "docs" / "roles.md"
 BEGIN = "<!-- roles-matrix: generated from tests/security/test_access_matrix.py (MATRIX) and src/somstack/system/roles.py; run `python tests/security/test_access_matrix.py` to rewrite -->"
 END = "<!-- /roles-matrix -->"
 
@@ -358,7 +358,7 @@ def _delay_text(setting):
 
 
 def render() -> str:
-    """The generated part of README.md's Roles section."""
+    """The generated part of docs/roles.md."""
     lines = [BEGIN, "", "| id | role | power | execution delay |", "|---:|---|---|---|"]
     for name, role in ROLES.items():
         delay = _delay_text(DELAYED_ROLES[name]) if name in DELAYED_ROLES else ""
@@ -376,25 +376,25 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def _readme_section(text):
+def _generated_section(text):
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
         return None
     return text[start : end + len(END)]
 
 
-def test_readme_roles_section_is_current():
-    text = README.read_text()
-    assert _readme_section(text) == render(), "README.md's role matrix is stale: run `python tests/security/test_access_matrix.py`"
+def test_roles_page_is_current():
+    text = ROLES_PAGE.read_text()
+    assert _generated_section(text) == render(), "docs/roles.md's role matrix is stale: run `python tests/security/test_access_matrix.py`"
 
 
-def rewrite_readme() -> None:
-    text = README.read_text()
-    section = _readme_section(text)
+def rewrite_roles_page() -> None:
+    text = ROLES_PAGE.read_text()
+    section = _generated_section(text)
     if section is None:
-        raise SystemExit(f"README.md has no {BEGIN!r} ... {END!r} block")
-    README.write_text(text.replace(section, render()))
+        raise SystemExit(f"docs/roles.md has no {BEGIN!r} ... {END!r} block")
+    ROLES_PAGE.write_text(text.replace(section, render()))
 
 
 if __name__ == "__main__":
-    rewrite_readme()
+    rewrite_roles_page()

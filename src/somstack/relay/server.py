@@ -6,7 +6,7 @@ rate limits and the submitter task share one event loop (the synchronous web3 ca
 worker threads, as chain.py's Sender is synchronous).
 
 API (the models of :mod:`.api`, its OpenAPI document generated from them and served at
-``GET /openapi.json``; README "Relayer"):
+``GET /openapi.json``; docs/relayer.md):
 
 - ``POST /v1/transfers``: a signed EIP-3009 authorization; answers at once (202, or 200 for
   one already known) with its id and status, or a 4xx/503 with ``{"error": reason, "message"}``.
