@@ -19,6 +19,7 @@ from brownie._config import CONFIG
 from brownie.exceptions import VirtualMachineError
 from brownie.network.contract import ContractContainer as _BrownieContainer
 from brownie.network.rpc import Rpc as _BrownieRpc
+from brownie.network.state import Chain as _BrownieChain
 from cbdclib import BANK_TIER, GOVERNMENT_TIER, TREASURY_FLOAT, identity_of, kyc_record
 from eth_utils import keccak
 from web3 import HTTPProvider
@@ -93,6 +94,23 @@ def _container_revert(self, height: int) -> None:
 
 
 _BrownieContainer._revert = _container_revert
+
+
+def _no_undo_buffer(self, tx, fn, args, kwargs):
+    """brownie takes an evm_snapshot after every transaction for `chain.undo()` (anvil copies its
+    state for each); the suite never undoes a transaction (each test goes back to its own
+    snapshot, --coverage's view calls to their own), so only the clock is synced as brownie does."""
+    with self._undo_lock:
+        tx._confirmed.wait()
+        self._set_time_offset_from_block()
+
+
+def _undo_refused(self, *args, **kwargs):
+    raise NotImplementedError("the test suite keeps no undo buffer (tests/conftest.py): take a snapshot and revert to it")
+
+
+_BrownieChain._add_to_undo_buffer = _no_undo_buffer
+_BrownieChain.undo = _BrownieChain.redo = _undo_refused
 
 
 def _patient(lookup, tries=20, pause=0.05):
