@@ -44,7 +44,7 @@ from somstack.core.format import parse_address as ops_parse_address
 from somstack.core.format import parse_bytes32 as ops_parse_bytes32
 from somstack.core.format import table, units
 from somstack.core.session import Session, deployed_address, session_manifest
-from somstack.ops.common import Sent, require_role, send_call
+from somstack.ops.common import Sent, read_text_file, require_role, send_call
 
 Log = Callable[[str], None]
 
@@ -381,12 +381,7 @@ def batch_id(payroll_id: str, payments: Sequence[Payment]) -> bytes:
 def _csv_rows(path: Path, columns: Sequence[str], problems: list[RowProblem]) -> Iterable[tuple[int, list[str]]]:
     """The numbered rows of a CSV file of ``columns`` (UTF-8, a BOM allowed; blank rows and a
     first row naming the first column skipped); a row with another number of cells is a problem."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CbdcInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CbdcInputError(f"{path} is not a UTF-8 text file") from None
+    text = read_text_file(path, CbdcInputError)
     for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not cells or all(not c.strip() for c in cells):
             continue
