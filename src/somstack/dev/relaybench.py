@@ -133,32 +133,40 @@ def _post_all(urls: list[str], bodies: list[dict[str, Any]], clients: int) -> tu
 
 
 @contextmanager
-def _relay(env: dict[str, str], key_hex: str, port: int, db: str, log_path: Path) -> Iterator[tuple[str, int]]:
-    profile = os.environ.get("BENCH_RELAY_PROFILE")  # a folder: each relayer runs under cProfile, its stats there
+def relay_process(env: dict[str, str], args: list[str], port: int, log_path: Path, probe: str = "/readyz",
+                  timeout: float = 90) -> Iterator[tuple[str, int]]:
+    """A `somstack relay serve` process on ``port`` (``args`` follow `serve`), its output in
+    ``log_path``: yields its URL and pid once ``probe`` answers 200; stopped on the way out.
+    BENCH_RELAY_PROFILE (a folder) runs it under cProfile, its stats there."""
+    profile = os.environ.get("BENCH_RELAY_PROFILE")
     runner = ["-m", "cProfile", "-o", str(Path(profile) / f"relay-{port}.prof")] if profile else []
-    cmd = [sys.executable, *runner, "-m", "somstack.cli", "relay", "serve", "--network", "local", "--key-env", "RELAYER_KEY",
-           "--port", str(port), "--db", db, *LIMITS]
+    cmd = [sys.executable, *runner, "-m", "somstack.cli", "relay", "serve", *args, "--port", str(port)]
     with open(log_path, "wb") as out:
-        process = subprocess.Popen(cmd, env={**env, "RELAYER_KEY": key_hex}, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the relayer exited: {log_path.read_text()[-500:]}")
             try:
-                if requests.get(url + "/readyz", timeout=2).status_code == 200:
+                if requests.get(url + probe, timeout=2).status_code == 200:
                     break
             except requests.exceptions.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the relayer did not start")
+                raise RuntimeError(f"the relayer did not start within {timeout:.0f} s")
             time.sleep(0.2)
         yield url, process.pid
     finally:
         if process.poll() is None:
             process.terminate()
             process.wait(15)
+
+
+def _relay(env: dict[str, str], key_hex: str, port: int, db: str, log_path: Path) -> Any:
+    args = ["--network", "local", "--key-env", "RELAYER_KEY", "--db", db, *LIMITS]
+    return relay_process({**env, "RELAYER_KEY": key_hex}, args, port, log_path)
 
 
 @dataclass
