@@ -85,6 +85,15 @@ class RowProblem:
         return f"row {self.row}: {self.text}" if self.row else f"not in the file: {self.text}"
 
 
+def listed_again(seen: dict[str, int], address: str, row: int, why: str = "") -> RowProblem | None:
+    """The problem of ``address`` on ``row`` of a file where an earlier row listed it (``seen``:
+    address -> the row that first did), with ``why`` after it; None, the row recorded, otherwise."""
+    if address in seen:
+        return RowProblem(row, f"{address} is listed already on row {seen[address]}{why}")
+    seen[address] = row
+    return None
+
+
 class PayrollRejectedError(SomstackError):
     """Rows of a payroll file are invalid or would be refused: nothing was sent."""
 
@@ -411,10 +420,9 @@ def read_payroll(path: Path, decimals: int, amount_format: str = "plain", max_ro
             problems.append(RowProblem(number, f"{address}: {som_text(amount, decimals)} is over the ceiling of "
                                                f"{som_text(max_row, decimals)} a row (digital_currency.payroll.max_row)"))
             continue
-        if address in seen:
-            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}: one payment per wallet per file"))
+        if again := listed_again(seen, address, number, ": one payment per wallet per file"):
+            problems.append(again)
             continue
-        seen[address] = number
         payments.append(Payment(number, address, amount))
     if not payments and not problems:
         raise CbdcInputError(f"{path} has no payment rows")
@@ -833,10 +841,9 @@ def read_wallets(path: Path) -> tuple[list[WalletRow], list[RowProblem]]:
         except CbdcInputError as exc:
             problems.append(RowProblem(number, str(exc)))
             continue
-        if address in seen:
-            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}"))
+        if again := listed_again(seen, address, number):
+            problems.append(again)
             continue
-        seen[address] = number
         rows.append(WalletRow(number, address, int(cells[1]), kyc, identity))
     if not rows and not problems:
         raise CbdcInputError(f"{path} has no wallet rows")

@@ -40,7 +40,7 @@ from somstack.core.errors import InputError, SomstackError, TransactionFailed
 from somstack.core.format import parse_address
 from somstack.core.manifest import Manifest
 from somstack.core.session import Session, deployed_address, session_manifest
-from somstack.ops.cbdc import RowProblem
+from somstack.ops.cbdc import RowProblem, listed_again
 from somstack.ops.common import read_text_file, require_role, tx_label
 from somstack.ops.compliance import TOKENS, reason_hash
 from somstack.system import routes
@@ -109,10 +109,9 @@ def read_list(path: Path) -> list[Listing]:
         except InputError as exc:
             problems.append(RowProblem(number, str(exc)))
             continue
-        if address in seen:
-            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}"))
+        if again := listed_again(seen, address, number):
+            problems.append(again)
             continue
-        seen[address] = number
         listings.append(Listing(number, address, reason, row.get("source", ""), row["reason"]))
     if header is None:
         raise SanctionsInputError(f"{path} is empty: expected a header {','.join(COLUMNS[:2])}[,source] and rows")
