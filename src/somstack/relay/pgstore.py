@@ -38,7 +38,7 @@ from somstack.relay.store import (
     PENDING,
     SUBMITTED,
     Transfer,
-    TransferReads,
+    TransferStore,
     record_new,
 )
 
@@ -70,7 +70,7 @@ def _rows(cursor: Any) -> list[Any]:
     return cursor.fetchall() if cursor.description else []
 
 
-class PgStore(TransferReads):
+class PgStore(TransferStore):
     """The shared store, as seen by the instance whose relayer address is ``owner``. One
     connection per thread (the HTTP handlers ask from worker threads, so that a round trip never
     blocks the event loop; the submitter from its own), every statement committed at once
@@ -115,6 +115,14 @@ class PgStore(TransferReads):
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return self._conn().execute(sql, args).fetchall()  # type: ignore[arg-type]
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        self._conn().execute(sql, args)  # type: ignore[arg-type]
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        db = self._conn()
+        with db.transaction(), db.cursor() as cursor:
+            cursor.executemany(sql, rows)  # type: ignore[arg-type]  # pipelined: one round trip
 
     def add(self, *transfers: Transfer, budget: tuple[int, float] | None = None) -> tuple[Transfer, bool]:
         """As Store.add; with ``budget`` (the sender's balance, the time it was read), also
@@ -176,22 +184,3 @@ class PgStore(TransferReads):
             cursor.executemany(  # pipelined: one round trip for the batch
                 "UPDATE transfers SET status = %s, tx_hash = %s, tx_hashes = %s, tx_nonce = %s, gas_price = %s,"
                 " submitted_at = COALESCE(submitted_at, %s), owner = %s, sent_by = %s WHERE id = %s", updates)
-
-    def requeue(self, transfer_id: str) -> None:
-        self._conn().execute(SQL.requeue, (ACCEPTED, transfer_id))  # type: ignore[arg-type]
-
-    def finish_many(self, done: list[tuple[str, str, str | None]]) -> None:
-        """Records (id, status, hash) for many in one transaction (pipelined)."""
-        if not done:
-            return
-        now = time.time()
-        db = self._conn()
-        with db.transaction(), db.cursor() as cursor:
-            cursor.executemany(SQL.finish_many, [  # type: ignore[arg-type]
-                               (status, tx_hash, now, transfer_id) for transfer_id, status, tx_hash in done])
-
-    def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
-        self._conn().execute(
-            SQL.finish,  # type: ignore[arg-type]
-            (status, tx_hash, reason, time.time(), transfer_id),
-        )

@@ -17,6 +17,7 @@ import json
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -133,15 +134,23 @@ def record_new(execute: Execute, sql: Queries, transfers: Sequence[Transfer], bu
     return None
 
 
-class TransferReads:
-    """What both stores (this one and :class:`somstack.relay.pgstore.PgStore`) answer alike: the
-    same statements of :mod:`somstack.relay.sql` in their placeholder style (``sql``), run by
-    their own ``_query``, their rows read as Transfers (``columns``: those their table has)."""
+class TransferStore:
+    """What both stores (:class:`Store` here, :class:`somstack.relay.pgstore.PgStore`) do alike:
+    the same statements of :mod:`somstack.relay.sql` in their placeholder style (``sql``), run
+    by their own ``_query`` (a read), ``_write`` (one statement) and ``_write_many`` (one
+    statement for many rows, in one transaction); their rows read as Transfers (``columns``:
+    those their table has)."""
 
     sql: Queries
     columns: Sequence[str]
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        raise NotImplementedError
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
     def _transfer(self, row: Any) -> Transfer:
@@ -172,12 +181,26 @@ class TransferReads:
     def mark_many(self, sends: list[tuple[str, str, int, int]]) -> None:
         raise NotImplementedError
 
+    def requeue(self, transfer_id: str) -> None:
+        """Back to ``accepted`` (its transaction was dropped): it is checked and sent again."""
+        self._write(self.sql.requeue, (ACCEPTED, transfer_id))
+
+    def finish_many(self, done: list[tuple[str, str, str | None]]) -> None:
+        """Records (id, status, hash) for many in one committed transaction."""
+        if not done:
+            return
+        now = time.time()
+        self._write_many(self.sql.finish_many, [(status, tx_hash, now, transfer_id) for transfer_id, status, tx_hash in done])
+
+    def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
+        self._write(self.sql.finish, (status, tx_hash, reason, time.time(), transfer_id))
+
     def all(self) -> Iterator[Transfer]:
         for row in self._query(self.sql.all):
             yield self._transfer(row)
 
 
-class Store(TransferReads):
+class Store(TransferStore):
     """The SQLite file of one relayer (one chain). Thread-safe: one connection behind a lock
     (the HTTP handlers and the submitter's thread share it); every write is committed at once,
     in WAL mode with full sync."""
@@ -202,9 +225,29 @@ class Store(TransferReads):
         with self._lock:
             self._db.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection, locked, in a transaction committed at the end (rolled back on an error)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._db.execute(sql, args)
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        with self._transaction() as db:
+            db.executemany(sql, rows)
 
     def add(self, *transfers: Transfer, budget: tuple[int, float] | None = None) -> tuple[Transfer, bool]:
         """Records the transfers (the first one, and its fee authorization if any) in one
@@ -212,18 +255,10 @@ class Store(TransferReads):
         Returns the stored first transfer (or, if only a later one is known, that one) and
         whether they were new. With ``budget`` (the sender's balance, the time.time() it was
         read), raises Overdrawn when the balance does not cover them net of what is pending."""
-        with self._lock:
-            cursor = self._db.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                known = record_new(lambda q, args: cursor.execute(q, args).fetchall(), SQL, transfers, budget)
-                if known is not None:
-                    cursor.execute("ROLLBACK")
-                    return self._transfer(known), False
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            known = record_new(lambda q, args: db.execute(q, args).fetchall(), SQL, transfers, budget)
+        if known is not None:  # nothing was written
+            return self._transfer(known), False
         stored = self.get(transfers[0].id)
         assert stored is not None
         return stored, True
@@ -235,46 +270,14 @@ class Store(TransferReads):
     def mark_many(self, sends: list[tuple[str, str, int, int]]) -> None:
         """Records sends (id, hash, nonce, gas price) in one transaction."""
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for transfer_id, tx_hash, tx_nonce, gas_price in sends:
-                    row = self._db.execute("SELECT tx_hashes FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
-                    hashes = json.loads(row["tx_hashes"])
-                    if tx_hash not in hashes:
-                        hashes.append(tx_hash)
-                    self._db.execute(
-                        "UPDATE transfers SET status = ?, tx_hash = ?, tx_hashes = ?, tx_nonce = ?, gas_price = ?,"
-                        " submitted_at = COALESCE(submitted_at, ?) WHERE id = ?",
-                        (SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, now, transfer_id),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def requeue(self, transfer_id: str) -> None:
-        """Back to ``accepted`` (its transaction was dropped): it is checked and sent again."""
-        with self._lock:
-            self._db.execute(SQL.requeue, (ACCEPTED, transfer_id))
-
-    def finish_many(self, done: list[tuple[str, str, str | None]]) -> None:
-        """Records (id, status, hash) for many in one committed transaction."""
-        if not done:
-            return
-        now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(SQL.finish_many, [(status, tx_hash, now, transfer_id) for transfer_id, status, tx_hash in done])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
-        with self._lock:
-            self._db.execute(
-                SQL.finish,
-                (status, tx_hash, reason, time.time(), transfer_id),
-            )
+        with self._transaction() as db:
+            for transfer_id, tx_hash, tx_nonce, gas_price in sends:
+                row = db.execute("SELECT tx_hashes FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
+                hashes = json.loads(row["tx_hashes"])
+                if tx_hash not in hashes:
+                    hashes.append(tx_hash)
+                db.execute(
+                    "UPDATE transfers SET status = ?, tx_hash = ?, tx_hashes = ?, tx_nonce = ?, gas_price = ?,"
+                    " submitted_at = COALESCE(submitted_at, ?) WHERE id = ?",
+                    (SUBMITTED, tx_hash, json.dumps(hashes), tx_nonce, gas_price, now, transfer_id),
+                )
