@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
-from somstack.relay.store import CONFIRMED, Store, Transfer
+import pytest
+
+from somstack.relay.store import CONFIRMED, Overdrawn, Store, Transfer
 
 TOKEN = "0x" + "11" * 20
 SENDER = "0x" + "22" * 20
@@ -43,5 +45,19 @@ def test_outflow_since_a_balance_read_counts_what_was_confirmed_after_it(tmp_pat
         assert store.pending_outflow(TOKEN, SENDER) == 13
         assert store.pending_outflow(TOKEN, SENDER, since=read_at) == 11 + 13
         assert store.pending_outflow(TOKEN, "0x" + "44" * 20, since=read_at) == 0
+    finally:
+        store.close()
+
+
+def test_add_over_the_budget_net_of_pending_raises_overdrawn_and_writes_nothing(tmp_path):
+    """The overdraft check both stores share (relay.store.record_new), on SQLite."""
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        store.add(transfer(1, value=60), budget=(100, 0.0))
+        with pytest.raises(Overdrawn) as refused:
+            store.add(transfer(2, value=30), transfer(3, value=30, fee_for=transfer(2).id), budget=(100, 0.0))
+        assert refused.value.outflow == 60
+        assert store.get(transfer(2).id) is None and store.get(transfer(3).id) is None
+        assert store.add(transfer(4, value=40), budget=(100, 0.0))[1] is True
     finally:
         store.close()

@@ -35,7 +35,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -352,10 +352,10 @@ class TokenOps:
 
 def token_rows(bench: Bench, ops: TokenOps, warm_up: bool) -> dict[str, int]:
     """Gas of the ERC-20, permit and EIP-3009 operations of one token, same flow for every token."""
-    c, f, amount = ops.contract, ops.contract.functions, ops.amount
+    f, amount = ops.contract.functions, ops.amount
     out: dict[str, int] = {}
     a, b = ops.holder(), ops.holder()
-    sa, sb = bench.key_sender(a), bench.key_sender(b)
+    sa = bench.key_sender(a)
     out["mint to a new holder"] = ops.mint(a.address, 100 * amount)
     ops.mint(b.address, 100 * amount)
     if warm_up:
@@ -422,195 +422,260 @@ def reference_ops(bench: Bench, name: str, deployer: Sender, domain_name: str | 
                     bench.address, 1_000 * UNIT, domain), gas
 
 
+@dataclass
+class _Gas:
+    """What every measured family shares: the chain, SomStack's contracts and role holders, the
+    references, and the rows so far."""
+
+    bench: Bench
+    results: Results
+    records: dict[str, Any]  # the manifest's contracts
+    holders: dict[str, list[str]]
+    role: dict[str, Sender]  # a sender for each role, its first holder
+    deployer: Sender
+    token: Any
+    vault: Any
+    cbdc: Any
+    oz: TokenOps
+    oz_deploy: int
+    auth: TokenOps  # OZ with ERC-3009
+    solady: TokenOps
+    solady_deploy: int
+    oz_holder: str
+    solady_holder: str
+    deposits: Iterator[int] = field(default_factory=lambda: iter(range(10**9)))  # KGST deposit references
+    issuances: Iterator[int] = field(default_factory=lambda: iter(range(10**9)))  # digital som references
+
+    @classmethod
+    def start(cls, bench: Bench, manifest: Any, results: Results) -> "_Gas":
+        """SomStack's contracts and role holders, and the references deployed, each with a supply
+        and a holder already."""
+        w3 = bench.w3
+        holders = {role: [Web3.to_checksum_address(a) for a in accounts] for role, accounts in resolve_holders(
+            bench.settings, Network("local", bench.node.url, bench.node.url, w3.eth.chain_id, dev=True), w3).items()}
+        role = {name: bench.node_sender(accounts[0]) for name, accounts in holders.items()}
+        deployer = bench.node_sender(bench.dev[0])
+        art = bench.artifacts
+        token = art.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
+        vault = art.get("ReserveVault").contract(w3, manifest.address("ReserveVault"))
+        cbdc = art.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency"))
+        oz, oz_deploy = reference_ops(bench, "RefOZPermit", deployer, "Reference OZ Permit")
+        auth, _ = reference_ops(bench, "RefOZAuthorization", deployer, "Reference OZ Authorization")
+        solady, solady_deploy = reference_ops(bench, "RefSolady", deployer, "Reference Solady")
+        oz_holder, solady_holder = bench.address(), bench.address()
+        oz.mint(oz_holder, UNIT)
+        solady.mint(solady_holder, UNIT)
+        return cls(bench, results, manifest.contracts, holders, role, deployer, token, vault, cbdc,
+                   oz, oz_deploy, auth, solady, solady_deploy, oz_holder, solady_holder)
+
+    def deployed(self, *keys: str) -> int:
+        """The deployment gas of the manifest's ``keys``, together."""
+        return sum(int(self.records[k]["gasUsed"]) for k in keys)
+
+    def kgst_mint(self, to: str, amount: int) -> int:
+        call = self.token.functions.mint(to, amount, _ref(f"bench-deposit-{next(self.deposits)}"))
+        return self.bench.gas(self.role["MINTER"], call, "KGST mint")
+
+    def deposit_token(self, address: str, amount: int) -> int:
+        """A BEP-20 deposit into the vault by the deployer (mock minted and approved first)."""
+        bench, depositor = self.bench, self.deployer
+        handle = bench.artifacts.get("MockReserveToken").contract(bench.w3, address)
+        bench.gas(depositor, handle.functions.mint(depositor.signer.address, amount), "mint mock")
+        bench.gas(depositor, handle.functions.approve(self.vault.address, amount), "approve vault")
+        return bench.gas(depositor, self.vault.functions.deposit(address, amount), "deposit")
+
+    def register(self, wallets: Sequence[str], tier: int) -> int:
+        ids = [_ref(f"bench-identity-{next(self.issuances)}") for _ in wallets]
+        call = self.cbdc.functions.registerWallets(list(wallets), tier, ids, [_ref(f"kyc-{w}") for w in wallets])
+        return self.bench.gas(self.role["KYC_OFFICER"], call, "registerWallets")
+
+    def dsom_holder(self) -> LocalAccount:
+        account = self.bench.fresh()
+        self.register([account.address], 3)
+        return account
+
+    def dsom_recipient(self) -> str:
+        address = self.bench.address()
+        self.register([address], 3)
+        return address
+
+    def dsom_mint(self, to: str, amount: int) -> int:
+        call = self.cbdc.functions.mint(to, amount, _ref(f"bench-issuance-{next(self.issuances)}"))
+        return self.bench.gas(self.role["ISSUER"], call, "DSOM mint")
+
+    def row(self, *args: Any, **kwargs: Any) -> None:
+        self.results.rows.append(Row(*args, **kwargs))
+
+
+@dataclass
+class _VaultFigures:
+    """The reserve's gas, by number of assets (VAULT_ASSET_COUNTS) where it depends on it."""
+
+    deposits: dict[str, int] = field(default_factory=dict)  # operation -> gas
+    mints: dict[int, int] = field(default_factory=dict)  # to a new holder
+    mints_existing: dict[int, int] = field(default_factory=dict)
+    coverage: dict[int, int] = field(default_factory=dict)  # coverageRatio, estimated
+
+
+_TOKEN_NOTES = {
+    "mint to a new holder": "ours: minter allowance, deposit reference and the reserve check (3 assets); references: open mint",
+    "permit (first, nonce 0 -> 1)": "submitted by the spender; owner already holds the token",
+    "transferWithAuthorization -> existing holder": "relayer is a third party (ours checks it is not blocked); OZ column: ERC20 + ERC3009",
+    "transferWithAuthorization -> new holder": "as above",
+    "receiveWithAuthorization (existing holder, submitted by it)": "OZ column: ERC20 + ERC3009",
+    "burn (own balance, with reference)": "ours: BURNER role, with a redemption reference; references: plain burn",
+}
+_DSOM_NOTES = {
+    "mint to a new holder": "ISSUER role, issuance reference; the holder is a registered wallet (its balance slot holds its tier)",
+    "transfer to a new holder": "to a registered wallet that never held digital som (slot already non-zero: its tier)",
+    "first transfer of a wallet ever (daily outflow record created)": "the sender's daily-limit record written from zero, once per wallet",
+}
+
+
 def measure_gas(bench: Bench, manifest: Any, results: Results) -> None:
-    """Every gas row of the report."""
-    w3, log = bench.w3, bench.log
-    holders = {role: [Web3.to_checksum_address(a) for a in accounts] for role, accounts in resolve_holders(
-        bench.settings, Network("local", bench.node.url, bench.node.url, w3.eth.chain_id, dev=True), w3).items()}
-    role = {name: bench.node_sender(accounts[0]) for name, accounts in holders.items()}
-    deployer = bench.node_sender(bench.dev[0])
-    art = bench.artifacts
-    token = art.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
-    vault = art.get("ReserveVault").contract(w3, manifest.address("ReserveVault"))
-    cbdc = art.get("DigitalCurrency").contract(w3, manifest.address("DigitalCurrency"))
-    t, v, d = token.functions, vault.functions, cbdc.functions
-    records = manifest.contracts
+    """Every gas row of the report, family by family (the order matters: each family finds the
+    chain as the ones before left it)."""
+    g = _Gas.start(bench, manifest, results)
+    bench.log("reserve vault: deposits, gated mints and coverage with 1, 3 and 5 assets")
+    vault = _measure_reserve(g)
+    bench.log("KGST: ERC-20, permit, EIP-3009, burn")
+    refs_oz, refs_solady = _measure_kgst(g)
+    _vault_rows(g, vault)
+    bench.log("digital som: registration, ERC-20, permit, EIP-3009, burn, payouts")
+    _measure_digital_som(g, refs_oz, refs_solady)
+    _measure_disbursement(g)
 
-    def deployed(*keys: str) -> int:
-        return sum(int(records[k]["gasUsed"]) for k in keys)
 
-    # references
-    oz, oz_deploy = reference_ops(bench, "RefOZPermit", deployer, "Reference OZ Permit")
-    auth, _ = reference_ops(bench, "RefOZAuthorization", deployer, "Reference OZ Authorization")
-    solady, solady_deploy = reference_ops(bench, "RefSolady", deployer, "Reference Solady")
-    oz_holder, solady_holder = bench.address(), bench.address()
-    oz.mint(oz_holder, UNIT)
-    solady.mint(solady_holder, UNIT)
-
-    # --- the reserve: rate, deposits, and minting against 1, 3 and 5 assets ---
-    log("reserve vault: deposits, gated mints and coverage with 1, 3 and 5 assets")
-    assets = records["ReserveVault"]["assets"]
+def _measure_reserve(g: _Gas) -> _VaultFigures:
+    """The reserve: rate, deposits, and minting against 1, 3 and 5 assets."""
+    bench, role, v = g.bench, g.role, g.vault.functions
+    assets = g.records["ReserveVault"]["assets"]
     bench.gas(role["RATE_SETTER"], v.setRate(87_45 * 10**16), "setRate")
     # Fiat held in banks, attested (100,000,000 som): an asset's cap is a share of what everything
     # else is worth, so a reserve of one capped asset alone (BNB, 60%) would count nothing without
     # it. With it no asset's cap binds in these rows, a healthy reserve; a binding cap adds one
     # full-precision division (Math.mulDiv) per capped asset.
     bench.gas(role["ATTESTOR"], v.attest(100_000_000 * UNIT, bench.now(), _ref("bench-attestation"), "bench"), "attest")
-    bench.gas(role["MINTER_ADMIN"], t.configureMinter(holders["MINTER"][0], 10**12 * UNIT), "configureMinter")
-    minter = role["MINTER"]
-    refs = iter(range(10**9))
-
-    def kgst_mint(to: str, amount: int) -> int:
-        return bench.gas(minter, t.mint(to, amount, _ref(f"bench-deposit-{next(refs)}")), "KGST mint")
-
-    depositor = deployer
-    vault_rows: dict[str, int] = {}
-    vault_rows["deposit native BNB (first into the asset)"] = bench.gas(depositor, v.depositNative(), "deposit BNB", value=100 * UNIT)
-    vault_rows["deposit native BNB"] = bench.gas(depositor, v.depositNative(), "deposit BNB", value=100 * UNIT)
-    mock = art.get("MockReserveToken")
-
-    def deposit_token(address: str, amount: int) -> int:
-        handle = mock.contract(w3, address)
-        bench.gas(depositor, handle.functions.mint(depositor.signer.address, amount), "mint mock")
-        bench.gas(depositor, handle.functions.approve(vault.address, amount), "approve vault")
-        return bench.gas(depositor, v.deposit(address, amount), "deposit")
-
-    mints: dict[int, int] = {}
-    mints_existing: dict[int, int] = {}
-    coverage: dict[int, int] = {}
+    bench.gas(role["MINTER_ADMIN"], g.token.functions.configureMinter(g.holders["MINTER"][0], 10**12 * UNIT), "configureMinter")
+    out = _VaultFigures()
+    out.deposits["deposit native BNB (first into the asset)"] = bench.gas(g.deployer, v.depositNative(), "deposit BNB", value=100 * UNIT)
+    out.deposits["deposit native BNB"] = bench.gas(g.deployer, v.depositNative(), "deposit BNB", value=100 * UNIT)
     holder = bench.address()
-    kgst_mint(holder, UNIT)  # a supply and a holder already: no row pays for the first supply write
+    g.kgst_mint(holder, UNIT)  # a supply and a holder already: no row pays for the first supply write
+
+    def mint_rows(n: int) -> None:
+        out.mints[n] = g.kgst_mint(bench.address(), 1_000 * UNIT)
+        out.mints_existing[n] = g.kgst_mint(holder, 1_000 * UNIT)
+        out.coverage[n] = bench.view_gas(v.coverageRatio())
+
     one = bench.snapshot()
     for symbol in ("BTCB", "BSC-USD"):  # no balance yet: the vault lets them go
         bench.gas(role["RESERVE_ADMIN"], v.unregisterAsset(assets[symbol]), "unregisterAsset")
-    mints[1] = kgst_mint(bench.address(), 1_000 * UNIT)
-    mints_existing[1] = kgst_mint(holder, 1_000 * UNIT)
-    coverage[1] = bench.view_gas(v.coverageRatio())
+    mint_rows(1)
     bench.revert(one)
-    vault_rows["deposit BEP-20 (first into the asset; approve apart)"] = deposit_token(assets["BTCB"], 10 * UNIT)
-    vault_rows["deposit BEP-20 (approve apart)"] = deposit_token(assets["BTCB"], 10 * UNIT)
-    deposit_token(assets["BSC-USD"], 1_000_000 * UNIT)
-    mints[3] = kgst_mint(bench.address(), 1_000 * UNIT)
-    mints_existing[3] = kgst_mint(holder, 1_000 * UNIT)
-    coverage[3] = bench.view_gas(v.coverageRatio())
+    out.deposits["deposit BEP-20 (first into the asset; approve apart)"] = g.deposit_token(assets["BTCB"], 10 * UNIT)
+    out.deposits["deposit BEP-20 (approve apart)"] = g.deposit_token(assets["BTCB"], 10 * UNIT)
+    g.deposit_token(assets["BSC-USD"], 1_000_000 * UNIT)
+    mint_rows(3)
     three = bench.snapshot()
-    feed_artifact = art.get("MockAggregatorV3")
+    mock, feed_artifact = bench.artifacts.get("MockReserveToken"), bench.artifacts.get("MockAggregatorV3")
     for i in range(2):
-        extra, _ = bench.deploy(deployer, mock, f"Bench Asset {i}", f"BA{i}", 18)
-        feed, _ = bench.deploy(deployer, feed_artifact, 8, f"BA{i} / USD", 100 * 10**8)
+        extra, _ = bench.deploy(g.deployer, mock, f"Bench Asset {i}", f"BA{i}", 18)
+        feed, _ = bench.deploy(g.deployer, feed_artifact, 8, f"BA{i} / USD", 100 * 10**8)
         bench.gas(role["RESERVE_ADMIN"], v.registerAsset(extra.address, (feed.address, 86_400, 1_000, 10_000, 10**6 * UNIT)), "registerAsset")
-        deposit_token(extra.address, 1_000 * UNIT)
-    mints[5] = kgst_mint(bench.address(), 1_000 * UNIT)
-    mints_existing[5] = kgst_mint(holder, 1_000 * UNIT)
-    coverage[5] = bench.view_gas(v.coverageRatio())
+        g.deposit_token(extra.address, 1_000 * UNIT)
+    mint_rows(5)
     bench.revert(three)
+    return out
 
-    # --- KGST ---
-    log("KGST: ERC-20, permit, EIP-3009, burn")
-    kgst = TokenOps(token, kgst_mint, None, bench.fresh, bench.address, 1_000 * UNIT, Domain.of(token))
+
+def _measure_kgst(g: _Gas) -> tuple[dict[str, int], dict[str, int]]:
+    """KGST's rows beside the references'; returns the references' figures (OZ, Solady), which
+    the digital som's rows show too."""
+    bench, oz, solady = g.bench, g.oz, g.solady
+    kgst = TokenOps(g.token, g.kgst_mint, None, bench.fresh, bench.address, 1_000 * UNIT, Domain.of(g.token))
     ours = token_rows(bench, kgst, warm_up=False) | authorization_rows(bench, kgst, warm_up=False)
-    burner = role["BURNER"]
-    kgst_mint(burner.signer.address, 1_000 * UNIT)
-    ours["burn (own balance, with reference)"] = bench.gas(burner, t.burn(100 * UNIT, _ref("bench-redemption")), "KGST burn")
-    refs_oz = token_rows(bench, oz, warm_up=False) | authorization_rows(bench, auth, warm_up=False)
+    burner = g.role["BURNER"]
+    g.kgst_mint(burner.signer.address, 1_000 * UNIT)
+    ours["burn (own balance, with reference)"] = bench.gas(burner, g.token.functions.burn(100 * UNIT, _ref("bench-redemption")), "KGST burn")
+    refs_oz = token_rows(bench, oz, warm_up=False) | authorization_rows(bench, g.auth, warm_up=False)
     refs_oz["burn (own balance, with reference)"] = oz.burn(100 * UNIT) if oz.burn else None  # type: ignore[assignment]
     refs_solady = token_rows(bench, solady, warm_up=False)
     refs_solady["burn (own balance, with reference)"] = solady.burn(100 * UNIT) if solady.burn else None  # type: ignore[assignment]
     section = "Stablecoin (KGST)"
-    results.rows.append(Row(section, "deployment (library + implementation + proxy, initialized)",
-                            deployed("ComplianceLogic", "StablecoinImplementation", "Stablecoin"), oz_deploy, solady_deploy,
-                            "ours: linked ComplianceLogic (the compliance core's library, deployed once for both tokens) "
-                            "+ UUPS implementation + ERC-1967 proxy"))
-    notes = {
-        "mint to a new holder": "ours: minter allowance, deposit reference and the reserve check (3 assets); references: open mint",
-        "permit (first, nonce 0 -> 1)": "submitted by the spender; owner already holds the token",
-        "transferWithAuthorization -> existing holder": "relayer is a third party (ours checks it is not blocked); OZ column: ERC20 + ERC3009",
-        "transferWithAuthorization -> new holder": "as above",
-        "receiveWithAuthorization (existing holder, submitted by it)": "OZ column: ERC20 + ERC3009",
-        "burn (own balance, with reference)": "ours: BURNER role, with a redemption reference; references: plain burn",
-    }
+    g.row(section, "deployment (library + implementation + proxy, initialized)",
+          g.deployed("ComplianceLogic", "StablecoinImplementation", "Stablecoin"), g.oz_deploy, g.solady_deploy,
+          "ours: linked ComplianceLogic (the compliance core's library, deployed once for both tokens) "
+          "+ UUPS implementation + ERC-1967 proxy")
     for op, gas in ours.items():
-        results.rows.append(Row(section, op, gas, refs_oz.get(op), refs_solady.get(op), notes.get(op, "")))
+        g.row(section, op, gas, refs_oz.get(op), refs_solady.get(op), _TOKEN_NOTES.get(op, ""))
+    return refs_oz, refs_solady
 
-    # --- the vault rows (KGST minted against the reserve) ---
+
+def _vault_rows(g: _Gas, vault: _VaultFigures) -> None:
+    """The vault's rows: KGST minted against the reserve, beside the references' open mints."""
+    bench, oz, solady = g.bench, g.oz, g.solady
     section = "ReserveVault"
-    results.rows.append(Row(section, "deployment (implementation + proxy, initialized with 3 assets)",
-                            deployed("ReserveVaultImplementation", "ReserveVault"), note="mocks of feeds and tokens not counted"))
-    for op, gas in vault_rows.items():
-        results.rows.append(Row(section, op, gas))
+    g.row(section, "deployment (implementation + proxy, initialized with 3 assets)",
+          g.deployed("ReserveVaultImplementation", "ReserveVault"), note="mocks of feeds and tokens not counted")
+    for op, gas in vault.deposits.items():
+        g.row(section, op, gas)
     plain = {"new": (oz.mint(bench.address(), UNIT), solady.mint(bench.address(), UNIT)),
-             "existing": (oz.mint(oz_holder, UNIT), solady.mint(solady_holder, UNIT))}
+             "existing": (oz.mint(g.oz_holder, UNIT), solady.mint(g.solady_holder, UNIT))}
     for n in VAULT_ASSET_COUNTS:
         assets_text = f"{n} reserve asset{'s' if n > 1 else ''}"
-        results.rows.append(Row(section, f"gated KGST mint, {assets_text}", mints_existing[n], *plain["existing"],
-                                "to an existing holder, deposit reference included, every asset holding a balance; "
-                                "references: open mint to an existing holder"))
-        results.rows.append(Row(section, f"gated KGST mint, {assets_text}, to a new holder", mints[n], *plain["new"],
-                                "as above, to a new holder (its balance slot written from zero: +20,000 on every token)"))
+        g.row(section, f"gated KGST mint, {assets_text}", vault.mints_existing[n], *plain["existing"],
+              "to an existing holder, deposit reference included, every asset holding a balance; "
+              "references: open mint to an existing holder")
+        g.row(section, f"gated KGST mint, {assets_text}, to a new holder", vault.mints[n], *plain["new"],
+              "as above, to a new holder (its balance slot written from zero: +20,000 on every token)")
     for n in VAULT_ASSET_COUNTS:
-        results.rows.append(Row(section, f"coverageRatio, {n} reserve asset{'s' if n > 1 else ''} (eth_estimateGas)", coverage[n],
-                                note="a view: estimate including the 21,000 base"))
+        g.row(section, f"coverageRatio, {n} reserve asset{'s' if n > 1 else ''} (eth_estimateGas)", vault.coverage[n],
+              note="a view: estimate including the 21,000 base")
 
-    # --- the digital som ---
-    log("digital som: registration, ERC-20, permit, EIP-3009, burn, payouts")
-    kyc, issuer, treasury = role["KYC_OFFICER"], role["ISSUER"], role["TREASURY"]
-    counter = iter(range(10**9))
 
-    def register(wallets: Sequence[str], tier: int) -> int:
-        ids = [_ref(f"bench-identity-{next(counter)}") for _ in wallets]
-        return bench.gas(kyc, d.registerWallets(list(wallets), tier, ids, [_ref(f"kyc-{w}") for w in wallets]), "registerWallets")
-
-    register([holders["ISSUER"][0], holders["TREASURY"][0]], 10)
-
-    def dsom_holder() -> LocalAccount:
-        account = bench.fresh()
-        register([account.address], 3)
-        return account
-
-    def dsom_recipient() -> str:
-        address = bench.address()
-        register([address], 3)
-        return address
-
-    def dsom_mint(to: str, amount: int) -> int:
-        return bench.gas(issuer, d.mint(to, amount, _ref(f"bench-issuance-{next(counter)}")), "DSOM mint")
-
-    dsom = TokenOps(cbdc, dsom_mint, None, dsom_holder, dsom_recipient, 100 * TYIYN, Domain.of(cbdc))
-    dsom_mint(holders["ISSUER"][0], 1_000 * TYIYN)  # a supply already, as on the references
+def _measure_digital_som(g: _Gas, refs_oz: dict[str, int], refs_solady: dict[str, int]) -> None:
+    """The digital som's token rows (registration of every holder included in its setup)."""
+    bench = g.bench
+    g.register([g.holders["ISSUER"][0], g.holders["TREASURY"][0]], 10)
+    dsom = TokenOps(g.cbdc, g.dsom_mint, None, g.dsom_holder, g.dsom_recipient, 100 * TYIYN, Domain.of(g.cbdc))
+    g.dsom_mint(g.holders["ISSUER"][0], 1_000 * TYIYN)  # a supply already, as on the references
     ours = token_rows(bench, dsom, warm_up=True) | authorization_rows(bench, dsom, warm_up=True)
-    ours["burn (own balance, with reference)"] = bench.gas(issuer, d.burn(100 * TYIYN, _ref("bench-retirement")), "DSOM burn")
+    ours["burn (own balance, with reference)"] = bench.gas(
+        g.role["ISSUER"], g.cbdc.functions.burn(100 * TYIYN, _ref("bench-retirement")), "DSOM burn")
     section = "DigitalCurrency (digital som)"
-    results.rows.append(Row(section, "deployment (library + implementation + proxy, initialized)",
-                            deployed("ComplianceLogic", "DigitalCurrencyLogic", "DigitalCurrencyImplementation", "DigitalCurrency"),
-                            oz_deploy, solady_deploy,
-                            "ours: linked ComplianceLogic (shared with KGST, counted in both rows) and DigitalCurrencyLogic "
-                            "+ UUPS implementation + ERC-1967 proxy"))
-    dnotes = {
-        "mint to a new holder": "ISSUER role, issuance reference; the holder is a registered wallet (its balance slot holds its tier)",
-        "transfer to a new holder": "to a registered wallet that never held digital som (slot already non-zero: its tier)",
-        "first transfer of a wallet ever (daily outflow record created)": "the sender's daily-limit record written from zero, once per wallet",
-    }
+    g.row(section, "deployment (library + implementation + proxy, initialized)",
+          g.deployed("ComplianceLogic", "DigitalCurrencyLogic", "DigitalCurrencyImplementation", "DigitalCurrency"),
+          g.oz_deploy, g.solady_deploy,
+          "ours: linked ComplianceLogic (shared with KGST, counted in both rows) and DigitalCurrencyLogic "
+          "+ UUPS implementation + ERC-1967 proxy")
     for op, gas in ours.items():
-        results.rows.append(Row(section, op, gas, refs_oz.get(op), refs_solady.get(op), dnotes.get(op, notes.get(op, ""))))
+        g.row(section, op, gas, refs_oz.get(op), refs_solady.get(op), _DSOM_NOTES.get(op, _TOKEN_NOTES.get(op, "")))
 
-    dsom_mint(holders["TREASURY"][0], 10**8 * TYIYN)
+
+def _measure_disbursement(g: _Gas) -> None:
+    """The digital som's payouts: disburse by batch size, registration, and the two together."""
+    bench, results = g.bench, g.results
+    g.dsom_mint(g.holders["TREASURY"][0], 10**8 * TYIYN)
     plain_new = next(r for r in results.rows if r.section == "Stablecoin (KGST)" and r.operation == "transfer to a new holder")
+    section = "DigitalCurrency (digital som)"
     registration = 0
     for size in BATCH_SIZES:
         wallets = [bench.address() for _ in range(size)]
-        gas = register(wallets, 1)
+        gas = g.register(wallets, 1)
         if size == max(BATCH_SIZES):
             registration = gas // size
-        paid = bench.gas(treasury, d.disburse(_ref(f"bench-batch-{size}"), wallets, [50 * TYIYN] * size, False), f"disburse {size}")
-        results.rows.append(Row(section, f"disburse, per recipient, batch of {size}", paid // size, plain_new.oz, plain_new.solady,
-                                "to registered wallets that never held digital som (the honest 'new recipient' here: a wallet "
-                                "must be registered before it can be paid); reference columns: one plain transfer to a new holder"))
-    results.rows.append(Row(section, "registerWallets, per wallet, batch of 200", registration,
-                            note="KYC registration, paid once per wallet before its first payment (identity, one capped wallet "
-                            "per identity, tier in the balance slot)"))
-    results.rows.append(Row(section, "registration + first payout, per new recipient (batch of 200)",
-                            registration + next(r.ours for r in results.rows if r.operation == "disburse, per recipient, batch of 200"),  # type: ignore[operator]
-                            plain_new.oz, plain_new.solady, "what a never-seen recipient costs in all"))
+        call = g.cbdc.functions.disburse(_ref(f"bench-batch-{size}"), wallets, [50 * TYIYN] * size, False)
+        paid = bench.gas(g.role["TREASURY"], call, f"disburse {size}")
+        g.row(section, f"disburse, per recipient, batch of {size}", paid // size, plain_new.oz, plain_new.solady,
+              "to registered wallets that never held digital som (the honest 'new recipient' here: a wallet "
+              "must be registered before it can be paid); reference columns: one plain transfer to a new holder")
+    g.row(section, "registerWallets, per wallet, batch of 200", registration,
+          note="KYC registration, paid once per wallet before its first payment (identity, one capped wallet "
+          "per identity, tier in the balance slot)")
+    g.row(section, "registration + first payout, per new recipient (batch of 200)",
+          registration + next(r.ours for r in results.rows if r.operation == "disburse, per recipient, batch of 200"),  # type: ignore[operator]
+          plain_new.oz, plain_new.solady, "what a never-seen recipient costs in all")
 
 
 # --- Harness speed ---

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from somstack.core.artifacts import Artifacts
@@ -83,6 +84,26 @@ class Actor:
         return self.sender.signer.address
 
 
+@dataclass
+class _Scene:
+    """What the demo's steps share: the chain, the deployment and the cast."""
+
+    settings: Any
+    network: Network
+    w3: Web3
+    decoder: Any
+    manifest: Any
+    artifacts: Artifacts
+    deployer: Actor
+    treasury: Actor  # the node's first account, funding the reserve
+    role: dict[str, Actor]  # each role's first holder
+    people: dict[str, LocalAccount]  # alice, bob, carol, mallory, relayer: their keys
+    actor: dict[str, Actor]  # the same, sending
+    token: Any  # KGST
+    vault: Any
+    reserve: Reserve | None = None  # loaded once KGST is minted (step 3)
+
+
 class Demo:
     def __init__(self, log: Log = print):
         self.log = log
@@ -140,150 +161,187 @@ class Demo:
         base = settings.network("local")
         started = time.monotonic()
         with LocalNode(settings, base.chain_id) as node:
-            network = Network(name="local", rpc=node.url, rpc_source=node.url, chain_id=base.chain_id, dev=True)
-            w3 = Web3(Web3.HTTPProvider(node.url))
-            self.log(f"local chain: anvil at {node.url}, chain id {w3.eth.chain_id}, hardfork {settings.anvil.get('hardfork')}")
-            decoder = Artifacts(settings.root).decoder
-            dev = w3.eth.accounts
-
-            def node_actor(name: str, address: str) -> Actor:
-                return Actor(name, Sender(w3, NodeSigner(address), decoder))
-
-            deployer = node_actor("deployer", dev[0])
-            self.step("1. Deploy: AccessManager, KGST (UUPS proxy), roles and delays")
-            holders = resolve_holders(settings, network, w3)
-            ctx = DeployContext(settings, network, w3, deployer.sender, settings.deployment("local"), holders, log=self.log)
-            result = deploy_system(ctx)
-            manifest = result.manifest
-            artifacts = Artifacts(settings.root)
-            token = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
-            self.log(f"  AccessManager  {manifest.address('AccessManager')}")
-            self.log(f"  KGST (proxy)   {manifest.address('Stablecoin')}  -> implementation {manifest.contracts['Stablecoin']['implementation']}")
-            self.log(f"  manifest       {manifest.path.relative_to(settings.root)}")
-
-            role = {name: node_actor(name.lower(), accounts[0]) for name, accounts in holders.items()}
-            people = {name: Account.create() for name in ("alice", "bob", "carol", "mallory", "relayer")}
-            actor = {name: Actor(name, Sender(w3, LocalSigner(acct), decoder)) for name, acct in people.items()}
-            for name in ("bob", "mallory", "relayer"):
-                w3.eth.send_transaction({"from": dev[0], "to": people[name].address, "value": UNIT})  # 1 BNB for gas
-            self.log("  alice, carol: fresh keys holding no BNB; bob, mallory, relayer: 1 BNB each for gas")
-            alice, bob, carol, mallory, relayer = (actor[n] for n in ("alice", "bob", "carol", "mallory", "relayer"))
-            f = token.functions
-
-            self.step("2. The national reserve: BNB, BSC-USD and attested fiat som, valued on chain")
-            vault = artifacts.get("ReserveVault").contract(w3, manifest.address("ReserveVault"))
-            v = vault.functions
-            assets = manifest.contracts["ReserveVault"]["assets"]
-            self.act(role["RATE_SETTER"], v.setRate(87_45 * 10**16), "setRate(87.45 KGS per USD)")
-            treasury = node_actor("treasury", dev[0])
-            receipt = treasury.sender.transact({"to": vault.address, "data": v.depositNative()._encode_transaction_data(), "value": 500 * UNIT}, "deposit 500 BNB")
-            self.log(f"  treasury: deposit 500 BNB into the vault  (gas {receipt['gasUsed']:,})")
-            usd = artifacts.get("MockReserveToken").contract(w3, assets["BSC-USD"])
-            self.act(treasury, usd.functions.mint(treasury.address, 1_000_000 * UNIT), "mint 1,000,000 mock BSC-USD to the treasury")
-            self.act(treasury, usd.functions.approve(vault.address, 1_000_000 * UNIT), "approve the vault")
-            self.act(treasury, v.deposit(assets["BSC-USD"], 1_000_000 * UNIT), "deposit 1,000,000 BSC-USD")
-            now = w3.eth.get_block("latest")["timestamp"]
-            self.act(role["ATTESTOR"], v.attest(50_000_000 * UNIT, now, Web3.keccak(text="bank statement 2025-11"), "ipfs://attestation-2025-11"), "attest 50,000,000 som held in banks")
-            self.log(f"  reserve value {som(v.reserveValue().call())} (after haircuts and concentration caps)")
-
-            self.step("3. Mint within the minter's allowance, against a fiat deposit reference")
-            self.act(role["MINTER_ADMIN"], f.configureMinter(role["MINTER"].address, 1_000_000 * UNIT), "configureMinter(minter, 1,000,000 KGST)")
-            deposit = Web3.keccak(text="NBKR-PAYMENT-ORDER-2025-000001")
-            self.act(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint 100,000 KGST to bob (deposit ref)")
-            self.refused(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint again with the same deposit ref")
-            self.refused(role["MINTER"], f.mint(bob.address, 2_000_000 * UNIT, Web3.keccak(text="ORDER-2")), "mint 2,000,000 KGST (over allowance)")
-            self.log(f"  minter allowance left: {kgst(f.minterAllowance(role['MINTER'].address).call())}")
-            self.log(f"  coverage now {v.coverageRatio().call() / 100:,.0f}% of supply")
-
-            reserve = Reserve.load(w3, artifacts, manifest, decoder)
-            minter = role["MINTER"]
-
-            self.step("4. The reserve binds: a lower bank attestation, and a mint beyond coverage refused")
-            before = v.reserveValue().call()
-            self.advance(w3, 3600, "the bank's next statement")
-            report = "0x" + Web3.keccak(text="bank statement 2025-11-b").hex().removeprefix("0x")
-            self.sent(role["ATTESTOR"], attest(reserve, role["ATTESTOR"].sender, "1000000", "now", report, "ipfs://attestation-2025-11-b", log=lambda _m: None))
-            after = v.reserveValue().call()
-            self.log(f"  reserve value {som(before)} -> {som(after)}; KGST supply {kgst(f.totalSupply().call())}")
-            self.act(role["MINTER_ADMIN"], f.increaseMinterAllowance(minter.address, 200_000_000 * UNIT), "increaseMinterAllowance(minter, +200,000,000 KGST)")
-            self.refused(minter, f.mint(bob.address, 120_000_000 * UNIT, Web3.keccak(text="ORDER-3")), "mint 120,000,000 KGST (within allowance, beyond the reserve)")
-            self.log(f"  the vault would need {som(f.totalSupply().call() + 120_000_000 * UNIT)} at 100% coverage; it holds {som(after)}")
-
-            self.step("5. A stale BNB price counts as zero: minting goes on while the rest covers (issue 15)")
-            bnb_feed = artifacts.get("MockAggregatorV3").contract(w3, manifest.address("Feed:BNB"))
-            usd_feed = artifacts.get("MockAggregatorV3").contract(w3, manifest.address("Feed:BSC-USD"))
-            self.advance(w3, 86_401, "no BNB/USD update for longer than its 1-day heartbeat")
-            self.act(treasury, usd_feed.functions.updateAnswer(10**8), "the BSC-USD/USD feed updates (1.00 USD)")
-            _answer, updated_at, error = v.price(assets["BNB"]).call()
-            now = w3.eth.get_block("latest")["timestamp"]
-            _rate, rate_at, rate_max_age, _bound = v.rate().call()
-            self.log(
-                f"  BNB/USD: last update {now - updated_at:,} s ago -> {PRICE_ERRORS[error]} (PriceError {error}); "
-                f"som rate {now - rate_at:,} s old (max {rate_max_age:,} s): still fresh"
-            )
-            order = Web3.keccak(text="NBKR-PAYMENT-ORDER-2025-000002")
-            self.act(minter, f.mint(bob.address, 1_000 * UNIT, order), "mint 1,000 KGST to bob (BNB counted as zero; BSC-USD and the attested som cover it)")
-            self.act(bob, f.transfer(carol.address, 1_000 * UNIT), "transfer 1,000 KGST bob -> carol (transfers never ask the vault)")
-            self.act(treasury, bnb_feed.functions.updateAnswer(600 * 10**8), "the BNB/USD feed updates (600.00 USD): BNB counts again")
-
-            self.step("6. Stress test: BNB -50%, and the reserve's status")
-            for line in [*format_stress(stress(reserve, "BNB", 5_000)), "", *format_status(read_status(reserve), "local")]:
-                self.log(f"  {line}" if line else "")
-
-            self.step("7. Transfer")
-            self.act(bob, f.transfer(alice.address, 25_000 * UNIT), "transfer 25,000 KGST bob -> alice")
-            self.act(bob, f.transfer(mallory.address, 5_000 * UNIT), "transfer 5,000 KGST bob -> mallory")
-
-            self.step("8. Permit: alice (no BNB) signs an approval; bob submits it and spends")
-            domain = Domain.of(token)
-            deadline = w3.eth.get_block("latest")["timestamp"] + 3600
-            sig = sign_permit(domain, people["alice"].key, alice.address, bob.address, 5_000 * UNIT, f.nonces(alice.address).call(), deadline)
-            self.act(bob, f.permit(alice.address, bob.address, 5_000 * UNIT, deadline, sig.v, sig.r, sig.s), "permit(alice -> bob, 5,000 KGST)")
-            self.act(bob, f.transferFrom(alice.address, carol.address, 5_000 * UNIT), "transferFrom alice -> carol 5,000 KGST")
-
-            self.step("9. EIP-3009: alice signs a transfer, the relayer pays the BNB")
-            now = w3.eth.get_block("latest")["timestamp"]
-            nonce = random_nonce()
-            sig = sign_authorization(domain, people["alice"].key, alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce)
-            self.act(
-                relayer,
-                f.transferWithAuthorization(alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce, sig.v, sig.r, sig.s),
-                "transferWithAuthorization alice -> carol 1,000 KGST",
-            )
-            self.log(f"  alice still holds {w3.eth.get_balance(alice.address)} BNB; authorization used: {f.authorizationState(alice.address, nonce).call()}")
-
-            self.step("10. Sanctions: mallory is blocked and cannot move KGST")
-            self.act(role["COMPLIANCE"], f.blockAccount(mallory.address, Web3.keccak(text="UN-SANCTIONS-LIST-ENTRY-42")), "blockAccount(mallory)")
-            code = f.detectTransferRestriction(mallory.address, bob.address, 1_000 * UNIT).call()
-            self.log(f"  pre-check: {f.messageForTransferRestriction(code).call()} (code {code})")
-            self.refused(mallory, f.transfer(bob.address, 1_000 * UNIT), "mallory transfers 1,000 KGST to bob")
-            self.refused(bob, f.transfer(mallory.address, 1_000 * UNIT), "bob transfers 1,000 KGST to mallory")
-
-            self.step("11. Seizure by court order: one officer proposes, another approves")
-            recovery = role["BURNER"].address
-            balance = f.balanceOf(mallory.address).call()
-            case = Web3.keccak(text="BISHKEK-COURT-CASE-2025-117")
-            self.act(
-                role["COMPLIANCE"],
-                f.proposeSeizure(mallory.address, recovery, balance, case, Web3.keccak(text="evidence bundle")),
-                f"proposeSeizure(mallory, {kgst(balance)})",
-            )
-            seizure_id = f.seizureCount().call()
-            self.act(role["SEIZE_APPROVER"], f.executeSeizure(seizure_id), f"executeSeizure({seizure_id})")
-            self.act(role["BURNER"], f.burn(balance, Web3.keccak(text="SEIZED-FUNDS-RETURNED-117")), f"burn {kgst(balance)} (redemption ref)")
-
-            self.digital_som(w3, settings, network, manifest, artifacts, role, decoder, deployer)
-            self.remittance(w3, manifest, artifacts, decoder, relayer, people["carol"], alice.address, role["REDEEMER"])
-            self.monitoring(w3, settings, network, manifest, artifacts, role, bob, decoder, dev[0])
-
-            self.step("Balances")
-            for person in (alice, bob, carol, mallory):
-                self.log(f"  {person.name:8s} {kgst(f.balanceOf(person.address).call()):>22s}")
-            self.log(f"  total supply {kgst(f.totalSupply().call()):>18s}")
-            self.transparency_report(Session(settings, network, w3, deployer.sender))
+            s = self.deploy(settings, node, base.chain_id)
+            self.reserve_valued(s)
+            self.mint_within_allowance(s)
+            s.reserve = Reserve.load(s.w3, s.artifacts, s.manifest, s.decoder)
+            self.reserve_binds(s)
+            self.stale_price(s)
+            self.stress_test(s)
+            self.transfer(s)
+            domain = self.permit(s)
+            self.authorization(s, domain)
+            self.sanctions(s)
+            self.seizure(s)
+            self.digital_som(s.w3, settings, s.network, s.manifest, s.artifacts, s.role, s.decoder, s.deployer)
+            self.remittance(s.w3, s.manifest, s.artifacts, s.decoder, s.actor["relayer"], s.people["carol"], s.actor["alice"].address,
+                            s.role["REDEEMER"])
+            self.monitoring(s.w3, settings, s.network, s.manifest, s.artifacts, s.role, s.actor["bob"], s.decoder, s.deployer.address)
+            self.balances(s)
+            self.transparency_report(Session(settings, s.network, s.w3, s.deployer.sender))
             self.log(f"\ndemo finished in {time.monotonic() - started:.1f} s")
         return self.gas
 
+    def deploy(self, settings: Any, node: LocalNode, chain_id: int) -> _Scene:
+        """Step 1: the deployment through the operators' plan, and the cast: the role holders (the
+        node's accounts) and five fresh keys."""
+        network = Network(name="local", rpc=node.url, rpc_source=node.url, chain_id=chain_id, dev=True)
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        self.log(f"local chain: anvil at {node.url}, chain id {w3.eth.chain_id}, hardfork {settings.anvil.get('hardfork')}")
+        decoder = Artifacts(settings.root).decoder
+        dev = w3.eth.accounts
+
+        def node_actor(name: str, address: str) -> Actor:
+            return Actor(name, Sender(w3, NodeSigner(address), decoder))
+
+        deployer = node_actor("deployer", dev[0])
+        self.step("1. Deploy: AccessManager, KGST (UUPS proxy), roles and delays")
+        holders = resolve_holders(settings, network, w3)
+        ctx = DeployContext(settings, network, w3, deployer.sender, settings.deployment("local"), holders, log=self.log)
+        result = deploy_system(ctx)
+        manifest = result.manifest
+        artifacts = Artifacts(settings.root)
+        token = artifacts.get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
+        self.log(f"  AccessManager  {manifest.address('AccessManager')}")
+        self.log(f"  KGST (proxy)   {manifest.address('Stablecoin')}  -> implementation {manifest.contracts['Stablecoin']['implementation']}")
+        self.log(f"  manifest       {manifest.path.relative_to(settings.root)}")
+
+        role = {name: node_actor(name.lower(), accounts[0]) for name, accounts in holders.items()}
+        people = {name: Account.create() for name in ("alice", "bob", "carol", "mallory", "relayer")}
+        actor = {name: Actor(name, Sender(w3, LocalSigner(acct), decoder)) for name, acct in people.items()}
+        for name in ("bob", "mallory", "relayer"):
+            w3.eth.send_transaction({"from": dev[0], "to": people[name].address, "value": UNIT})  # 1 BNB for gas
+        self.log("  alice, carol: fresh keys holding no BNB; bob, mallory, relayer: 1 BNB each for gas")
+        vault = artifacts.get("ReserveVault").contract(w3, manifest.address("ReserveVault"))
+        return _Scene(settings, network, w3, decoder, manifest, artifacts, deployer, node_actor("treasury", dev[0]),
+                      role, people, actor, token, vault)
+
+    def reserve_valued(self, s: _Scene) -> None:
+        self.step("2. The national reserve: BNB, BSC-USD and attested fiat som, valued on chain")
+        w3, role, treasury, vault, v = s.w3, s.role, s.treasury, s.vault, s.vault.functions
+        assets = s.manifest.contracts["ReserveVault"]["assets"]
+        self.act(role["RATE_SETTER"], v.setRate(87_45 * 10**16), "setRate(87.45 KGS per USD)")
+        receipt = treasury.sender.transact({"to": vault.address, "data": v.depositNative()._encode_transaction_data(), "value": 500 * UNIT}, "deposit 500 BNB")
+        self.log(f"  treasury: deposit 500 BNB into the vault  (gas {receipt['gasUsed']:,})")
+        usd = s.artifacts.get("MockReserveToken").contract(w3, assets["BSC-USD"])
+        self.act(treasury, usd.functions.mint(treasury.address, 1_000_000 * UNIT), "mint 1,000,000 mock BSC-USD to the treasury")
+        self.act(treasury, usd.functions.approve(vault.address, 1_000_000 * UNIT), "approve the vault")
+        self.act(treasury, v.deposit(assets["BSC-USD"], 1_000_000 * UNIT), "deposit 1,000,000 BSC-USD")
+        now = w3.eth.get_block("latest")["timestamp"]
+        self.act(role["ATTESTOR"], v.attest(50_000_000 * UNIT, now, Web3.keccak(text="bank statement 2025-11"), "ipfs://attestation-2025-11"), "attest 50,000,000 som held in banks")
+        self.log(f"  reserve value {som(v.reserveValue().call())} (after haircuts and concentration caps)")
+
+    def mint_within_allowance(self, s: _Scene) -> None:
+        self.step("3. Mint within the minter's allowance, against a fiat deposit reference")
+        role, f, v, bob = s.role, s.token.functions, s.vault.functions, s.actor["bob"]
+        self.act(role["MINTER_ADMIN"], f.configureMinter(role["MINTER"].address, 1_000_000 * UNIT), "configureMinter(minter, 1,000,000 KGST)")
+        deposit = Web3.keccak(text="NBKR-PAYMENT-ORDER-2025-000001")
+        self.act(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint 100,000 KGST to bob (deposit ref)")
+        self.refused(role["MINTER"], f.mint(bob.address, 100_000 * UNIT, deposit), "mint again with the same deposit ref")
+        self.refused(role["MINTER"], f.mint(bob.address, 2_000_000 * UNIT, Web3.keccak(text="ORDER-2")), "mint 2,000,000 KGST (over allowance)")
+        self.log(f"  minter allowance left: {kgst(f.minterAllowance(role['MINTER'].address).call())}")
+        self.log(f"  coverage now {v.coverageRatio().call() / 100:,.0f}% of supply")
+
+    def reserve_binds(self, s: _Scene) -> None:
+        self.step("4. The reserve binds: a lower bank attestation, and a mint beyond coverage refused")
+        role, f, v, bob, minter = s.role, s.token.functions, s.vault.functions, s.actor["bob"], s.role["MINTER"]
+        assert s.reserve is not None
+        before = v.reserveValue().call()
+        self.advance(s.w3, 3600, "the bank's next statement")
+        report = "0x" + Web3.keccak(text="bank statement 2025-11-b").hex().removeprefix("0x")
+        self.sent(role["ATTESTOR"], attest(s.reserve, role["ATTESTOR"].sender, "1000000", "now", report, "ipfs://attestation-2025-11-b", log=lambda _m: None))
+        after = v.reserveValue().call()
+        self.log(f"  reserve value {som(before)} -> {som(after)}; KGST supply {kgst(f.totalSupply().call())}")
+        self.act(role["MINTER_ADMIN"], f.increaseMinterAllowance(minter.address, 200_000_000 * UNIT), "increaseMinterAllowance(minter, +200,000,000 KGST)")
+        self.refused(minter, f.mint(bob.address, 120_000_000 * UNIT, Web3.keccak(text="ORDER-3")), "mint 120,000,000 KGST (within allowance, beyond the reserve)")
+        self.log(f"  the vault would need {som(f.totalSupply().call() + 120_000_000 * UNIT)} at 100% coverage; it holds {som(after)}")
+
+    def stale_price(self, s: _Scene) -> None:
+        self.step("5. A stale BNB price counts as zero: minting goes on while the rest covers (issue 15)")
+        w3, f, v, treasury, bob, carol = s.w3, s.token.functions, s.vault.functions, s.treasury, s.actor["bob"], s.actor["carol"]
+        assets = s.manifest.contracts["ReserveVault"]["assets"]
+        bnb_feed = s.artifacts.get("MockAggregatorV3").contract(w3, s.manifest.address("Feed:BNB"))
+        usd_feed = s.artifacts.get("MockAggregatorV3").contract(w3, s.manifest.address("Feed:BSC-USD"))
+        self.advance(w3, 86_401, "no BNB/USD update for longer than its 1-day heartbeat")
+        self.act(treasury, usd_feed.functions.updateAnswer(10**8), "the BSC-USD/USD feed updates (1.00 USD)")
+        _answer, updated_at, error = v.price(assets["BNB"]).call()
+        now = w3.eth.get_block("latest")["timestamp"]
+        _rate, rate_at, rate_max_age, _bound = v.rate().call()
+        self.log(
+            f"  BNB/USD: last update {now - updated_at:,} s ago -> {PRICE_ERRORS[error]} (PriceError {error}); "
+            f"som rate {now - rate_at:,} s old (max {rate_max_age:,} s): still fresh"
+        )
+        order = Web3.keccak(text="NBKR-PAYMENT-ORDER-2025-000002")
+        self.act(s.role["MINTER"], f.mint(bob.address, 1_000 * UNIT, order), "mint 1,000 KGST to bob (BNB counted as zero; BSC-USD and the attested som cover it)")
+        self.act(bob, f.transfer(carol.address, 1_000 * UNIT), "transfer 1,000 KGST bob -> carol (transfers never ask the vault)")
+        self.act(treasury, bnb_feed.functions.updateAnswer(600 * 10**8), "the BNB/USD feed updates (600.00 USD): BNB counts again")
+
+    def stress_test(self, s: _Scene) -> None:
+        self.step("6. Stress test: BNB -50%, and the reserve's status")
+        assert s.reserve is not None
+        for line in [*format_stress(stress(s.reserve, "BNB", 5_000)), "", *format_status(read_status(s.reserve), "local")]:
+            self.log(f"  {line}" if line else "")
+
+    def transfer(self, s: _Scene) -> None:
+        self.step("7. Transfer")
+        f, bob = s.token.functions, s.actor["bob"]
+        self.act(bob, f.transfer(s.actor["alice"].address, 25_000 * UNIT), "transfer 25,000 KGST bob -> alice")
+        self.act(bob, f.transfer(s.actor["mallory"].address, 5_000 * UNIT), "transfer 5,000 KGST bob -> mallory")
+
+    def permit(self, s: _Scene) -> Domain:
+        """Step 8; returns KGST's EIP-712 domain, which step 9 signs under too."""
+        self.step("8. Permit: alice (no BNB) signs an approval; bob submits it and spends")
+        f, alice, bob, carol = s.token.functions, s.actor["alice"], s.actor["bob"], s.actor["carol"]
+        domain = Domain.of(s.token)
+        deadline = s.w3.eth.get_block("latest")["timestamp"] + 3600
+        sig = sign_permit(domain, s.people["alice"].key, alice.address, bob.address, 5_000 * UNIT, f.nonces(alice.address).call(), deadline)
+        self.act(bob, f.permit(alice.address, bob.address, 5_000 * UNIT, deadline, sig.v, sig.r, sig.s), "permit(alice -> bob, 5,000 KGST)")
+        self.act(bob, f.transferFrom(alice.address, carol.address, 5_000 * UNIT), "transferFrom alice -> carol 5,000 KGST")
+        return domain
+
+    def authorization(self, s: _Scene, domain: Domain) -> None:
+        self.step("9. EIP-3009: alice signs a transfer, the relayer pays the BNB")
+        w3, f, alice, carol = s.w3, s.token.functions, s.actor["alice"], s.actor["carol"]
+        now = w3.eth.get_block("latest")["timestamp"]
+        nonce = random_nonce()
+        sig = sign_authorization(domain, s.people["alice"].key, alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce)
+        self.act(
+            s.actor["relayer"],
+            f.transferWithAuthorization(alice.address, carol.address, 1_000 * UNIT, now - 1, now + 3600, nonce, sig.v, sig.r, sig.s),
+            "transferWithAuthorization alice -> carol 1,000 KGST",
+        )
+        self.log(f"  alice still holds {w3.eth.get_balance(alice.address)} BNB; authorization used: {f.authorizationState(alice.address, nonce).call()}")
+
+    def sanctions(self, s: _Scene) -> None:
+        self.step("10. Sanctions: mallory is blocked and cannot move KGST")
+        f, bob, mallory = s.token.functions, s.actor["bob"], s.actor["mallory"]
+        self.act(s.role["COMPLIANCE"], f.blockAccount(mallory.address, Web3.keccak(text="UN-SANCTIONS-LIST-ENTRY-42")), "blockAccount(mallory)")
+        code = f.detectTransferRestriction(mallory.address, bob.address, 1_000 * UNIT).call()
+        self.log(f"  pre-check: {f.messageForTransferRestriction(code).call()} (code {code})")
+        self.refused(mallory, f.transfer(bob.address, 1_000 * UNIT), "mallory transfers 1,000 KGST to bob")
+        self.refused(bob, f.transfer(mallory.address, 1_000 * UNIT), "bob transfers 1,000 KGST to mallory")
+
+    def seizure(self, s: _Scene) -> None:
+        self.step("11. Seizure by court order: one officer proposes, another approves")
+        role, f, mallory = s.role, s.token.functions, s.actor["mallory"]
+        recovery = role["BURNER"].address
+        balance = f.balanceOf(mallory.address).call()
+        case = Web3.keccak(text="BISHKEK-COURT-CASE-2025-117")
+        self.act(
+            role["COMPLIANCE"],
+            f.proposeSeizure(mallory.address, recovery, balance, case, Web3.keccak(text="evidence bundle")),
+            f"proposeSeizure(mallory, {kgst(balance)})",
+        )
+        seizure_id = f.seizureCount().call()
+        self.act(role["SEIZE_APPROVER"], f.executeSeizure(seizure_id), f"executeSeizure({seizure_id})")
+        self.act(role["BURNER"], f.burn(balance, Web3.keccak(text="SEIZED-FUNDS-RETURNED-117")), f"burn {kgst(balance)} (redemption ref)")
+
+    def balances(self, s: _Scene) -> None:
+        self.step("Balances")
+        f = s.token.functions
+        for person in (s.actor[n] for n in ("alice", "bob", "carol", "mallory")):
+            self.log(f"  {person.name:8s} {kgst(f.balanceOf(person.address).call()):>22s}")
+        self.log(f"  total supply {kgst(f.totalSupply().call()):>18s}")
 
     def digital_som(self, w3: Web3, settings: Any, network: Network, manifest: Any, artifacts: Artifacts,
                     role: dict[str, Actor], decoder: Any, deployer: Actor) -> None:

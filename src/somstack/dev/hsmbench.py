@@ -137,31 +137,14 @@ def _cli(env: dict[str, str], *argv: str) -> None:
 
 
 def _serve_and_load(env: dict[str, str], key_args: list[str], bodies: list[dict[str, Any]], db: Path) -> dict[str, float]:
-    import requests
-
     from somstack.core.chain import free_port
+    from somstack.dev.relaybench import relay_process
     from somstack.relay.store import CONFIRMED, Store
 
     port = free_port()
-    cmd = [sys.executable, "-m", "somstack.cli", "relay", "serve", "--network", "local", *key_args, "--port", str(port),
-           "--db", str(db), "--sender-burst", "100", "--global-burst", "5000", "--global-rate", "5000",
-           "--client-burst", "5000", "--client-rate", "5000"]
-    log_file = open(str(db) + ".log", "wb")
-    process = subprocess.Popen(cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"relay serve exited: {Path(log_file.name).read_text()[-500:]}")
-            try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.exceptions.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the relayer did not start within 60 s")
-            time.sleep(0.2)
+    args = ["--network", "local", *key_args, "--db", str(db), "--sender-burst", "100", "--global-burst", "5000",
+            "--global-rate", "5000", "--client-burst", "5000", "--client-rate", "5000"]
+    with relay_process(env, args, port, Path(str(db) + ".log"), probe="/healthz", timeout=60) as (url, _pid):
         started = time.monotonic()
         answers = _post_all(url, bodies)
         posted = time.monotonic() - started
@@ -178,11 +161,6 @@ def _serve_and_load(env: dict[str, str], key_args: list[str], bodies: list[dict[
             store.close()
         elapsed = time.monotonic() - started
         return {"accepted_per_s": len(bodies) / posted, "confirmed_per_s": len(bodies) / elapsed, "seconds": elapsed}
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
-        log_file.close()
 
 
 def relay_throughput(settings: Settings, env: dict[str, str], folder: Path, log: Log) -> dict[str, dict[str, float]]:

@@ -136,89 +136,122 @@ def _hexes(rng: np.random.Generator, count: int, size: int) -> list[str]:
     return [blob[i * width:(i + 1) * width] for i in range(count)]
 
 
+def _when(p: _Plant) -> int:
+    """A planted pattern's time: a weekday morning in the last weeks of the data."""
+    return T0 + int(p.rng.integers(36, DAYS - 4)) * DAY + int(p.rng.integers(9, 12)) * HOUR
+
+
+def _sanctions_direct(p: _Plant) -> None:
+    """A listed address pays a wallet."""
+    listed, x = p.address(), p.address()
+    p.listed.append(listed)
+    t = _when(p)
+    p.tx(t - DAY, ZERO, listed, 50_000)
+    p.label("sanctions_direct", x, [p.tx(t, listed, x, float(p.rng.uniform(1_000, 20_000)))])
+
+
+def _sanctions_indirect(p: _Plant) -> None:
+    """listed -> Y1 -> Y2 -> Y3 (hops 2 and 3 are indirect)."""
+    listed, y1, y2, y3 = p.address(), p.address(), p.address(), p.address()
+    p.listed.append(listed)
+    t = _when(p)
+    p.tx(t - DAY, ZERO, listed, 80_000)
+    p.tx(t - DAY, ZERO, y1, float(p.rng.uniform(0, 100_000)))  # clean money: the share is 30..100 %
+    first = p.tx(t, listed, y1, 50_000)
+    p.label("sanctions_direct", y1, [first])
+    p.label("sanctions_indirect", y2, [p.tx(t + HOUR, y1, y2, 40_000)], hop=2)
+    p.label("sanctions_indirect", y3, [p.tx(t + 3 * HOUR, y2, y3, 30_000)], hop=3)
+
+
+def _large_no_reference(p: _Plant) -> None:
+    a, b = p.address(), p.address()
+    t = _when(p)
+    p.tx(t - DAY, ZERO, a, 5 * THRESHOLD)
+    p.label("large_no_reference", a, [p.tx(t, a, b, float(p.rng.uniform(1.0, 3.0)) * THRESHOLD, reference=False)])
+
+
+def _structuring(p: _Plant) -> None:
+    """3..5 payments at 80..99 % of the threshold within 24 h."""
+    s = p.address()
+    t = _when(p)
+    p.tx(t - DAY, ZERO, s, 6 * THRESHOLD)
+    k = int(p.rng.integers(3, 6))
+    txs = [p.tx(t + int(i * 20 * HOUR / k), s, p.address(), float(p.rng.uniform(0.81, 0.99)) * THRESHOLD, reference=False)
+           for i in range(k)]
+    p.label("structuring", s, txs)
+
+
+def _velocity(p: _Plant) -> None:
+    """15 quiet days, then one day 15..40 x the median day and over the threshold."""
+    v = p.address()
+    t = _when(p)
+    p.tx(t - 20 * DAY, ZERO, v, 10 * THRESHOLD)
+    daily = float(p.rng.uniform(2_000, 5_000))
+    for d in range(15):
+        p.tx(t - (16 - d) * DAY, v, p.address(), daily)
+    spike = max(THRESHOLD * 1.2, daily * float(p.rng.uniform(15, 40)))
+    p.label("velocity", v, [p.tx(t + i * HOUR, v, p.address(), spike / 3) for i in range(3)])
+
+
+def _pass_through(p: _Plant) -> None:
+    """150..400 % of the threshold arrives, 92..99 % leaves within 50 min."""
+    m, source = p.address(), p.address()
+    t = _when(p)
+    p.tx(t - DAY, ZERO, source, 10 * THRESHOLD)
+    amount = float(p.rng.uniform(1.5, 4.0)) * THRESHOLD
+    share = float(p.rng.uniform(0.92, 0.99))
+    txs = [p.tx(t, source, m, amount)]
+    txs += [p.tx(t + 600 * (i + 1), m, p.address(), amount * share / 3) for i in range(3)]
+    p.label("pass_through", m, txs)
+
+
+def _fan_in(p: _Plant) -> None:
+    """12..20 distinct payers within 20 h, together over the threshold."""
+    f = p.address()
+    t = _when(p)
+    k = int(p.rng.integers(12, 21))
+    txs = []
+    for i in range(k):
+        payer = p.address()
+        p.tx(t - DAY, ZERO, payer, 20_000)
+        txs.append(p.tx(t + int(i * 20 * HOUR / k), payer, f, float(p.rng.uniform(8_000, 15_000))))
+    p.label("fan_in", f, txs)
+
+
+def _fan_out(p: _Plant) -> None:
+    """12..20 distinct payees within 20 h."""
+    g = p.address()
+    t = _when(p)
+    p.tx(t - DAY, ZERO, g, 5 * THRESHOLD)
+    k = int(p.rng.integers(12, 21))
+    p.label("fan_out", g, [p.tx(t + int(i * 20 * HOUR / k), g, p.address(), float(p.rng.uniform(8_000, 15_000))) for i in range(k)])
+
+
+def _round_trip(p: _Plant) -> None:
+    """2..4 hops within 48 h, 85..99 % back."""
+    r = p.address()
+    t = _when(p)
+    p.tx(t - DAY, ZERO, r, 5 * THRESHOLD)
+    hops = int(p.rng.integers(2, 5))
+    path = [r] + [p.address() for _ in range(hops - 1)]
+    amount = float(p.rng.uniform(1.2, 3.0)) * THRESHOLD
+    keep = float(p.rng.uniform(0.85, 0.99)) ** (1 / hops)
+    txs = []
+    for i in range(hops):
+        t += int(p.rng.integers(2, 12)) * HOUR
+        txs.append(p.tx(t, path[i], path[(i + 1) % hops], amount * keep**i))
+    p.label("round_trip", r, txs, hops=hops)
+
+
+# One planter a rule, in the order they draw from the generator (the data of a seed depends on it).
+_PLANTERS = (_sanctions_direct, _sanctions_indirect, _large_no_reference, _structuring, _velocity, _pass_through,
+             _fan_in, _fan_out, _round_trip)
+
+
 def _plant(p: _Plant, per_rule: int) -> None:
-    rng = p.rng
-
-    def when() -> int:
-        return T0 + int(rng.integers(36, DAYS - 4)) * DAY + int(rng.integers(9, 12)) * HOUR
-
     for _ in range(per_rule):
-        # sanctions_direct: a listed address pays a wallet
-        listed, x = p.address(), p.address()
-        p.listed.append(listed)
-        t = when()
-        p.tx(t - DAY, ZERO, listed, 50_000)
-        p.label("sanctions_direct", x, [p.tx(t, listed, x, float(rng.uniform(1_000, 20_000)))])
-        # sanctions_indirect: listed -> Y1 -> Y2 -> Y3 (hops 2 and 3 are indirect)
-        listed, y1, y2, y3 = p.address(), p.address(), p.address(), p.address()
-        p.listed.append(listed)
-        t = when()
-        p.tx(t - DAY, ZERO, listed, 80_000)
-        p.tx(t - DAY, ZERO, y1, float(rng.uniform(0, 100_000)))  # clean money: the share is 30..100 %
-        first = p.tx(t, listed, y1, 50_000)
-        p.label("sanctions_direct", y1, [first])
-        p.label("sanctions_indirect", y2, [p.tx(t + HOUR, y1, y2, 40_000)], hop=2)
-        p.label("sanctions_indirect", y3, [p.tx(t + 3 * HOUR, y2, y3, 30_000)], hop=3)
-        # large_no_reference
-        a, b = p.address(), p.address()
-        t = when()
-        p.tx(t - DAY, ZERO, a, 5 * THRESHOLD)
-        p.label("large_no_reference", a, [p.tx(t, a, b, float(rng.uniform(1.0, 3.0)) * THRESHOLD, reference=False)])
-        # structuring: 3..5 payments at 80..99 % of the threshold within 24 h
-        s = p.address()
-        t = when()
-        p.tx(t - DAY, ZERO, s, 6 * THRESHOLD)
-        k = int(rng.integers(3, 6))
-        txs = [p.tx(t + int(i * 20 * HOUR / k), s, p.address(), float(rng.uniform(0.81, 0.99)) * THRESHOLD, reference=False)
-               for i in range(k)]
-        p.label("structuring", s, txs)
-        # velocity: 15 quiet days, then one day 15..40 x the median day and over the threshold
-        v = p.address()
-        t = when()
-        p.tx(t - 20 * DAY, ZERO, v, 10 * THRESHOLD)
-        daily = float(rng.uniform(2_000, 5_000))
-        for d in range(15):
-            p.tx(t - (16 - d) * DAY, v, p.address(), daily)
-        spike = max(THRESHOLD * 1.2, daily * float(rng.uniform(15, 40)))
-        p.label("velocity", v, [p.tx(t + i * HOUR, v, p.address(), spike / 3) for i in range(3)])
-        # pass_through: 150..400 % of the threshold arrives, 92..99 % leaves within 50 min
-        m, source = p.address(), p.address()
-        t = when()
-        p.tx(t - DAY, ZERO, source, 10 * THRESHOLD)
-        amount = float(rng.uniform(1.5, 4.0)) * THRESHOLD
-        share = float(rng.uniform(0.92, 0.99))
-        txs = [p.tx(t, source, m, amount)]
-        txs += [p.tx(t + 600 * (i + 1), m, p.address(), amount * share / 3) for i in range(3)]
-        p.label("pass_through", m, txs)
-        # fan_in: 12..20 distinct payers within 20 h, together over the threshold
-        f = p.address()
-        t = when()
-        k = int(rng.integers(12, 21))
-        txs = []
-        for i in range(k):
-            payer = p.address()
-            p.tx(t - DAY, ZERO, payer, 20_000)
-            txs.append(p.tx(t + int(i * 20 * HOUR / k), payer, f, float(rng.uniform(8_000, 15_000))))
-        p.label("fan_in", f, txs)
-        # fan_out: 12..20 distinct payees within 20 h
-        g = p.address()
-        t = when()
-        p.tx(t - DAY, ZERO, g, 5 * THRESHOLD)
-        k = int(rng.integers(12, 21))
-        p.label("fan_out", g, [p.tx(t + int(i * 20 * HOUR / k), g, p.address(), float(rng.uniform(8_000, 15_000))) for i in range(k)])
-        # round_trip: 2..4 hops within 48 h, 85..99 % back
-        r = p.address()
-        t = when()
-        p.tx(t - DAY, ZERO, r, 5 * THRESHOLD)
-        hops = int(rng.integers(2, 5))
-        path = [r] + [p.address() for _ in range(hops - 1)]
-        amount = float(rng.uniform(1.2, 3.0)) * THRESHOLD
-        keep = float(rng.uniform(0.85, 0.99)) ** (1 / hops)
-        txs = []
-        for i in range(hops):
-            t += int(rng.integers(2, 12)) * HOUR
-            txs.append(p.tx(t, path[i], path[(i + 1) % hops], amount * keep**i))
-        p.label("round_trip", r, txs, hops=hops)
+        for plant in _PLANTERS:
+            plant(p)
 
 
 def generate(out_dir: Path, seed: int = 1, background: int = 100_000, per_rule: int | None = None) -> Made:

@@ -44,7 +44,7 @@ from somstack.core.format import parse_address as ops_parse_address
 from somstack.core.format import parse_bytes32 as ops_parse_bytes32
 from somstack.core.format import table, units
 from somstack.core.session import Session, deployed_address, session_manifest
-from somstack.ops.common import Sent, require_role, send_call
+from somstack.ops.common import Sent, read_text_file, require_role, send_call
 
 Log = Callable[[str], None]
 
@@ -83,6 +83,15 @@ class RowProblem:
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.text}" if self.row else f"not in the file: {self.text}"
+
+
+def listed_again(seen: dict[str, int], address: str, row: int, why: str = "") -> RowProblem | None:
+    """The problem of ``address`` on ``row`` of a file where an earlier row listed it (``seen``:
+    address -> the row that first did), with ``why`` after it; None, the row recorded, otherwise."""
+    if address in seen:
+        return RowProblem(row, f"{address} is listed already on row {seen[address]}{why}")
+    seen[address] = row
+    return None
 
 
 class PayrollRejectedError(SomstackError):
@@ -381,12 +390,7 @@ def batch_id(payroll_id: str, payments: Sequence[Payment]) -> bytes:
 def _csv_rows(path: Path, columns: Sequence[str], problems: list[RowProblem]) -> Iterable[tuple[int, list[str]]]:
     """The numbered rows of a CSV file of ``columns`` (UTF-8, a BOM allowed; blank rows and a
     first row naming the first column skipped); a row with another number of cells is a problem."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CbdcInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CbdcInputError(f"{path} is not a UTF-8 text file") from None
+    text = read_text_file(path, CbdcInputError)
     for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not cells or all(not c.strip() for c in cells):
             continue
@@ -416,10 +420,9 @@ def read_payroll(path: Path, decimals: int, amount_format: str = "plain", max_ro
             problems.append(RowProblem(number, f"{address}: {som_text(amount, decimals)} is over the ceiling of "
                                                f"{som_text(max_row, decimals)} a row (digital_currency.payroll.max_row)"))
             continue
-        if address in seen:
-            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}: one payment per wallet per file"))
+        if again := listed_again(seen, address, number, ": one payment per wallet per file"):
+            problems.append(again)
             continue
-        seen[address] = number
         payments.append(Payment(number, address, amount))
     if not payments and not problems:
         raise CbdcInputError(f"{path} has no payment rows")
@@ -795,10 +798,9 @@ def read_wallets(path: Path) -> tuple[list[WalletRow], list[RowProblem]]:
         except CbdcInputError as exc:
             problems.append(RowProblem(number, str(exc)))
             continue
-        if address in seen:
-            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}"))
+        if again := listed_again(seen, address, number):
+            problems.append(again)
             continue
-        seen[address] = number
         rows.append(WalletRow(number, address, int(cells[1]), kyc, identity))
     if not rows and not problems:
         raise CbdcInputError(f"{path} has no wallet rows")

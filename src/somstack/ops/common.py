@@ -4,6 +4,7 @@ call, the record of a mined transaction, and plain-text tables, amounts and time
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from eth_utils import to_checksum_address
@@ -11,7 +12,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from somstack.core.chain import NodeSigner, Sender
-from somstack.core.errors import ConfigError, MissingRoleError
+from somstack.core.errors import ConfigError, MissingRoleError, SomstackError
 from somstack.core.format import utc
 from somstack.core.session import KeyOptions, Session, session_manifest
 from somstack.system import routes
@@ -142,3 +143,12 @@ def tx_label(receipt: Any) -> str | None:
 # --- The deployment and the chain ---
 
 
+def read_text_file(path: Path, error: type[SomstackError]) -> str:
+    """The text of a file an operator gives (UTF-8, a byte-order mark allowed); a file that
+    cannot be read, or is not UTF-8, raises ``error`` in one line."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path} is not a UTF-8 text file") from None

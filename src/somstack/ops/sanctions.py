@@ -40,8 +40,8 @@ from somstack.core.errors import InputError, SomstackError, TransactionFailed
 from somstack.core.format import parse_address
 from somstack.core.manifest import Manifest
 from somstack.core.session import Session, deployed_address, session_manifest
-from somstack.ops.cbdc import RowProblem
-from somstack.ops.common import require_role, tx_label
+from somstack.ops.cbdc import RowProblem, listed_again
+from somstack.ops.common import read_text_file, require_role, tx_label
 from somstack.ops.compliance import TOKENS, reason_hash
 from somstack.system import routes
 from somstack.system.governance import _logs as logs_in_ranges
@@ -87,13 +87,7 @@ def read_list(path: Path) -> list[Listing]:
     """The rows of a sanctions list; raises :class:`SanctionsListRejectedError` naming every bad
     row (malformed, zero or wrongly checksummed address, empty or zero reason, an address listed
     twice, a wrong number of cells)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SanctionsInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise SanctionsInputError(f"{path} is not a UTF-8 text file") from None
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(read_text_file(path, SanctionsInputError)))
     header: list[str] | None = None
     listings: list[Listing] = []
     problems: list[RowProblem] = []
@@ -115,10 +109,9 @@ def read_list(path: Path) -> list[Listing]:
         except InputError as exc:
             problems.append(RowProblem(number, str(exc)))
             continue
-        if address in seen:
-            problems.append(RowProblem(number, f"{address} is listed already on row {seen[address]}"))
+        if again := listed_again(seen, address, number):
+            problems.append(again)
             continue
-        seen[address] = number
         listings.append(Listing(number, address, reason, row.get("source", ""), row["reason"]))
     if header is None:
         raise SanctionsInputError(f"{path} is empty: expected a header {','.join(COLUMNS[:2])}[,source] and rows")

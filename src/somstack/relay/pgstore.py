@@ -23,64 +23,33 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import dict_row
 
 from somstack.core.errors import SomstackError
+from somstack.relay.sql import POSTGRES as SQL
+from somstack.relay.sql import POSTGRES_COLUMNS as _FIELDS
+from somstack.relay.sql import POSTGRES_SCHEMA as _SCHEMA
 from somstack.relay.store import (
     ACCEPTED,
-    CONFIRMED,
     PENDING,
     SUBMITTED,
-    Overdrawn,
     Transfer,
+    TransferStore,
+    record_new,
 )
 
 log = logging.getLogger("somstack.relay")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS transfers (
-    seq BIGSERIAL PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    token TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    value TEXT NOT NULL,
-    valid_after TEXT NOT NULL,
-    valid_before TEXT NOT NULL,
-    nonce TEXT NOT NULL,
-    signature TEXT NOT NULL,
-    gas BIGINT NOT NULL,
-    fee_for TEXT,
-    status TEXT NOT NULL,
-    reason TEXT,
-    tx_hash TEXT,
-    tx_hashes TEXT NOT NULL DEFAULT '[]',
-    tx_nonce BIGINT,
-    gas_price NUMERIC(78, 0),
-    accepted_at DOUBLE PRECISION NOT NULL,
-    submitted_at DOUBLE PRECISION,
-    finished_at DOUBLE PRECISION,
-    owner TEXT,
-    sent_by TEXT
-);
-CREATE INDEX IF NOT EXISTS transfers_status ON transfers (status, owner, seq);
-CREATE INDEX IF NOT EXISTS transfers_sender ON transfers (token, sender, status);
-CREATE TABLE IF NOT EXISTS relay_instances (owner TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
-"""
+
 class StoreUnavailableError(SomstackError):
     """The relayer's PostgreSQL database does not answer, or refuses the connection."""
 
 
 _SCHEMA_LOCK = 17_017  # pg_advisory_lock key: two instances starting at once create the tables once
-
-_FIELDS = ["id", "token", "kind", "sender", "recipient", "value", "valid_after", "valid_before", "nonce", "signature",
-           "gas", "fee_for", "status", "reason", "tx_hash", "tx_hashes", "tx_nonce", "gas_price", "accepted_at",
-           "submitted_at", "finished_at", "seq", "owner", "sent_by"]
 
 
 def is_postgres(db: Any) -> bool:
@@ -96,22 +65,20 @@ def redacted(url: str) -> str:
     return url
 
 
-def _row(row: dict[str, Any]) -> Transfer:
-    data = {k: row[k] for k in _FIELDS}
-    for key in ("value", "valid_after", "valid_before"):
-        data[key] = int(data[key])
-    data["gas_price"] = int(data["gas_price"]) if data["gas_price"] is not None else None
-    data["tx_hashes"] = json.loads(data["tx_hashes"])
-    return Transfer(**data)
+def _rows(cursor: Any) -> list[Any]:
+    """The rows of a statement that returns some; none for one that does not (an INSERT)."""
+    return cursor.fetchall() if cursor.description else []
 
 
-class PgStore:
+class PgStore(TransferStore):
     """The shared store, as seen by the instance whose relayer address is ``owner``. One
     connection per thread (the HTTP handlers ask from worker threads, so that a round trip never
     blocks the event loop; the submitter from its own), every statement committed at once
     (autocommit) or in an explicit transaction."""
 
     threaded = True  # the server calls it from worker threads
+    sql = SQL
+    columns = _FIELDS
 
     def __init__(self, url: str, owner: str, lease: float = 10.0):
         self.url = url
@@ -149,9 +116,13 @@ class PgStore:
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return self._conn().execute(sql, args).fetchall()  # type: ignore[arg-type]
 
-    def get(self, transfer_id: str) -> Transfer | None:
-        rows = self._query("SELECT * FROM transfers WHERE id = %s", (transfer_id.lower(),))
-        return _row(rows[0]) if rows else None
+    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        self._conn().execute(sql, args)  # type: ignore[arg-type]
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        db = self._conn()
+        with db.transaction(), db.cursor() as cursor:
+            cursor.executemany(sql, rows)  # type: ignore[arg-type]  # pipelined: one round trip
 
     def add(self, *transfers: Transfer, budget: tuple[int, float] | None = None) -> tuple[Transfer, bool]:
         """As Store.add; with ``budget`` (the sender's balance, the time it was read), also
@@ -161,28 +132,11 @@ class PgStore:
         db = self._conn()
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (first.token + first.sender,))
-            for t in transfers:
-                found = db.execute("SELECT * FROM transfers WHERE id = %s", (t.id,)).fetchall()
-                if found:
-                    return _row(found[0]), False  # type: ignore[arg-type]
-            if budget is not None:
-                balance, since = budget
-                rows = db.execute(
-                    "SELECT value FROM transfers WHERE token = %s AND sender = %s AND (status IN (%s, %s)"
-                    " OR (status = %s AND finished_at >= %s))", (first.token, first.sender, *PENDING, CONFIRMED, since)).fetchall()
-                outflow = sum(int(r["value"]) for r in rows)  # type: ignore[call-overload]
-                if balance - outflow < sum(t.value for t in transfers):
-                    raise Overdrawn(outflow)
-            now = time.time()
-            for t in transfers:
-                db.execute(
-                    "INSERT INTO transfers (id, token, kind, sender, recipient, value, valid_after, valid_before, nonce,"
-                    " signature, gas, fee_for, status, accepted_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    (t.id, t.token, t.kind, t.sender, t.recipient, str(t.value), str(t.valid_after), str(t.valid_before),
-                     t.nonce, t.signature, t.gas, t.fee_for, ACCEPTED, now),
-                )
-            stored = db.execute("SELECT * FROM transfers WHERE id = %s", (first.id,)).fetchall()
-        return _row(stored[0]), True  # type: ignore[arg-type]
+            known = record_new(lambda q, args: _rows(db.execute(q, args)), SQL, transfers, budget)  # type: ignore[arg-type]
+            if known is not None:
+                return self._transfer(known), False
+            stored = db.execute(SQL.get, (first.id,)).fetchall()  # type: ignore[arg-type]
+        return self._transfer(stored[0]), True  # type: ignore[arg-type]
 
     def heartbeat(self) -> int:
         """This instance is alive; the pending rows of instances silent for ``lease`` seconds
@@ -210,21 +164,7 @@ class PgStore:
                 " NULL ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED)", (self.owner, ACCEPTED, limit))
         rows = self._query("SELECT * FROM transfers WHERE status = %s AND owner = %s ORDER BY seq LIMIT %s",
                            (status, self.owner, limit))
-        return [_row(r) for r in rows]
-
-    def pending_outflow(self, token: str, sender: str, since: float | None = None) -> int:
-        rows = self._query(
-            "SELECT value FROM transfers WHERE token = %s AND sender = %s AND (status IN (%s, %s)"
-            " OR (status = %s AND finished_at >= %s))",
-            (token, sender, *PENDING, CONFIRMED, float("inf") if since is None else since),
-        )
-        return sum(int(r["value"]) for r in rows)
-
-    def counts(self) -> dict[str, int]:
-        return {r["status"]: r["n"] for r in self._query("SELECT status, COUNT(*) AS n FROM transfers GROUP BY status")}
-
-    def mark_submitted(self, transfer_id: str, tx_hash: str, tx_nonce: int, gas_price: int) -> None:
-        self.mark_many([(transfer_id, tx_hash, tx_nonce, gas_price)])
+        return [self._transfer(r) for r in rows]
 
     def mark_many(self, sends: list[tuple[str, str, int, int]]) -> None:
         """Records sends (id, hash, nonce, gas price) from this instance's key in one transaction."""
@@ -244,26 +184,3 @@ class PgStore:
             cursor.executemany(  # pipelined: one round trip for the batch
                 "UPDATE transfers SET status = %s, tx_hash = %s, tx_hashes = %s, tx_nonce = %s, gas_price = %s,"
                 " submitted_at = COALESCE(submitted_at, %s), owner = %s, sent_by = %s WHERE id = %s", updates)
-
-    def requeue(self, transfer_id: str) -> None:
-        self._conn().execute("UPDATE transfers SET status = %s, tx_nonce = NULL WHERE id = %s", (ACCEPTED, transfer_id))
-
-    def finish_many(self, done: list[tuple[str, str, str | None]]) -> None:
-        """Records (id, status, hash) for many in one transaction (pipelined)."""
-        if not done:
-            return
-        now = time.time()
-        db = self._conn()
-        with db.transaction(), db.cursor() as cursor:
-            cursor.executemany("UPDATE transfers SET status = %s, tx_hash = COALESCE(%s, tx_hash), finished_at = %s WHERE id = %s",
-                               [(status, tx_hash, now, transfer_id) for transfer_id, status, tx_hash in done])
-
-    def finish(self, transfer_id: str, status: str, tx_hash: str | None, reason: str | None = None) -> None:
-        self._conn().execute(
-            "UPDATE transfers SET status = %s, tx_hash = COALESCE(%s, tx_hash), reason = %s, finished_at = %s WHERE id = %s",
-            (status, tx_hash, reason, time.time(), transfer_id),
-        )
-
-    def all(self) -> Iterator[Transfer]:
-        for row in self._query("SELECT * FROM transfers ORDER BY seq"):
-            yield _row(row)

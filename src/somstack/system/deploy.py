@@ -311,22 +311,56 @@ def is_complete(ctx: DeployContext, manifest: Manifest) -> bool:
     return all(ctx.w3.eth.get_code(c["address"]) for c in manifest.contracts.values())
 
 
+@dataclass
+class _System:
+    """The deployed contracts, as the configuration phases address them."""
+
+    manager_address: str
+    manager: Any  # the AccessManager
+    token: Any  # KGST (its proxy)
+    vault_address: str
+    cbdc: Any  # the digital som (its proxy)
+    queue_address: str
+    targets: dict[str, tuple[str, Any]]  # contract -> (address, ABI): what the role table restricts
+
+
 def deploy_system(ctx: DeployContext) -> DeployResult:
-    """Runs the whole plan (or what is left of it) and returns the manifest."""
+    """Runs the whole plan (or what is left of it) and returns the manifest. The phases run in
+    this order, and each in its own fixed order: a re-run finds its steps by their keys."""
     manifest = load_manifest(ctx)
     if is_complete(ctx, manifest):
-        changes = handover_steps(ctx, manifest)
-        if changes:
-            listed = "; ".join(c.what for c in changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
-            ctx.log(f"{manifest.path.name} is complete, but .env asks for what the chain does not hold: {listed}: "
-                    f"run `somstack handover --network {ctx.network.name}`")
-        else:
-            ctx.log(f"nothing to do: {manifest.path.name} is complete and its code is on chain")
+        _report_complete(ctx, manifest)
         return DeployResult(manifest, 0, True)
-
-    w3, params = ctx.w3, ctx.params
     deployer = ctx.sender.signer.address
-    manifest.data.setdefault("genesis", genesis_hash(w3))
+    _record_parameters(ctx, manifest, deployer)
+    run = _Run(ctx, manifest)
+    ctx.log(f"deploying SomStack on {ctx.network.name} (chain {ctx.w3.eth.chain_id}) from {deployer}")
+    system = _deploy_contracts(run, deployer)
+    _wire(run, system)
+    _set_roles(run, system)
+    _set_delays(run, system)
+    _hand_over(run, system, deployer)
+    manifest.data["complete"] = True
+    manifest.save()
+    ctx.log(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.name}")
+    return DeployResult(manifest, run.sent, False)
+
+
+def _report_complete(ctx: DeployContext, manifest: Manifest) -> None:
+    """What a re-run of a complete deployment says: nothing to do, or the handover .env asks for."""
+    changes = handover_steps(ctx, manifest)
+    if changes:
+        listed = "; ".join(c.what for c in changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+        ctx.log(f"{manifest.path.name} is complete, but .env asks for what the chain does not hold: {listed}: "
+                f"run `somstack handover --network {ctx.network.name}`")
+    else:
+        ctx.log(f"nothing to do: {manifest.path.name} is complete and its code is on chain")
+
+
+def _record_parameters(ctx: DeployContext, manifest: Manifest, deployer: str) -> None:
+    """The manifest's header: the chain, the deployer, the compiler, the commit and the parameters."""
+    params = ctx.params
+    manifest.data.setdefault("genesis", genesis_hash(ctx.w3))
     manifest.data.update(
         network=ctx.network.name,
         deployer=deployer,
@@ -343,68 +377,84 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
             "upgradeDelay": params.upgrade_delay,
         },
     )
-    run = _Run(ctx, manifest)
-    ctx.log(f"deploying SomStack on {ctx.network.name} (chain {w3.eth.chain_id}) from {deployer}")
 
+
+def _deploy_contracts(run: _Run, deployer: str) -> _System:
+    """Phase 1, the contracts: the AccessManager (the deployer its first admin), the compliance
+    library, KGST, the reserve vault, the digital som and the redemption queue."""
+    ctx = run.ctx
+    w3 = ctx.w3
     manager_address = run.contract("AccessManager", "SomAccessManager", [deployer])
     # The cold paths of the compliance core (blocklist, seizure, rescue), linked by both tokens.
     compliance = run.contract("ComplianceLogic", "ComplianceLogic", [])
-    # The implementation signs EIP-712 under the token name, fixed in its code (SignedTransfers).
-    implementation = run.contract(
-        "StablecoinImplementation", "Stablecoin", [params.stablecoin.name], libraries={"ComplianceLogic": compliance}
-    )
-    token_abi = ctx.artifacts.get("Stablecoin").abi
-    token_impl = w3.eth.contract(abi=token_abi)
-    init = token_impl.encode_abi(
-        "initialize", [params.stablecoin.name, params.stablecoin.symbol, params.stablecoin.decimals, manager_address]
-    )
-    token_address = run.contract("Stablecoin", "SomProxy", [implementation, init])
-    manifest.contracts["Stablecoin"]["implementation"] = implementation
-
+    token_address = _deploy_stablecoin(run, manager_address, compliance)
     vault_address = _deploy_reserve(run, manager_address, token_address)
-    vault_abi = ctx.artifacts.get("ReserveVault").abi
     cbdc_address = _deploy_digital_currency(run, manager_address, compliance)
-    cbdc_abi = ctx.artifacts.get("DigitalCurrency").abi
-    cbdc = w3.eth.contract(address=cbdc_address, abi=cbdc_abi)
     queue_address = _deploy_redemption_queue(run, manager_address, token_address)
-    queue_abi = ctx.artifacts.get("RedemptionQueue").abi
+    abi = {name: ctx.artifacts.get(name).abi for name in ("Stablecoin", "ReserveVault", "DigitalCurrency", "RedemptionQueue")}
+    return _System(
+        manager_address=manager_address,
+        manager=ctx.artifacts.get("SomAccessManager").contract(w3, manager_address),
+        token=w3.eth.contract(address=token_address, abi=abi["Stablecoin"]),
+        vault_address=vault_address,
+        cbdc=w3.eth.contract(address=cbdc_address, abi=abi["DigitalCurrency"]),
+        queue_address=queue_address,
+        targets={
+            "Stablecoin": (token_address, abi["Stablecoin"]),
+            "ReserveVault": (vault_address, abi["ReserveVault"]),
+            "DigitalCurrency": (cbdc_address, abi["DigitalCurrency"]),
+            "RedemptionQueue": (queue_address, abi["RedemptionQueue"]),
+        },
+    )
 
-    manager = ctx.artifacts.get("SomAccessManager").contract(w3, manager_address)
-    token = w3.eth.contract(address=token_address, abi=token_abi)
-    targets = {
-        "Stablecoin": (token_address, token_abi),
-        "ReserveVault": (vault_address, vault_abi),
-        "DigitalCurrency": (cbdc_address, cbdc_abi),
-        "RedemptionQueue": (queue_address, queue_abi),
-    }
 
+def _deploy_stablecoin(run: _Run, manager_address: str, compliance: str) -> str:
+    """KGST behind its proxy, its cold paths in the linked ComplianceLogic."""
+    ctx = run.ctx
+    params = ctx.params.stablecoin
+    # The implementation signs EIP-712 under the token name, fixed in its code (SignedTransfers).
+    implementation = run.contract("StablecoinImplementation", "Stablecoin", [params.name], libraries={"ComplianceLogic": compliance})
+    impl = ctx.w3.eth.contract(abi=ctx.artifacts.get("Stablecoin").abi)
+    init = impl.encode_abi("initialize", [params.name, params.symbol, params.decimals, manager_address])
+    address = run.contract("Stablecoin", "SomProxy", [implementation, init])
+    run.manifest.contracts["Stablecoin"]["implementation"] = implementation
+    return address
+
+
+def _wire(run: _Run, system: _System) -> None:
+    """Phase 2, the contracts wired together: KGST minting gated on the vault, the queue's BURNER
+    role, the digital som's tiers."""
+    token, manager, cbdc = system.token, system.manager, system.cbdc
+    vault_address, queue_address = system.vault_address, system.queue_address
     run.call(
         "connect:Stablecoin:ReserveVault",
-        token_address,
+        token.address,
         token.encode_abi("setReserveVault", [vault_address]),
         "KGST minting gated on the reserve vault",
         holds=lambda: token.functions.reserveVault().call() == vault_address,
     )
-
     # The queue burns the escrow of a paid redemption through KGST's own burn.
     burner = role_id("BURNER")
     run.call(
         "grant:BURNER:RedemptionQueue",
-        manager_address,
+        system.manager_address,
         manager.encode_abi("grantRole", [burner, queue_address, 0]),
         f"grant BURNER to the redemption queue {queue_address}",
         holds=lambda: tuple(manager.functions.hasRole(burner, queue_address).call()) == (True, 0),
     )
-
-    for tier in params.digital_currency.tiers:
+    for tier in run.ctx.params.digital_currency.tiers:
         run.call(
             f"tier:DigitalCurrency:{tier.id}",
-            cbdc_address,
+            cbdc.address,
             cbdc.encode_abi("setTier", [tier.id, tier.as_tuple()]),
             f"digital som tier {tier.id} ({tier.name})",
             holds=lambda t=tier: tuple(cbdc.functions.tier(t.id).call()) == t.as_tuple(),
         )
 
+
+def _set_roles(run: _Run, system: _System) -> None:
+    """Phase 3, the roles: their labels, the function-to-role table, the holders' grants."""
+    manager, manager_address = system.manager, system.manager_address
     for role in ROLES.values():
         if role.id == 0:
             continue
@@ -415,35 +465,28 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
             f"label role {role.id} {role.name}",
             holds=lambda: False,
         )
-
     for contract, table in FUNCTION_ROLES.items():
-        address, abi = targets[contract]
-        for role, names in table.items():
-            rid = role_id(role)
+        address, abi = system.targets[contract]
+        for role_name, names in table.items():
+            rid = role_id(role_name)
             sels = selectors(abi, names)
             run.call(
-                f"functions:{contract}:{role}",
+                f"functions:{contract}:{role_name}",
                 manager_address,
                 manager.encode_abi("setTargetFunctionRole", [address, sels, rid]),
-                f"{contract}.{{{', '.join(names)}}} -> {role}",
+                f"{contract}.{{{', '.join(names)}}} -> {role_name}",
                 holds=lambda a=address, s=sels, r=rid: all(manager.functions.getTargetFunctionRole(a, x).call() == r for x in s),
             )
+    for step in _role_grants(run.ctx, manager):
+        run.call(step.key, manager_address, step.data, step.what, step.holds)
 
-    for role, accounts in ctx.holders.items():
-        rid = role_id(role)
-        delay = params.delay_of(DELAYED_ROLES[role]) if role in DELAYED_ROLES else 0
-        for account in accounts:
-            run.call(
-                f"grant:{role}:{account}",
-                manager_address,
-                manager.encode_abi("grantRole", [rid, account, delay]),
-                f"grant {role} to {account}" + (f" (execution delay {delay} s)" if delay else ""),
-                holds=lambda r=rid, a=account, d=delay: tuple(manager.functions.hasRole(r, a).call()) == (True, d),
-            )
 
-    # Without these two, the admin could give itself UPGRADER, or move upgradeToAndCall to its
-    # own role, and upgrade at once. AccessManager applies a raised delay after its minimum
-    # setback (5 days), so they protect from then on; until then the admin is the deployer.
+def _set_delays(run: _Run, system: _System) -> None:
+    """Phase 4, the delays. Without these, the admin could give itself UPGRADER, or move
+    upgradeToAndCall to its own role, and upgrade at once. AccessManager applies a raised delay
+    after its minimum setback (5 days), so they protect from then on; until then the admin is
+    the deployer."""
+    manager, manager_address, params = system.manager, system.manager_address, run.ctx.params
     for role, setting in DELAYED_ROLES.items():
         rid, role_delay = role_id(role), params.delay_of(setting)
         run.call(
@@ -454,7 +497,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
             holds=lambda r=rid, d=role_delay: _delay_in_force(manager, "getRoleGrantDelay", r) == d,
         )
     delay = params.upgrade_delay
-    for contract, (address, _abi) in targets.items():
+    for contract, (address, _abi) in system.targets.items():
         run.call(
             f"admin-delay:{contract}",
             manager_address,
@@ -463,32 +506,26 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
             holds=lambda a=address: _delay_in_force(manager, "getTargetAdminDelay", a) == delay,
         )
 
-    governance = governance_address()
-    if governance:
-        # Last: the AccessManager's admin moves to governance (a Safe or a TimelockController)
-        # and the deployer gives it up, so that no single key keeps the keys to the system.
-        gov_delay = params.governance_delay
-        run.call(
-            f"handover:grant-admin:{governance}",
-            manager_address,
-            manager.encode_abi("grantRole", [0, governance, gov_delay]),
-            f"grant ADMIN to governance {governance}" + (f" (execution delay {gov_delay} s)" if gov_delay else ""),
-            holds=lambda: tuple(manager.functions.hasRole(0, governance).call()) == (True, gov_delay),
-        )
-        if governance != deployer:
-            run.call(
-                f"handover:renounce-admin:{deployer}",
-                manager_address,
-                manager.encode_abi("renounceRole", [0, deployer]),
-                f"deployer {deployer} renounces ADMIN",
-                holds=lambda: not manager.functions.hasRole(0, deployer).call()[0],
-            )
-        manifest.data["governance"] = governance
 
-    manifest.data["complete"] = True
-    manifest.save()
-    ctx.log(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.name}")
-    return DeployResult(manifest, run.sent, False)
+def _hand_over(run: _Run, system: _System, deployer: str) -> None:
+    """Phase 5, last, with SOMSTACK_GOVERNANCE: the AccessManager's admin moves to governance (a
+    Safe or a TimelockController) and the deployer gives it up, so that no single key keeps the
+    keys to the system."""
+    governance = governance_address()
+    if not governance:
+        return
+    manager, manager_address = system.manager, system.manager_address
+    grant = _governance_grant(run.ctx, manager, governance)
+    run.call(grant.key, manager_address, grant.data, grant.what, grant.holds)
+    if governance != deployer:
+        run.call(
+            f"handover:renounce-admin:{deployer}",
+            manager_address,
+            manager.encode_abi("renounceRole", [0, deployer]),
+            f"deployer {deployer} renounces ADMIN",
+            holds=lambda: not manager.functions.hasRole(0, deployer).call()[0],
+        )
+    run.manifest.data["governance"] = governance
 
 
 # --- Handover: what .env asks for after the deployment (`somstack handover`) ---
@@ -502,11 +539,8 @@ class HandoverStep:
     holds: Callable[[], bool]
 
 
-def handover_steps(ctx: DeployContext, manifest: Manifest) -> list[HandoverStep]:
-    """What .env asks that the chain does not hold yet, in order: each role holder of
-    SOMSTACK_ROLE_* (dev holders on a dev chain) granted its role, SOMSTACK_GOVERNANCE granted
-    ADMIN with governance_delay, then the deployer renouncing every role it holds (ADMIN last)."""
-    manager = ctx.artifacts.get("SomAccessManager").contract(ctx.w3, manifest.address("AccessManager"))
+def _role_grants(ctx: DeployContext, manager: Any) -> list[HandoverStep]:
+    """Each holder's grant of its role (with the role's execution delay), holder by holder."""
     has = manager.functions.hasRole
     steps = []
     for role, accounts in ctx.holders.items():
@@ -516,14 +550,29 @@ def handover_steps(ctx: DeployContext, manifest: Manifest) -> list[HandoverStep]
             steps.append(HandoverStep(f"grant:{role}:{account}", f"grant {role} to {account}" + (f" (execution delay {delay} s)" if delay else ""),
                                       manager.encode_abi("grantRole", [rid, account, delay]),
                                       lambda r=rid, a=account, d=delay: tuple(has(r, a).call()) == (True, d)))
+    return steps
+
+
+def _governance_grant(ctx: DeployContext, manager: Any, governance: str) -> HandoverStep:
+    """ADMIN granted to governance, with the governance delay."""
+    gov_delay = ctx.params.governance_delay
+    return HandoverStep(f"handover:grant-admin:{governance}",
+                        f"grant ADMIN to governance {governance}" + (f" (execution delay {gov_delay} s)" if gov_delay else ""),
+                        manager.encode_abi("grantRole", [0, governance, gov_delay]),
+                        lambda: tuple(manager.functions.hasRole(0, governance).call()) == (True, gov_delay))
+
+
+def handover_steps(ctx: DeployContext, manifest: Manifest) -> list[HandoverStep]:
+    """What .env asks that the chain does not hold yet, in order: each role holder of
+    SOMSTACK_ROLE_* (dev holders on a dev chain) granted its role, SOMSTACK_GOVERNANCE granted
+    ADMIN with governance_delay, then the deployer renouncing every role it holds (ADMIN last)."""
+    manager = ctx.artifacts.get("SomAccessManager").contract(ctx.w3, manifest.address("AccessManager"))
+    has = manager.functions.hasRole
+    steps = _role_grants(ctx, manager)
     governance = governance_address()
     deployer = manifest.data.get("deployer")
     if governance:
-        gov_delay = ctx.params.governance_delay
-        steps.append(HandoverStep(f"handover:grant-admin:{governance}",
-                                  f"grant ADMIN to governance {governance}" + (f" (execution delay {gov_delay} s)" if gov_delay else ""),
-                                  manager.encode_abi("grantRole", [0, governance, gov_delay]),
-                                  lambda: tuple(has(0, governance).call()) == (True, gov_delay)))
+        steps.append(_governance_grant(ctx, manager, governance))
         if deployer and to_checksum_address(deployer) != governance:
             deployer = to_checksum_address(deployer)
             held = [r for r in ROLES if r != "ADMIN" and has(role_id(r), deployer).call()[0]

@@ -41,18 +41,24 @@ ROLES: dict[str, Role] = {
     )
 }
 
+# What both tokens restrict alike: the compliance core they share (contracts/token/) and their
+# proxies. Last in each token's table, in this order (the deploy sends the table in order).
+_TOKEN_CORE: dict[str, tuple[str, ...]] = {
+    "PAUSER": ("pause",),
+    "UNPAUSER": ("unpause",),
+    "COMPLIANCE": ("blockAccount", "unblockAccount", "proposeSeizure"),
+    "SEIZE_APPROVER": ("executeSeizure", "rejectSeizure"),
+    "RESCUER": ("rescueERC20",),
+    "UPGRADER": ("upgradeToAndCall",),
+}
+
 # contract artifact name -> role name -> restricted function names (every overload of a name)
 FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "Stablecoin": {
         "MINTER": ("mint",),
         "MINTER_ADMIN": ("configureMinter", "increaseMinterAllowance", "decreaseMinterAllowance", "removeMinter"),
         "BURNER": ("burn",),
-        "PAUSER": ("pause",),
-        "UNPAUSER": ("unpause",),
-        "COMPLIANCE": ("blockAccount", "unblockAccount", "proposeSeizure"),
-        "SEIZE_APPROVER": ("executeSeizure", "rejectSeizure"),
-        "RESCUER": ("rescueERC20",),
-        "UPGRADER": ("upgradeToAndCall",),
+        **_TOKEN_CORE,
     },
     "ReserveVault": {
         "RESERVE_ADMIN": ("registerAsset", "updateAsset", "unregisterAsset", "setRateBounds", "setAttestationMaxAge", "setMinCoverage"),
@@ -65,12 +71,7 @@ FUNCTION_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "ISSUER": ("mint", "burn"),
         "TREASURY": ("disburse",),
         "KYC_OFFICER": ("registerWallet", "registerWallets", "changeTier", "deregisterWallet", "setWaterfall"),
-        "PAUSER": ("pause",),
-        "UNPAUSER": ("unpause",),
-        "COMPLIANCE": ("blockAccount", "unblockAccount", "proposeSeizure"),
-        "SEIZE_APPROVER": ("executeSeizure", "rejectSeizure"),
-        "RESCUER": ("rescueERC20",),
-        "UPGRADER": ("upgradeToAndCall",),
+        **_TOKEN_CORE,
     },
     "RedemptionQueue": {
         "REDEEMER": ("pay", "reject"),
