@@ -521,12 +521,17 @@ def untraced_stateful(request):
 @pytest.fixture(autouse=True)
 def isolation():
     """Each test starts from the state left by the session fixtures, and leaves no trace. brownie
-    does not check the node's answer to evm_revert: a revert that did not happen (an unknown
-    snapshot id) would leave this test's transactions to the next tests of the worker, which
-    then fail for no fault of theirs. The height is compared instead, and this test is named."""
+    does not check the node's answer to evm_revert: a revert that went elsewhere would leave this
+    test's transactions to the next tests of the worker, which then fail for no fault of theirs.
+    The height is compared after, and this test is named."""
     chain.snapshot()
-    height = web3.eth.block_number
+    ours, height = chain._snapshot_id, web3.eth.block_number
     yield
+    # brownie keeps one snapshot, and its state_machine takes its own when it starts: a test that
+    # sent transactions before calling it (test_queue_invariants: a transfer to carol) would be
+    # reverted to that later snapshot and leave those transactions to the next tests. The node
+    # keeps older snapshots while a later one is taken and reverted to: revert to this test's.
+    chain._snapshot_id = ours
     chain.revert()
     after = web3.eth.block_number
     if after != height:

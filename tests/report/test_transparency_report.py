@@ -261,7 +261,8 @@ def test_report_at_a_past_block(system, built, tmp_path):
     minter = role_id("MINTER")
     granted = min(e["blockNumber"] for e in manager.events.RoleGranted().get_logs(from_block=0, argument_filters={"roleId": minter}))
     with reverted(w3):
-        vault.unregisterAsset(btcb).transact({"from": system.accounts[15]})  # RESERVE_ADMIN; BTCB holds nothing
+        sent = vault.unregisterAsset(btcb).transact({"from": system.accounts[15]})  # RESERVE_ADMIN; BTCB holds nothing
+        assert w3.eth.wait_for_transaction_receipt(sent)["status"] == 1  # mined before it is read back
         assert btcb not in vault.assets().call()
         old, _ = build(tmp_path / "site", tmp_path / "cache", "--block", str(past))
         before_grant, _ = build(tmp_path / "site0", tmp_path / "cache", "--block", str(granted - 1))

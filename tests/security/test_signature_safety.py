@@ -104,8 +104,11 @@ def test_signature_for_other_chain_id_refused(both, alice, carol, relayer, rever
 
 @pytest.fixture
 def forked_chain_id():
-    """The chain's id changed under the tests (as a fork of the chain would have it), put back after."""
+    """The chain's id changed under the tests (as a fork of the chain would have it), put back after.
+    The suite's connection keeps the chain id it was told once (tests/conftest.py, lean_rpc): the
+    node is asked every time while the id may change."""
     original = web3.eth.chain_id
+    web3.provider.cache_allowed_requests = False
 
     def change(new):
         web3.provider.make_request("anvil_setChainId", [new])
@@ -113,6 +116,7 @@ def forked_chain_id():
 
     yield change
     change(original)
+    web3.provider.cache_allowed_requests = True
 
 
 @pytest.mark.parametrize("name", ["KGST", "DSOM"])
