@@ -45,6 +45,7 @@ from somstack.core.format import parse_bytes32 as ops_parse_bytes32
 from somstack.core.format import table, units
 from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, require_role, send_call
+from somstack.system.routes import Route, route_of
 
 Log = Callable[[str], None]
 
@@ -200,8 +201,8 @@ class Cbdc:
     def decimals(self) -> int:
         return int(self.token.functions.decimals().call())
 
-    def require_role(self, caller: str, function: str) -> None:
-        require_role(self.manager, self.token, "DigitalCurrency", caller, function)
+    def require_role(self, caller: str, function: str, route: Route | None = None) -> None:
+        require_role(self.manager, self.token, "DigitalCurrency", caller, function, route)
 
     def send(self, sender: Sender, data: str, what: str, log: Log) -> Sent:
         return send_call(sender, self.token, "digital som", data, what, log)
@@ -287,7 +288,7 @@ def register(
         holder = functions.cappedWalletOf(person).call()
         if int(holder, 16):
             raise WalletRefusedError(f"identity {identity} already holds the capped wallet {holder}: one person, one capped wallet")
-    cbdc.require_role(sender.signer.address, "registerWallet")
+    cbdc.require_role(sender.signer.address, "registerWallet", route_of(sender))
     data = cbdc.token.encode_abi("registerWallet", [address, tier, person, kyc])
     return cbdc.send(sender, data, f"registerWallet({address}, tier {tier})", log)
 
@@ -610,7 +611,7 @@ class PayrollPlan:
 
 def plan_payroll(
     cbdc: Cbdc, treasury: str, path: Path, payroll_id: str, batch_size: int = DEFAULT_BATCH_SIZE, check: bool = True,
-    amount_format: str = "plain",
+    amount_format: str = "plain", route: Route | None = None,
 ) -> PayrollPlan:
     """Reads and validates a payroll file (form, ceilings, what was paid under ``payroll_id``,
     then what the chain would refuse) and cuts what is left to pay into batches. Raises
@@ -619,7 +620,7 @@ def plan_payroll(
     payroll_id = parse_payroll_id(payroll_id)
     if amount_format not in AMOUNT_FORMATS:
         raise CbdcInputError(f"amount format '{amount_format}' is not one of {', '.join(AMOUNT_FORMATS)}")
-    cbdc.require_role(treasury, "disburse")
+    cbdc.require_role(treasury, "disburse", route)
     decimals = cbdc.decimals
     payments, problems = read_payroll(path, decimals, amount_format, cbdc.params.payroll_max_row)
     paid = paid_under(cbdc, treasury, payroll_id)
@@ -695,7 +696,7 @@ def disburse(
     of an earlier run that was mined after all) is not paid again."""
     functions = cbdc.token.functions
     treasury = sender.signer.address
-    cbdc.require_role(treasury, "disburse")
+    cbdc.require_role(treasury, "disburse", route_of(sender))
     batches = plan.batches
     result = Reconciliation(rows=plan.rows, batches=len(batches) + len(plan.paid))
     result.batches_paid_before = len(plan.paid)
@@ -782,7 +783,7 @@ def register_many(
     (``registerWallets``); wallets registered already are left out, so a rerun resumes."""
     if not len(wallets) == len(identities) == len(kyc_records):
         raise CbdcInputError("wallets, identities and KYC records must be as many")
-    cbdc.require_role(sender.signer.address, "registerWallets")
+    cbdc.require_role(sender.signer.address, "registerWallets", route_of(sender))
     functions = cbdc.token.functions
     records = batched(cbdc.w3, wallets, lambda wallet: functions.walletOf(to_checksum_address(wallet)))
     todo = [i for i, record in enumerate(records) if record[0] == 0]
@@ -884,11 +885,12 @@ class RegistrationPlan:
         ]
 
 
-def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGISTER_CHUNK) -> RegistrationPlan:
+def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGISTER_CHUNK,
+                       route: Route | None = None) -> RegistrationPlan:
     """Reads and validates a wallets file whole: form, tiers enabled, one capped wallet per
     identity (in the file and on chain), wallets registered otherwise; rows registered already
     as the file says are done (a rerun resumes). Raises :class:`WalletsRejectedError`."""
-    cbdc.require_role(officer, "registerWallets")
+    cbdc.require_role(officer, "registerWallets", route)
     rows, problems = read_wallets(path)
     tiers = {t: cbdc.token.functions.tier(t).call() for t in sorted({r.tier for r in rows})}
     capped = {t: spec[0] != UNLIMITED for t, spec in tiers.items()}
@@ -925,7 +927,7 @@ def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGIST
 def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan, log: Log = print,
                      progress: Callable[[int], None] | None = None) -> list[Sent]:
     """Sends the plan's registerWallets transactions, one tier and ``chunk`` wallets each."""
-    cbdc.require_role(sender.signer.address, "registerWallets")
+    cbdc.require_role(sender.signer.address, "registerWallets", route_of(sender))
     sent = []
     batches = plan.batches()
     for n, (tier, part) in enumerate(batches, start=1):

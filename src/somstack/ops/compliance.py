@@ -18,6 +18,7 @@ from somstack.core.errors import SomstackError
 from somstack.core.format import parse_address, reference
 from somstack.core.session import Session, session_manifest
 from somstack.ops.common import require_role, send_call, tx_label
+from somstack.system.routes import route_of
 
 Log = Callable[[str], None]
 
@@ -67,7 +68,7 @@ def apply_sanction(session: Session, sender: Sender, account: str, block: bool, 
             outcomes.append(Outcome(label, token.address, f"already {verb}"))
             continue
         try:
-            require_role(manager, token, name, sender.signer.address, function)  # type: ignore[arg-type]
+            require_role(manager, token, name, sender.signer.address, function, route_of(sender))  # type: ignore[arg-type]
             data = token.encode_abi(function, [target, ref] if block else [target])
             receipt = send_call(sender, token, label, data, f"{function} on {label}", log).receipt
         except SomstackError as exc:

@@ -25,6 +25,7 @@ from somstack.core.errors import InputError, SomstackError
 from somstack.core.format import parse_bytes32, parse_units, reference, units, utc
 from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, require_role, send_call
+from somstack.system.routes import route_of
 
 Log = Callable[[str], None]
 
@@ -95,7 +96,7 @@ class Queue:
         return f"{units(value, self.decimals)} KGST"
 
     def call(self, sender: Sender, function: str, args: list[Any], what: str, log: Log) -> Sent:
-        require_role(self.manager, self.contract, "RedemptionQueue", sender.signer.address, function)
+        require_role(self.manager, self.contract, "RedemptionQueue", sender.signer.address, function, route_of(sender))
         return send_call(sender, self.contract, "RedemptionQueue", self.contract.encode_abi(function, args), what, log)
 
     # --- reading ---
@@ -355,7 +356,7 @@ def plan_settlement(queue: Queue, path: Path) -> SettlePlan:
 
 def settle(queue: Queue, sender: Sender, plan: SettlePlan, batch_size: int, log: Log = print) -> list[Sent]:
     """Pays the plan's requests in batches of ``batch_size`` (each batch all or nothing)."""
-    require_role(queue.manager, queue.contract, "RedemptionQueue", sender.signer.address, "pay")
+    require_role(queue.manager, queue.contract, "RedemptionQueue", sender.signer.address, "pay", route_of(sender))
     sent = []
     rows = plan.to_pay
     for start in range(0, len(rows), batch_size):

@@ -39,6 +39,7 @@ from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, send_call
 from somstack.ops.common import require_role as ops_require_role
 from somstack.system.deploy import NATIVE
+from somstack.system.routes import Route, route_of
 
 Log = Callable[[str], None]
 
@@ -465,9 +466,10 @@ def _named(param: dict[str, Any], value: Any) -> Any:
 # --- Sending ---
 
 
-def require_role(reserve: Reserve, caller: str, function: str) -> None:
-    """Raises :class:`~somstack.core.errors.MissingRoleError` unless ``caller`` may call ``ReserveVault.function`` now."""
-    ops_require_role(reserve.manager, reserve.vault, "ReserveVault", caller, function)
+def require_role(reserve: Reserve, caller: str, function: str, route: Route | None = None) -> None:
+    """Raises :class:`~somstack.core.errors.MissingRoleError` unless ``caller`` may call
+    ``ReserveVault.function`` now (or, under a ``route`` through the AccessManager, once due)."""
+    ops_require_role(reserve.manager, reserve.vault, "ReserveVault", caller, function, route)
 
 
 def _send(reserve: Reserve, sender: Sender, data: str, what: str, log: Log, value: int = 0) -> Sent:
@@ -498,7 +500,7 @@ def set_rate(reserve: Reserve, sender: Sender, rate: str | Decimal, log: Log = p
                 f"allowed per window (it closes {utc(closes_at)}){stale}: publish it in steps over several "
                 "windows, or have RESERVE_ADMIN change the bounds"
             )
-    require_role(reserve, sender.signer.address, "setRate")
+    require_role(reserve, sender.signer.address, "setRate", route_of(sender))
     return _send(reserve, sender, reserve.vault.encode_abi("setRate", [wad]), f"setRate({units(wad, 18)} KGS/USD)", log)
 
 
@@ -530,7 +532,7 @@ def attest(
         raise AttestationRejectedError(
             f"as-of {utc(when)} is {now - when:,} s old, beyond the attestation max age of {max_age:,} s: the vault could not value it"
         )
-    require_role(reserve, sender.signer.address, "attest")
+    require_role(reserve, sender.signer.address, "attest", route_of(sender))
     data = reserve.vault.encode_abi("attest", [wad, when, digest, uri])
     return _send(reserve, sender, data, f"attest({som(wad)} as of {utc(when)})", log)
 
@@ -557,7 +559,7 @@ def withdraw(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal
             f"{symbol}'s daily withdrawal cap is {units(cap, decimals)}, {units(taken, decimals)} taken today: "
             f"{units(value, decimals)} more is over it (checked again when it executes)"
         )
-    require_role(reserve, sender.signer.address, "withdraw")
+    require_role(reserve, sender.signer.address, "withdraw", route_of(sender))
     data = reserve.vault.encode_abi("withdraw", [address, recipient, value])
     return _send(reserve, sender, data, f"withdraw {units(value, decimals)} {symbol} to {recipient}", log)
 

@@ -193,12 +193,11 @@ class Blocklists:
     def of_session(cls, session: Session) -> "Blocklists":
         return cls.of_manifest(session.w3, session_manifest(session), session.artifacts)
 
-    def require_roles(self, caller: str, sync: bool) -> None:
+    def require_roles(self, caller: str, sync: bool, route: routes.Route | None = None) -> None:
         """Raises :class:`ops.MissingRoleError` (one line) unless ``caller`` may block, and with
         ``sync`` unblock, on every token now. Under `governance propose` the caller is the Safe,
         whose batch gets the multicalls; they cannot be scheduled (each inner ``execute`` would
-        need its own scheduled operation), so a schedule or execute route is refused."""
-        route = routes.current()
+        need its own scheduled operation), so a schedule or execute ``route`` is refused."""
         if route is not None and route.immediate_refused:
             raise routes.RouteError(
                 "compliance import blocks in AccessManager multicall batches, which cannot be scheduled; "
@@ -206,7 +205,7 @@ class Blocklists:
             )
         for token in self.tokens:
             for function in ("blockAccount", "unblockAccount") if sync else ("blockAccount",):
-                require_role(self.manager, token.contract, token.name, caller, function)
+                require_role(self.manager, token.contract, token.name, caller, function, route)
 
     def are_blocked(self, token: Token, addresses: Sequence[str]) -> list[bool]:
         """``isBlocked`` of each address on ``token``, asked in JSON-RPC batches."""

@@ -21,6 +21,7 @@ from somstack.core.errors import InputError, RefusedError
 from somstack.core.format import parse_address, parse_units, reference, units
 from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, require_role, send_call
+from somstack.system.routes import route_of
 
 Log = Callable[[str], None]
 
@@ -80,7 +81,7 @@ class Token:
         return f"{units(value, self.decimals)} {self.label}"
 
     def call(self, sender: Sender, function: str, args: list, what: str, log: Log) -> Sent:
-        require_role(self.manager, self.contract, self.name, sender.signer.address, function)
+        require_role(self.manager, self.contract, self.name, sender.signer.address, function, route_of(sender))
         return send_call(sender, self.contract, self.label, self.contract.encode_abi(function, args), what, log)
 
 
@@ -106,7 +107,7 @@ def mint(token: Token, sender: Sender, to: str, amount: str, ref: str, log: Log 
     if token.name == "Stablecoin":
         if functions.isDepositReferenceUsed(record).call():
             raise OperationRefused(f"deposit reference 0x{record.hex()} was used by an earlier mint: one deposit backs one mint")
-        require_role(token.manager, token.contract, token.name, minter, "mint")
+        require_role(token.manager, token.contract, token.name, minter, "mint", route_of(sender))
         allowance = int(functions.minterAllowance(minter).call())
         if value > allowance:
             raise OperationRefused(
@@ -121,7 +122,7 @@ def burn(token: Token, sender: Sender, amount: str, ref: str, log: Log = print) 
     value = token.amount(amount)
     record = reference(ref, "--ref")
     holder = sender.signer.address
-    require_role(token.manager, token.contract, token.name, holder, "burn")
+    require_role(token.manager, token.contract, token.name, holder, "burn", route_of(sender))
     held = int(token.contract.functions.balanceOf(holder).call())
     if value > held:
         raise OperationRefused(f"{holder} holds {token.show(held)}, cannot burn {token.show(value)}")
@@ -156,7 +157,7 @@ def set_paused(tokens: list[Token], sender: Sender, flags: int, pause: bool, log
     Every token's role is checked before anything is sent."""
     function = "pause" if pause else "unpause"
     for token in tokens:
-        require_role(token.manager, token.contract, token.name, sender.signer.address, function)
+        require_role(token.manager, token.contract, token.name, sender.signer.address, function, route_of(sender))
     lines = []
     for token in tokens:
         before = int(token.contract.functions.pausedFlags().call())
