@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -71,20 +72,9 @@ def compliance_import(target: Target, sanctions_list: Path, sync: bool, batch_si
     text, hashed) to every token (role COMPLIANCE): validated whole first, then blocked in
     batches; prints per token what was added, already present and, with --sync, removed. A rerun
     sends only what is missing."""
-    from somstack.ops.sanctions import (
-        Blocklists,
-        SanctionsListRejectedError,
-        apply_plan,
-        format_plan,
-        plan_import,
-        read_list,
-    )
+    from somstack.ops.sanctions import Blocklists, plan_import
 
-    try:
-        listings = read_list(sanctions_list)
-    except SanctionsListRejectedError as exc:
-        _first_refusals(sanctions_list.name, exc.problems)
-        raise
+    listings = _listings(sanctions_list)
     # A dry run sends nothing: no mainnet confirmation for it.
     with target.session(confirm=not dry_run) as session:
         lists = Blocklists.of_session(session)
@@ -99,22 +89,41 @@ def compliance_import(target: Target, sanctions_list: Path, sync: bool, batch_si
         work = sum(p.work for p in plans)
         _info(f"{sanctions_list.name}: {len(listings):,} addresses valid; {work:,} change(s) on {len(plans)} token(s)")
         if dry_run:
+            from somstack.ops.sanctions import format_plan
+
             for line in format_plan(plans, sync, batch_size):
                 click.echo(line)
             return
         if work:
             # Under a governance route the command is explicit already (and a proposal sends nothing).
             _go_ahead(yes or target.route is not None, f"apply {work:,} change(s) to {len(plans)} token(s)")
-        if not work:
-            results = apply_plan(lists, sender, plans, sync, batch_size, log=_info)
-        else:
-            with click.progressbar(length=work, label="applying", file=sys.stderr) as bar:
-                results = apply_plan(lists, sender, plans, sync, batch_size, log=lambda _m: None, progress=bar.update)
+        results = _apply(lists, sender, plans, sync, batch_size, work)
     for result in results:
         click.echo(str(result))
     failed = [r for r in results if not r.ok]
     if failed:
         raise SomstackError(f"{len(failed)} of {len(results)} token(s) not fully updated (see above); run the command again once fixed")
+
+
+def _listings(path: Path) -> list[Any]:
+    """The sanctions list, validated whole; its first refused rows on stderr when it is not."""
+    from somstack.ops.sanctions import SanctionsListRejectedError, read_list
+
+    try:
+        return read_list(path)
+    except SanctionsListRejectedError as exc:
+        _first_refusals(path.name, exc.problems)
+        raise
+
+
+def _apply(lists: Any, sender: Any, plans: list[Any], sync: bool, batch_size: int, work: int) -> list[Any]:
+    """Sends the plans (a progress bar on stderr when there is work)."""
+    from somstack.ops.sanctions import apply_plan
+
+    if not work:
+        return apply_plan(lists, sender, plans, sync, batch_size, log=_info)
+    with click.progressbar(length=work, label="applying", file=sys.stderr) as bar:
+        return apply_plan(lists, sender, plans, sync, batch_size, log=lambda _m: None, progress=bar.update)
 
 
 COMMANDS = (compliance,)
