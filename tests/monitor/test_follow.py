@@ -30,8 +30,8 @@ from somstack.monitor.store import Store
 
 
 def runner(settings, chain, store, confirmations=0, webhook=None, tmp_path=None):
-    follower = Follower(chain.w3, chain.manifest, Artifacts(settings.root), store, confirmations, chunk=500, log=lambda _m: None)
-    return Runner(follower, store, load_rules({}, None, Decimal("87.45")), [], tmp_path or store.path.parent, webhook, log=lambda _m: None)
+    follower = Follower(chain.w3, chain.manifest, Artifacts(settings.root), store, confirmations, chunk=500)
+    return Runner(follower, store, load_rules({}, None, Decimal("87.45")), [], tmp_path or store.path.parent, webhook)
 
 
 def test_run_reads_events_and_raises_an_alert_on_a_blocked_counterparty(chain, tmp_path, capsys):

@@ -27,7 +27,7 @@ from somstack.cli.common import (
     json_option,
     key_options,
 )
-from somstack.core import journal
+from somstack.core import journal, logs
 from somstack.core.artifacts import compile_project
 from somstack.core.errors import SomstackError
 from somstack.core.manifest import deployed_manifest
@@ -65,7 +65,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors, and the debug lines of the log.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the package version (and the git commit in a checkout) and exit.")
 @click.pass_context
@@ -93,17 +93,17 @@ def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, rpc: str | None,
 
     keys = _keys(key_env, keystore, password_file)
     try:
-        with open_session(network_name, keys, log=_info, rpc=rpc, start_node=ephemeral and not dry_run) as session:
+        with open_session(network_name, keys, rpc=rpc, start_node=ephemeral and not dry_run) as session:
             compile_project(session.settings.root)
             if dry_run or session.network.mainnet:
-                for line in rehearse(session, session.sender.signer.address, log=_info).lines():
+                for line in rehearse(session, session.sender.signer.address).lines():
                     click.echo(line)
                 if dry_run:
                     return
             _confirm_mainnet(session.network, yes_mainnet)
             holders = resolve_holders(session.settings, session.network, session.w3)
             ctx = DeployContext(
-                session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders, log=_info
+                session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders
             )
             result = deploy_system(ctx)
             for name, record in sorted(result.manifest.contracts.items()):
@@ -131,10 +131,10 @@ def handover(network_name: str, rpc: str | None, yes_mainnet: bool, yes: bool, d
     from somstack.system.deploy import handover_steps, load_manifest
 
     keys = _keys(key_env, keystore, password_file)
-    with open_session(network_name, keys, log=_info, rpc=rpc, start_node=False, read_only=dry_run) as session:
+    with open_session(network_name, keys, rpc=rpc, start_node=False, read_only=dry_run) as session:
         holders = resolve_holders(session.settings, session.network, session.w3)
         ctx = DeployContext(session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name),
-                            holders, log=_info)
+                            holders)
         steps = handover_steps(ctx, load_manifest(ctx))
         for step in steps:
             click.echo(f"  {step.what}")
@@ -170,7 +170,7 @@ def node(bsc: bool, fork: bool, port: int | None) -> None:
     network = resolve_network(settings, "bsc-fork" if fork else "bsc-local" if bsc else "local")  # SOMSTACK_RPC_<NETWORK> too
     if not fork:
         compile_project(settings.root)
-    run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, _info, fork=network if fork else None)
+    run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, fork=network if fork else None)
 
 
 @cli.command()
@@ -182,7 +182,7 @@ def status(network_name: str, rpc: str | None, as_json: bool) -> None:
     pause switches, reserve coverage, and the age of every price (no key needed)."""
     from somstack.ops.status import format_screen, read_screen
 
-    with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+    with open_session(network_name, KeyOptions(), rpc=rpc, start_node=False, read_only=True) as session:
         screen = read_screen(session)
         if as_json:
             return _echo_json(screen)
@@ -267,7 +267,7 @@ def verify_input(network_name: str, out_dir: Path, rpc: str | None) -> None:
     network = settings.network(network_name)
     manifest = deployed_manifest(settings.deployments_dir, network.chain_id, network)
     if rpc:
-        with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+        with open_session(network_name, KeyOptions(), rpc=rpc, start_node=False, read_only=True) as session:
             missing = [name for name, record in sorted(manifest.contracts.items())
                        if not session.w3.eth.get_code(record["address"])]
         if missing:
@@ -292,7 +292,7 @@ def roles(network_name: str, rpc: str | None, as_json: bool) -> None:
     functions; flags every role the deployer still holds (no key needed)."""
     from somstack.system.governance import format_matrix, matrix_of_session
 
-    with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
+    with open_session(network_name, KeyOptions(), rpc=rpc, start_node=False, read_only=True) as session:
         matrix = matrix_of_session(session)
         if as_json:
             return _echo_json(matrix)
@@ -313,8 +313,8 @@ def report(network_name: str, rpc: str | None, out_dir: Path, days: int, at_bloc
     supplies, the reserve and its coverage, compliance actions, governance; no key needed."""
     from somstack.report import Options, write_report
 
-    with open_session(network_name, KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=True) as session:
-        built = write_report(session, out_dir, Options(days=days, block=at_block, explorer=explorer, chunk=chunk), log=_info)
+    with open_session(network_name, KeyOptions(), rpc=rpc, start_node=False, read_only=True) as session:
+        built = write_report(session, out_dir, Options(days=days, block=at_block, explorer=explorer, chunk=chunk))
     click.echo(f"transparency report of {network_name} at block {built['block']:,}: {out_dir / 'index.html'}")
 
 
@@ -403,7 +403,7 @@ def reserve_deposit(network_name: str, rpc: str | None, from_index: int | None, 
 
     keys = _keys(key_env, keystore, password_file)
     with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, vault):
-        click.echo(str(deposit(vault, sender_for(session, None, from_index, keys), asset, amount, log=_info)))
+        click.echo(str(deposit(vault, sender_for(session, None, from_index, keys), asset, amount)))
 
 
 @reserve.command("attest")
@@ -420,7 +420,7 @@ def reserve_attest(network_name: str, rpc: str | None, from_index: int | None, y
 
     keys = _keys(key_env, keystore, password_file)
     with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, vault):
-        click.echo(str(attest(vault, sender_for(session, "ATTESTOR", from_index, keys), amount, as_of, report_hash, uri, log=_info)))
+        click.echo(str(attest(vault, sender_for(session, "ATTESTOR", from_index, keys), amount, as_of, report_hash, uri)))
 
 
 @reserve.command("set-rate")
@@ -434,7 +434,7 @@ def reserve_set_rate(network_name: str, rpc: str | None, from_index: int | None,
 
     keys = _keys(key_env, keystore, password_file)
     with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, vault):
-        click.echo(str(set_rate(vault, sender_for(session, "RATE_SETTER", from_index, keys), rate, log=_info)))
+        click.echo(str(set_rate(vault, sender_for(session, "RATE_SETTER", from_index, keys), rate)))
 
 
 # --- The digital som: thin wrappers over somstack.ops.cbdc ---
@@ -474,7 +474,7 @@ def cbdc_register(network_name: str, rpc: str | None, from_index: int | None, ye
 
     keys = _keys(key_env, keystore, password_file)
     with _with_system("cbdc", network_name, rpc, keys, yes_mainnet) as (session, token):
-        click.echo(str(register(token, sender_for(session, "KYC_OFFICER", from_index, keys), address, tier, kyc_hash, identity, log=_info)))
+        click.echo(str(register(token, sender_for(session, "KYC_OFFICER", from_index, keys), address, tier, kyc_hash, identity)))
 
 
 @cbdc.command("register-many")
@@ -511,8 +511,8 @@ def cbdc_register_many(network_name: str, rpc: str | None, from_index: int | Non
             return
         if plan.todo:
             _go_ahead(yes, f"register {len(plan.todo):,} wallets in {len(plan.batches()):,} transaction(s)")
-            with click.progressbar(length=len(plan.todo), label="registering", file=sys.stderr) as bar:
-                sent = register_planned(token, sender, plan, log=lambda _m: None, progress=bar.update)
+            with click.progressbar(length=len(plan.todo), label="registering", file=sys.stderr) as bar, logs.silenced():
+                sent = register_planned(token, sender, plan, progress=bar.update)
         else:
             sent = []
     gas = sum(x.receipt["gasUsed"] for x in sent if x.receipt)
@@ -591,8 +591,8 @@ def cbdc_disburse(network_name: str, rpc: str | None, from_index: int | None, ye
             return
         if plan.batches:
             _go_ahead(yes, f"pay {sum(len(b.payments) for b in plan.batches):,} payments in {len(plan.batches):,} batch(es)")
-        with click.progressbar(length=plan.rows, label="disbursing", file=sys.stderr) as bar:
-            result = disburse(token, sender, plan, skip_ineligible, log=lambda m: None, progress=bar.update)
+        with click.progressbar(length=plan.rows, label="disbursing", file=sys.stderr) as bar, logs.silenced():
+            result = disburse(token, sender, plan, skip_ineligible, progress=bar.update)
         for line in result.lines(token.decimals):
             click.echo(line)
 
@@ -626,7 +626,7 @@ def redeem_request(network_name: str, rpc: str | None, from_index: int | None, y
     from somstack.ops.redemption import request
 
     with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, None, from_index) as (queue, sender):
-        for sent in request(queue, sender, amount, payout, log=_info):
+        for sent in request(queue, sender, amount, payout):
             click.echo(str(sent))
 
 
@@ -656,7 +656,7 @@ def redeem_pay(network_name: str, rpc: str | None, from_index: int | None, yes_m
     from somstack.ops.redemption import pay
 
     with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, "REDEEMER", from_index) as (queue, sender):
-        click.echo(str(pay(queue, sender, request_id, bank_ref, log=_info)))
+        click.echo(str(pay(queue, sender, request_id, bank_ref)))
 
 
 @redeem.command("reject")
@@ -669,7 +669,7 @@ def redeem_reject(network_name: str, rpc: str | None, from_index: int | None, ye
     from somstack.ops.redemption import reject
 
     with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, "REDEEMER", from_index) as (queue, sender):
-        click.echo(str(reject(queue, sender, request_id, reason, log=_info)))
+        click.echo(str(reject(queue, sender, request_id, reason)))
 
 
 @redeem.command("cancel")
@@ -681,7 +681,7 @@ def redeem_cancel(network_name: str, rpc: str | None, from_index: int | None, ye
     from somstack.ops.redemption import cancel
 
     with _queue_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, None, from_index) as (queue, sender):
-        click.echo(str(cancel(queue, sender, request_id, log=_info)))
+        click.echo(str(cancel(queue, sender, request_id)))
 
 
 @redeem.command("export")
@@ -725,7 +725,7 @@ def redeem_settle(network_name: str, rpc: str | None, from_index: int | None, ye
                 raise SomstackError("not on a terminal: pass --yes to send (or --dry-run to check only); nothing was sent")
             if not click.confirm(f"pay {len(plan.to_pay):,} request(s)?", default=False):
                 raise SomstackError("not confirmed; nothing was sent")
-        for sent in settle(queue, sender, plan, batch_size, log=_info):
+        for sent in settle(queue, sender, plan, batch_size):
             click.echo(str(sent))
 
 
@@ -743,7 +743,7 @@ def _sanction(network_name: str, rpc: str | None, from_index: int | None, yes_ma
     from somstack.ops.compliance import apply_sanction
 
     with _deployed_session(network_name, rpc, keys, yes_mainnet) as session:
-        outcomes = apply_sanction(session, sender_for(session, "COMPLIANCE", from_index, keys), address, block, reason, log=_info)
+        outcomes = apply_sanction(session, sender_for(session, "COMPLIANCE", from_index, keys), address, block, reason)
     for outcome in outcomes:
         click.echo(str(outcome))
     failed = [o for o in outcomes if not o.ok]
@@ -824,10 +824,10 @@ def compliance_import(network_name: str, rpc: str | None, from_index: int | None
             # Under a governance route the command is explicit already (and a proposal sends nothing).
             _go_ahead(yes or routes.current() is not None, f"apply {work:,} change(s) to {len(plans)} token(s)")
         if not work:
-            results = apply_plan(lists, sender, plans, sync, batch_size, log=_info)
+            results = apply_plan(lists, sender, plans, sync, batch_size)
         else:
-            with click.progressbar(length=work, label="applying", file=sys.stderr) as bar:
-                results = apply_plan(lists, sender, plans, sync, batch_size, log=lambda _m: None, progress=bar.update)
+            with click.progressbar(length=work, label="applying", file=sys.stderr) as bar, logs.silenced():
+                results = apply_plan(lists, sender, plans, sync, batch_size, progress=bar.update)
     for result in results:
         click.echo(str(result))
     failed = [r for r in results if not r.ok]
@@ -872,7 +872,7 @@ def op_mint(network_name: str, rpc: str | None, from_index: int | None, yes_main
     from somstack.ops.tokens import mint
 
     with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, _ISSUER_OF[which], from_index) as (token, sender):
-        click.echo(str(mint(token, sender, to, amount, ref, log=_info)))
+        click.echo(str(mint(token, sender, to, amount, ref)))
 
 
 @cli.command("burn", context_settings={"ignore_unknown_options": True})
@@ -886,7 +886,7 @@ def op_burn(network_name: str, rpc: str | None, from_index: int | None, yes_main
     from somstack.ops.tokens import burn
 
     with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, _BURNER_OF[which], from_index) as (token, sender):
-        click.echo(str(burn(token, sender, amount, ref, log=_info)))
+        click.echo(str(burn(token, sender, amount, ref)))
 
 
 def _pause(pause: bool, network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool, keys: KeyOptions,
@@ -896,7 +896,7 @@ def _pause(pause: bool, network_name: str, rpc: str | None, from_index: int | No
     flags = parse_pause_flags(what or ("all",))
     with _token_session(network_name, rpc, keys, yes_mainnet, "all" if which == "all" else which,
                         "PAUSER" if pause else "UNPAUSER", from_index) as (tokens, sender):
-        for line in set_paused(tokens if isinstance(tokens, list) else [tokens], sender, flags, pause, log=_info):
+        for line in set_paused(tokens if isinstance(tokens, list) else [tokens], sender, flags, pause):
             click.echo(line)
 
 
@@ -954,7 +954,7 @@ def minter_set(network_name: str, rpc: str | None, from_index: int | None, yes_m
     from somstack.ops.tokens import set_minter
 
     with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, "kgst", "MINTER_ADMIN", from_index) as (token, sender):
-        click.echo(str(set_minter(token, sender, address, allowance, log=_info)))
+        click.echo(str(set_minter(token, sender, address, allowance)))
 
 
 @cli.group()
@@ -977,7 +977,7 @@ def seize_propose(network_name: str, rpc: str | None, from_index: int | None, ye
     from somstack.ops.tokens import propose_seizure
 
     with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, "COMPLIANCE", from_index) as (token, sender):
-        sent, seizure_id = propose_seizure(token, sender, account, recovery, amount, case, evidence, log=_info)
+        sent, seizure_id = propose_seizure(token, sender, account, recovery, amount, case, evidence)
     click.echo(str(sent))
     if seizure_id is not None:
         click.echo(f"seizure id {seizure_id}: another officer with SEIZE_APPROVER runs `somstack seize execute {seizure_id}`")
@@ -988,7 +988,7 @@ def _decide(approve: bool, network_name: str, rpc: str | None, from_index: int |
     from somstack.ops.tokens import decide_seizure
 
     with _token_session(network_name, rpc, keys, yes_mainnet, which, "SEIZE_APPROVER", from_index) as (token, sender):
-        click.echo(str(decide_seizure(token, sender, seizure_id, approve, log=_info)))
+        click.echo(str(decide_seizure(token, sender, seizure_id, approve)))
 
 
 @seize.command("execute")
@@ -1041,7 +1041,7 @@ def op_rescue(network_name: str, rpc: str | None, from_index: int | None, yes_ma
     from somstack.ops.tokens import rescue
 
     with _token_session(network_name, rpc, _keys(key_env, keystore, password_file), yes_mainnet, which, "RESCUER", from_index) as (token, sender):
-        click.echo(str(rescue(token, sender, asset, to, amount, log=_info)))
+        click.echo(str(rescue(token, sender, asset, to, amount)))
 
 
 @reserve.command("withdraw")
@@ -1058,7 +1058,7 @@ def reserve_withdraw(network_name: str, rpc: str | None, from_index: int | None,
 
     keys = _keys(key_env, keystore, password_file)
     with _with_system("reserve", network_name, rpc, keys, yes_mainnet) as (session, reserve_):
-        click.echo(str(withdraw(reserve_, sender_for(session, "RESERVE_MANAGER", from_index, keys), asset, amount, to, log=_info)))
+        click.echo(str(withdraw(reserve_, sender_for(session, "RESERVE_MANAGER", from_index, keys), asset, amount, to)))
 
 
 # --- Governance: Safe proposals and AccessManager delayed operations (somstack.system.routes) ---
@@ -1232,9 +1232,9 @@ def relay_serve(network_name: str, rpc: str | None, from_index: int | None, yes_
 
     keys = _keys(key_env, keystore, password_file)
     limits = abuse_limits(client_rate, client_burst, max_connections, header_timeout, body_timeout, api_keys_file, lease)
-    with when_chain_answers(lambda: _deployed_session(network_name, rpc, keys, yes_mainnet), log=_info) as session:
+    with when_chain_answers(lambda: _deployed_session(network_name, rpc, keys, yes_mainnet)) as session:
         serve(session, keys, from_index, host, port, db, fee, min_balance, sender_rate, sender_burst, global_rate,
-              global_burst, max_body, min_validity, replace_after, log=_info, limits=limits)
+              global_burst, max_body, min_validity, replace_after, limits=limits)
 
 
 @relay.command("send")
@@ -1275,9 +1275,9 @@ def relay_send(from_key: str | None, to: str | None, amount: str, redeem: bool, 
         from somstack.core.format import reference
 
         ref = reference(payout or "", "--payout", "payout record (a salted hash of the bank details)")
-        answer = send_redemption(RelayClient(url), account, amount, ref, validity, wait=not no_wait, log=_info)
+        answer = send_redemption(RelayClient(url), account, amount, ref, validity, wait=not no_wait)
     else:
-        answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)  # type: ignore[arg-type]
+        answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait)  # type: ignore[arg-type]
     click.echo(f"{'redemption' if redeem else 'transfer'} {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
     if answer["status"] == "failed":
         raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")
@@ -1320,7 +1320,8 @@ def main(argv: list[str] | None = None, group: click.Group | None = None, prog_n
     verbose = "-v" in args or "--verbose" in args
     journal.reset()
     try:
-        (group or cli).main(args=argv, prog_name=prog_name, standalone_mode=False)
+        with logs.to_stderr(verbose):  # the library's progress lines, one message a line on stderr
+            (group or cli).main(args=argv, prog_name=prog_name, standalone_mode=False)
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (KeyboardInterrupt) into Abort before we see it
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):

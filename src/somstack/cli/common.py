@@ -107,7 +107,7 @@ def _deployed_session(network_name: str, rpc: str | None, keys: KeyOptions | Non
     route = routes.current()
     proposing = route is not None and route.mode == "propose"  # the Safe sends, later: no key now
     read_only = keys is None or proposing
-    with open_session(network_name, keys or KeyOptions(), log=_info, rpc=rpc, start_node=False, read_only=read_only) as session:
+    with open_session(network_name, keys or KeyOptions(), rpc=rpc, start_node=False, read_only=read_only) as session:
         if not read_only:
             _confirm_mainnet(session.network, yes_mainnet)
         yield session
