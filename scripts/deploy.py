@@ -7,7 +7,7 @@ from somstack.system.deploy import DeployContext, deploy_system, resolve_holders
 
 
 def main():
-    logs.configure()  # the progress lines on stderr, as the CLI writes them
+    logs.configure(stream="stdout")  # the progress lines, printed with brownie's
     session = brownie_session()
     holders = resolve_holders(session.settings, session.network, session.w3)
     ctx = DeployContext(

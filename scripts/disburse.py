@@ -11,7 +11,7 @@ from somstack.ops.common import sender_for
 
 
 def main(payroll, payroll_id, batch_size="200"):
-    logs.configure()  # the progress lines on stderr, as the CLI writes them
+    logs.configure(stream="stdout")  # the progress lines, printed with brownie's
     session = brownie_session()
     cbdc = Cbdc.of_session(session)
     sender = sender_for(session, "TREASURY")

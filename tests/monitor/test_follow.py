@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from eth_account import Account
 from monitorlib import monitor_port, reverted
+from support import logs
 
 from somstack.cli import main
 from somstack.core.artifacts import Artifacts
@@ -197,8 +198,6 @@ def test_metrics_and_healthz(settings, chain, tmp_path):
 def test_a_failed_round_is_logged_and_retried(settings, chain, tmp_path):
     store = Store(tmp_path / "m.sqlite")
     run = runner(settings, chain, store)
-    lines = []
-    run.log = lines.append
     real, calls = run.follower.poll, []
 
     def flaky():
@@ -208,6 +207,7 @@ def test_a_failed_round_is_logged_and_retried(settings, chain, tmp_path):
         return real()
 
     run.follower.poll = flaky
-    run.run(poll=0.01, rounds=2)
+    with logs.logged("somstack.monitor") as lines:
+        run.run(poll=0.01, rounds=2)
     assert len(calls) == 2 and any("this round failed (ConnectionError: node not answering)" in line for line in lines)
     assert run.health.healthy() and run.health.last_error is None and store.cursor() == chain.w3.eth.block_number

@@ -17,19 +17,20 @@ from typing import Iterator, TextIO
 ROOT = "somstack"
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler on whatever ``sys.stderr`` is when a record is written (pytest's capsys
-    and click's runner replace it after the handler is made)."""
+class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler on whatever ``sys.stderr`` (or ``sys.stdout``) is when a record is
+    written: pytest's capsys and click's runner replace it after the handler is made."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "stderr") -> None:
         logging.Handler.__init__(self)
+        self.name_of_stream = name
 
     @property
     def stream(self) -> TextIO:  # type: ignore[override]
-        return sys.stderr
+        return getattr(sys, self.name_of_stream)
 
     @stream.setter
-    def stream(self, _value: TextIO) -> None:  # StreamHandler.__init__/setStream: stderr is read at emit time
+    def stream(self, _value: TextIO) -> None:  # setStream: the stream is looked up at emit time
         pass
 
 
@@ -46,18 +47,21 @@ class _Formatter(logging.Formatter):
         return own.format(record) if own is not None else super().format(record)
 
 
-def _handler() -> _StderrHandler | None:
-    return next((h for h in logging.getLogger(ROOT).handlers if isinstance(h, _StderrHandler)), None)
+def _handler() -> _ConsoleHandler | None:
+    return next((h for h in logging.getLogger(ROOT).handlers if isinstance(h, _ConsoleHandler)), None)
 
 
-def configure(verbose: bool = False) -> logging.Handler:
-    """One stderr handler on the ``somstack`` logger (made again on every call: the CLI's main
-    runs many times in one test process), at INFO, or DEBUG when ``verbose``."""
+def configure(verbose: bool = False, stream: str = "stderr") -> logging.Handler:
+    """One handler on the ``somstack`` logger writing to ``sys.<stream>`` (made again on every
+    call: the CLI's main runs many times in one test process), at INFO, or DEBUG when
+    ``verbose``. The `brownie run` scripts write theirs on stdout, as brownie prints."""
     logger = logging.getLogger(ROOT)
     old = _handler()
     if old is not None:
         logger.removeHandler(old)
-    handler = _StderrHandler()
+    if stream not in ("stderr", "stdout"):
+        raise ValueError(f"stream must be stderr or stdout, got {stream!r}")
+    handler = _ConsoleHandler(stream)
     handler.setFormatter(_Formatter())
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -69,12 +73,14 @@ def to_stderr(verbose: bool = False) -> Iterator[logging.Handler]:
     """:func:`configure` for the body only: the handler and the level are gone after it (the
     CLI's main, run many times in one test process, leaves no handler behind)."""
     logger = logging.getLogger(ROOT)
-    level = logger.level
+    level, before = logger.level, _handler()
     handler = configure(verbose)
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
+        if before is not None:  # configured by the caller (a script): left as it was
+            logger.addHandler(before)
         logger.setLevel(level)
 
 
@@ -82,8 +88,9 @@ def use_format(name: str, fmt: str) -> None:
     """Records of the logger ``name`` itself (not its children) are written with ``fmt``
     (a :class:`logging.Formatter` format), the others still as the message alone."""
     handler = _handler() or configure()
-    assert isinstance(handler.formatter, _Formatter)
-    handler.formatter.formats[name] = logging.Formatter(fmt)
+    formatter = handler.formatter
+    if isinstance(formatter, _Formatter):
+        formatter.formats[name] = logging.Formatter(fmt)
 
 
 @contextmanager
