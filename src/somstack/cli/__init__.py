@@ -27,7 +27,7 @@ from somstack.cli import (
     tokens,
 )
 from somstack.cli.common import State, _info
-from somstack.core import journal
+from somstack.core import journal, logs
 from somstack.core.errors import SomstackError
 
 __all__ = ["cli", "main", "version_line", "_info"]
@@ -63,7 +63,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors, and the debug lines of the log.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the package version (and the git commit in a checkout) and exit.")
 @click.pass_context
@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None, group: click.Group | None = None, prog_n
     verbose = "-v" in args or "--verbose" in args
     journal.reset()
     try:
-        (group or cli).main(args=argv, prog_name=prog_name, standalone_mode=False)
+        with logs.to_stderr(verbose):  # the library's progress lines, one message a line on stderr
+            (group or cli).main(args=argv, prog_name=prog_name, standalone_mode=False)
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (KeyboardInterrupt) into Abort before we see it
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):

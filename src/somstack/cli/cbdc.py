@@ -13,12 +13,12 @@ from somstack.cli.common import (
     _echo_json,
     _first_refusals,
     _go_ahead,
-    _info,
     json_option,
     network_options,
     operator,
     sender_options,
 )
+from somstack.core import logs
 
 
 @click.group()
@@ -55,7 +55,7 @@ def cbdc_register(target: Target, address: str, tier: int, kyc_hash: str, identi
 
     with target.session() as session:
         token, sender = Cbdc.of_session(session), target.sender(session, "KYC_OFFICER")
-        click.echo(str(register(token, sender, address, tier, kyc_hash, identity, log=_info)))
+        click.echo(str(register(token, sender, address, tier, kyc_hash, identity)))
 
 
 @operator
@@ -90,8 +90,8 @@ def cbdc_register_many(target: Target, wallets: Path, batch_size: int, yes: bool
             return
         if plan.todo:
             _go_ahead(yes, f"register {len(plan.todo):,} wallets in {len(plan.batches()):,} transaction(s)")
-            with click.progressbar(length=len(plan.todo), label="registering", file=sys.stderr) as bar:
-                sent = register_planned(token, sender, plan, log=lambda _m: None, progress=bar.update)
+            with click.progressbar(length=len(plan.todo), label="registering", file=sys.stderr) as bar, logs.silenced():
+                sent = register_planned(token, sender, plan, progress=bar.update)
         else:
             sent = []
     gas = sum(x.receipt["gasUsed"] for x in sent if x.receipt)
@@ -131,8 +131,8 @@ def cbdc_disburse(target: Target, payroll: Path, payroll_id: str, batch_size: in
             return
         if plan.batches:
             _go_ahead(yes, f"pay {sum(len(b.payments) for b in plan.batches):,} payments in {len(plan.batches):,} batch(es)")
-        with click.progressbar(length=plan.rows, label="disbursing", file=sys.stderr) as bar:
-            result = disburse(token, sender, plan, skip_ineligible, log=lambda m: None, progress=bar.update)
+        with click.progressbar(length=plan.rows, label="disbursing", file=sys.stderr) as bar, logs.silenced():
+            result = disburse(token, sender, plan, skip_ineligible, progress=bar.update)
         for line in result.lines(token.decimals):
             click.echo(line)
 

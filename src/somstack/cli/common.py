@@ -184,8 +184,7 @@ class Target:
         """A session on the network; it reads only when no key is given (or when proposing), and
         asks the mainnet confirmation of a sending command first (``confirm``: not for a dry run)."""
         read_only = self.keys is None or self.proposing
-        with open_session(self.network_name, self.keys or KeyOptions(), log=_info, rpc=self.rpc, start_node=False,
-                          read_only=read_only) as session:
+        with open_session(self.network_name, self.keys or KeyOptions(), rpc=self.rpc, start_node=False, read_only=read_only) as session:
             if not read_only and confirm:
                 _confirm_mainnet(session.network, self.yes_mainnet)
             yield session

@@ -17,6 +17,7 @@ from somstack.cli.common import (
     operator,
     sender_options,
 )
+from somstack.core import logs
 from somstack.core.errors import SomstackError
 
 
@@ -31,7 +32,7 @@ def sanction(target: Target, address: str, block: bool, reason: str) -> None:
     from somstack.ops.compliance import apply_sanction
 
     with target.session() as session:
-        outcomes = apply_sanction(session, target.sender(session, "COMPLIANCE"), address, block, reason, log=_info)
+        outcomes = apply_sanction(session, target.sender(session, "COMPLIANCE"), address, block, reason)
     for outcome in outcomes:
         click.echo(str(outcome))
     failed = [o for o in outcomes if not o.ok]
@@ -121,9 +122,9 @@ def _apply(lists: Any, sender: Any, plans: list[Any], sync: bool, batch_size: in
     from somstack.ops.sanctions import apply_plan
 
     if not work:
-        return apply_plan(lists, sender, plans, sync, batch_size, log=_info)
-    with click.progressbar(length=work, label="applying", file=sys.stderr) as bar:
-        return apply_plan(lists, sender, plans, sync, batch_size, log=lambda _m: None, progress=bar.update)
+        return apply_plan(lists, sender, plans, sync, batch_size)
+    with click.progressbar(length=work, label="applying", file=sys.stderr) as bar, logs.silenced():
+        return apply_plan(lists, sender, plans, sync, batch_size, progress=bar.update)
 
 
 COMMANDS = (compliance,)

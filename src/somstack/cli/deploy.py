@@ -10,7 +10,6 @@ import click
 from somstack.cli.common import (
     _confirm_mainnet,
     _go_ahead,
-    _info,
     _keys,
     key_options,
     network_option,
@@ -39,17 +38,17 @@ def deploy(network_name: str, yes_mainnet: bool, dry_run: bool, rpc: str | None,
 
     keys = _keys(key_env, keystore, password_file)
     try:
-        with open_session(network_name, keys, log=_info, rpc=rpc, start_node=ephemeral and not dry_run) as session:
+        with open_session(network_name, keys, rpc=rpc, start_node=ephemeral and not dry_run) as session:
             compile_project(session.settings.root)
             if dry_run or session.network.mainnet:
-                for line in rehearse(session, session.sender.signer.address, log=_info).lines():
+                for line in rehearse(session, session.sender.signer.address).lines():
                     click.echo(line)
                 if dry_run:
                     return
             _confirm_mainnet(session.network, yes_mainnet)
             holders = resolve_holders(session.settings, session.network, session.w3)
             ctx = DeployContext(
-                session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders, log=_info
+                session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name), holders
             )
             result = deploy_system(ctx)
             for name, record in sorted(result.manifest.contracts.items()):
@@ -77,10 +76,10 @@ def handover(network_name: str, rpc: str | None, yes_mainnet: bool, yes: bool, d
     from somstack.system.deploy import handover_steps, load_manifest
 
     keys = _keys(key_env, keystore, password_file)
-    with open_session(network_name, keys, log=_info, rpc=rpc, start_node=False, read_only=dry_run) as session:
+    with open_session(network_name, keys, rpc=rpc, start_node=False, read_only=dry_run) as session:
         holders = resolve_holders(session.settings, session.network, session.w3)
         ctx = DeployContext(session.settings, session.network, session.w3, session.sender, session.settings.deployment(network_name),
-                            holders, log=_info)
+                            holders)
         steps = handover_steps(ctx, load_manifest(ctx))
         for step in steps:
             click.echo(f"  {step.what}")
@@ -116,7 +115,7 @@ def node(bsc: bool, fork: bool, port: int | None) -> None:
     network = resolve_network(settings, "bsc-fork" if fork else "bsc-local" if bsc else "local")  # SOMSTACK_RPC_<NETWORK> too
     if not fork:
         compile_project(settings.root)
-    run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, _info, fork=network if fork else None)
+    run_node(settings, bsc, port or urlparse(network.rpc or "").port or 8545, fork=network if fork else None)
 
 
 @click.group()

@@ -129,7 +129,7 @@ class _Chain:
             chain_id = self.session.w3.eth.chain_id
             self.store = Store(store_path or default_path(self.session.settings.root, chain_id))
             self.store.set("chain_id", chain_id)
-            self.follower = Follower(self.session.w3, self.manifest, self.session.artifacts, self.store, depth, chunk, log=_info)
+            self.follower = Follower(self.session.w3, self.manifest, self.session.artifacts, self.store, depth, chunk)
         except BaseException:
             self._session_cm.__exit__(None, None, None)
             raise
@@ -180,7 +180,7 @@ def monitor_run(network_name: str, rpc: str | None, store_path: Path | None, con
         import os
 
         secret = os.environ.get("SOMSTACK_MONITOR_WEBHOOK_SECRET") or None
-        runner = Runner(chain.follower, chain.store, rules, listed, chain.store.path.parent, webhook, log=_info, webhook_secret=secret)
+        runner = Runner(chain.follower, chain.store, rules, listed, chain.store.path.parent, webhook, webhook_secret=secret)
         server = serve_http(host, port, runner.metrics, runner.health) if port and not once else None
         if server is not None:
             _info(f"monitor: /metrics and /healthz on http://{host}:{server.server_address[1]}")

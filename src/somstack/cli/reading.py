@@ -10,7 +10,6 @@ from somstack.cli.common import (
     RPC_HELP,
     Target,
     _echo_json,
-    _info,
     json_option,
     network_options,
 )
@@ -61,7 +60,7 @@ def report(target: Target, out_dir: Path, days: int, at_block: int | None, explo
     from somstack.report import Options, write_report
 
     with target.session() as session:
-        built = write_report(session, out_dir, Options(days=days, block=at_block, explorer=explorer, chunk=chunk), log=_info)
+        built = write_report(session, out_dir, Options(days=days, block=at_block, explorer=explorer, chunk=chunk))
     click.echo(f"transparency report of {target.network_name} at block {built['block']:,}: {out_dir / 'index.html'}")
 
 

@@ -12,7 +12,6 @@ import click
 from somstack.cli.common import (
     Target,
     _echo_json,
-    _info,
     json_option,
     network_options,
     operator,
@@ -45,7 +44,7 @@ def redeem_request(target: Target, amount: str, payout: str) -> None:
     from somstack.ops.redemption import request
 
     with _queue(target) as (queue, sender):
-        for sent in request(queue, sender, amount, payout, log=_info):
+        for sent in request(queue, sender, amount, payout):
             click.echo(str(sent))
 
 
@@ -75,7 +74,7 @@ def redeem_pay(target: Target, request_id: int, bank_ref: str) -> None:
     from somstack.ops.redemption import pay
 
     with _queue(target, "REDEEMER") as (queue, sender):
-        click.echo(str(pay(queue, sender, request_id, bank_ref, log=_info)))
+        click.echo(str(pay(queue, sender, request_id, bank_ref)))
 
 
 @operator
@@ -88,7 +87,7 @@ def redeem_reject(target: Target, request_id: int, reason: int) -> None:
     from somstack.ops.redemption import reject
 
     with _queue(target, "REDEEMER") as (queue, sender):
-        click.echo(str(reject(queue, sender, request_id, reason, log=_info)))
+        click.echo(str(reject(queue, sender, request_id, reason)))
 
 
 @redeem.command("cancel")
@@ -99,7 +98,7 @@ def redeem_cancel(target: Target, request_id: int) -> None:
     from somstack.ops.redemption import cancel
 
     with _queue(target) as (queue, sender):
-        click.echo(str(cancel(queue, sender, request_id, log=_info)))
+        click.echo(str(cancel(queue, sender, request_id)))
 
 
 @redeem.command("export")
@@ -141,7 +140,7 @@ def redeem_settle(target: Target, confirmations: Path, batch_size: int, dry_run:
                 raise SomstackError("not on a terminal: pass --yes to send (or --dry-run to check only); nothing was sent")
             if not click.confirm(f"pay {len(plan.to_pay):,} request(s)?", default=False):
                 raise SomstackError("not confirmed; nothing was sent")
-        for sent in settle(queue, sender, plan, batch_size, log=_info):
+        for sent in settle(queue, sender, plan, batch_size):
             click.echo(str(sent))
 
 

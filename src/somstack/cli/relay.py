@@ -11,7 +11,6 @@ import click
 from somstack.cli.common import (
     Target,
     _hsm,
-    _info,
     _remember,
     hsm_options,
     into,
@@ -104,10 +103,10 @@ def relay_serve(target: Target, listen: Listen, fees: Fees, budgets: Budgets, cl
 
     limits = abuse_limits(clients.client_rate, clients.client_burst, clients.max_connections, clients.header_timeout,
                           clients.body_timeout, clients.api_keys_file, clients.lease)
-    with when_chain_answers(target.session, log=_info) as session:
+    with when_chain_answers(target.session) as session:
         serve(session, target.keys, target.from_index, listen.host, listen.port, listen.db, fees.fee, fees.min_balance,  # type: ignore[arg-type]
               budgets.sender_rate, budgets.sender_burst, budgets.global_rate, budgets.global_burst, budgets.max_body,
-              budgets.min_validity, budgets.replace_after, log=_info, limits=limits)
+              budgets.min_validity, budgets.replace_after, limits=limits)
 
 
 @relay.command("send")
@@ -148,9 +147,9 @@ def relay_send(from_key: str | None, to: str | None, amount: str, redeem: bool, 
         from somstack.core.format import reference
 
         ref = reference(payout or "", "--payout", "payout record (a salted hash of the bank details)")
-        answer = send_redemption(RelayClient(url), account, amount, ref, validity, wait=not no_wait, log=_info)
+        answer = send_redemption(RelayClient(url), account, amount, ref, validity, wait=not no_wait)
     else:
-        answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait, log=_info)  # type: ignore[arg-type]
+        answer = send(RelayClient(url), account, which, to, amount, validity, wait=not no_wait)  # type: ignore[arg-type]
     click.echo(f"{'redemption' if redeem else 'transfer'} {answer['id']}: {answer['status']}" + (f" (tx {answer['txHash']})" if answer.get("txHash") else ""))
     if answer["status"] == "failed":
         raise RelayRefused(f"transfer {answer['id']} failed: {answer.get('reason')}")

@@ -7,7 +7,6 @@ import click
 from somstack.cli.common import (
     Target,
     _echo_json,
-    _info,
     json_option,
     network_options,
     operator,
@@ -63,7 +62,7 @@ def reserve_deposit(target: Target, asset: str, amount: str) -> None:
     from somstack.ops.reserve import Reserve, deposit
 
     with target.session() as session:
-        click.echo(str(deposit(Reserve.of_session(session), target.sender(session, None), asset, amount, log=_info)))
+        click.echo(str(deposit(Reserve.of_session(session), target.sender(session, None), asset, amount)))
 
 
 @operator
@@ -79,7 +78,7 @@ def reserve_attest(target: Target, amount: str, as_of: str, report_hash: str, ur
 
     with target.session() as session:
         vault, sender = Reserve.of_session(session), target.sender(session, "ATTESTOR")
-        click.echo(str(attest(vault, sender, amount, as_of, report_hash, uri, log=_info)))
+        click.echo(str(attest(vault, sender, amount, as_of, report_hash, uri)))
 
 
 @operator
@@ -91,7 +90,7 @@ def reserve_set_rate(target: Target, rate: str) -> None:
     from somstack.ops.reserve import Reserve, set_rate
 
     with target.session() as session:
-        click.echo(str(set_rate(Reserve.of_session(session), target.sender(session, "RATE_SETTER"), rate, log=_info)))
+        click.echo(str(set_rate(Reserve.of_session(session), target.sender(session, "RATE_SETTER"), rate)))
 
 
 @operator
@@ -107,7 +106,7 @@ def reserve_withdraw(target: Target, asset: str, amount: str, to: str) -> None:
 
     with target.session() as session:
         vault, sender = Reserve.of_session(session), target.sender(session, "RESERVE_MANAGER")
-        click.echo(str(withdraw(vault, sender, asset, amount, to, log=_info)))
+        click.echo(str(withdraw(vault, sender, asset, amount, to)))
 
 
 COMMANDS = (reserve,)

@@ -11,7 +11,6 @@ import click
 from somstack.cli.common import (
     Target,
     _echo_json,
-    _info,
     json_option,
     network_options,
     operator,
@@ -46,7 +45,7 @@ def op_mint(target: Target, which: str, to: str, amount: str, ref: str) -> None:
     from somstack.ops.tokens import mint
 
     with _tokens(target, which, _ISSUER_OF[which]) as (token, sender):
-        click.echo(str(mint(token, sender, to, amount, ref, log=_info)))
+        click.echo(str(mint(token, sender, to, amount, ref)))
 
 
 @operator
@@ -60,7 +59,7 @@ def op_burn(target: Target, which: str, amount: str, ref: str) -> None:
     from somstack.ops.tokens import burn
 
     with _tokens(target, which, _BURNER_OF[which]) as (token, sender):
-        click.echo(str(burn(token, sender, amount, ref, log=_info)))
+        click.echo(str(burn(token, sender, amount, ref)))
 
 
 def _pause(target: Target, pause: bool, which: str, what: tuple[str, ...]) -> None:
@@ -68,7 +67,7 @@ def _pause(target: Target, pause: bool, which: str, what: tuple[str, ...]) -> No
 
     flags = parse_pause_flags(what or ("all",))
     with _tokens(target, which, "PAUSER" if pause else "UNPAUSER") as (tokens, sender):
-        for line in set_paused(tokens if isinstance(tokens, list) else [tokens], sender, flags, pause, log=_info):
+        for line in set_paused(tokens if isinstance(tokens, list) else [tokens], sender, flags, pause):
             click.echo(line)
 
 
@@ -126,7 +125,7 @@ def minter_set(target: Target, address: str, allowance: str) -> None:
     from somstack.ops.tokens import set_minter
 
     with _tokens(target, "kgst", "MINTER_ADMIN") as (token, sender):
-        click.echo(str(set_minter(token, sender, address, allowance, log=_info)))
+        click.echo(str(set_minter(token, sender, address, allowance)))
 
 
 @click.group()
@@ -148,7 +147,7 @@ def seize_propose(target: Target, which: str, account: str, recovery: str, amoun
     from somstack.ops.tokens import propose_seizure
 
     with _tokens(target, which, "COMPLIANCE") as (token, sender):
-        sent, seizure_id = propose_seizure(token, sender, account, recovery, amount, case, evidence, log=_info)
+        sent, seizure_id = propose_seizure(token, sender, account, recovery, amount, case, evidence)
     click.echo(str(sent))
     if seizure_id is not None:
         click.echo(f"seizure id {seizure_id}: another officer with SEIZE_APPROVER runs `somstack seize execute {seizure_id}`")
@@ -158,7 +157,7 @@ def _decide(target: Target, approve: bool, which: str, seizure_id: int) -> None:
     from somstack.ops.tokens import decide_seizure
 
     with _tokens(target, which, "SEIZE_APPROVER") as (token, sender):
-        click.echo(str(decide_seizure(token, sender, seizure_id, approve, log=_info)))
+        click.echo(str(decide_seizure(token, sender, seizure_id, approve)))
 
 
 @operator
@@ -211,7 +210,7 @@ def op_rescue(target: Target, which: str, asset: str, amount: str, to: str) -> N
     from somstack.ops.tokens import rescue
 
     with _tokens(target, which, "RESCUER") as (token, sender):
-        click.echo(str(rescue(token, sender, asset, to, amount, log=_info)))
+        click.echo(str(rescue(token, sender, asset, to, amount)))
 
 
 COMMANDS = (op_mint, op_burn, op_pause, op_unpause, op_block, op_unblock, minter, seize, op_rescue)

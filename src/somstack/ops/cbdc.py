@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -47,7 +48,8 @@ from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, require_role, send_call
 from somstack.system.routes import Route, route_of
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 # TransferRestrictions codes, as the payroll check words them.
 RESTRICTIONS = {
@@ -204,8 +206,8 @@ class Cbdc:
     def require_role(self, caller: str, function: str, route: Route | None = None) -> None:
         require_role(self.manager, self.token, "DigitalCurrency", caller, function, route)
 
-    def send(self, sender: Sender, data: str, what: str, log: Log) -> Sent:
-        return send_call(sender, self.token, "digital som", data, what, log)
+    def send(self, sender: Sender, data: str, what: str) -> Sent:
+        return send_call(sender, self.token, "digital som", data, what)
 
 
 # --- Tiers ---
@@ -269,7 +271,7 @@ def format_tiers(rows: Sequence[TierRow], decimals: int) -> list[str]:
 
 
 def register(
-    cbdc: Cbdc, sender: Sender, wallet: str, tier: int, kyc_hash: str, identity: str, log: Log = print
+    cbdc: Cbdc, sender: Sender, wallet: str, tier: int, kyc_hash: str, identity: str
 ) -> Sent:
     """Registers ``wallet`` in ``tier`` (role KYC_OFFICER), checked first for what the token
     would refuse."""
@@ -290,7 +292,7 @@ def register(
             raise WalletRefusedError(f"identity {identity} already holds the capped wallet {holder}: one person, one capped wallet")
     cbdc.require_role(sender.signer.address, "registerWallet", route_of(sender))
     data = cbdc.token.encode_abi("registerWallet", [address, tier, person, kyc])
-    return cbdc.send(sender, data, f"registerWallet({address}, tier {tier})", log)
+    return cbdc.send(sender, data, f"registerWallet({address}, tier {tier})")
 
 
 # --- Payrolls ---
@@ -689,7 +691,6 @@ def disburse(
     sender: Sender,
     plan: PayrollPlan,
     skip_ineligible: bool = False,
-    log: Log = print,
     progress: Callable[[int], None] | None = None,
 ) -> Reconciliation:
     """Pays each batch of the plan not yet paid, in order; a batch found paid (by a transaction
@@ -718,7 +719,7 @@ def disburse(
     if need > held:
         raise WalletRefusedError(f"the treasury {treasury} holds {som_text(held)}, the unpaid batches need {som_text(need)}; nothing was sent")
     if pending:
-        log(f"paying {len(pending)} batch(es) from the treasury {treasury} on chain {cbdc.w3.eth.chain_id}")
+        logger.info(f"paying {len(pending)} batch(es) from the treasury {treasury} on chain {cbdc.w3.eth.chain_id}")
     event = cbdc.token.events.BatchDisbursed()
     for b in pending:
         data = cbdc.token.encode_abi(
@@ -731,7 +732,7 @@ def disburse(
             # Paid meanwhile: an earlier run's transaction, mined before (or in the block of)
             # this one, whose revert replays as unknown one block back.
             if (exc.error is not None and exc.error.name == "DigitalCurrencyBatchAlreadyPaid") or functions.isBatchPaid(b.batch_id).call():
-                log(f"  batch {b.index + 1} was paid meanwhile (an earlier transaction was mined): not paid again")
+                logger.info(f"  batch {b.index + 1} was paid meanwhile (an earlier transaction was mined): not paid again")
                 result.batches_paid_before += 1
                 result.previously_paid_total += b.total
                 if progress:
@@ -777,7 +778,6 @@ def register_many(
     identities: Sequence[bytes],
     kyc_records: Sequence[bytes],
     chunk: int = 200,
-    log: Log = print,
 ) -> list[Sent]:
     """Registers many wallets in one tier (role KYC_OFFICER), ``chunk`` per transaction
     (``registerWallets``); wallets registered already are left out, so a rerun resumes."""
@@ -794,7 +794,7 @@ def register_many(
             "registerWallets",
             [[to_checksum_address(wallets[i]) for i in part], tier, [identities[i] for i in part], [kyc_records[i] for i in part]],
         )
-        sent.append(cbdc.send(sender, data, f"registerWallets({len(part)} wallets, tier {tier})", log))
+        sent.append(cbdc.send(sender, data, f"registerWallets({len(part)} wallets, tier {tier})"))
     return sent
 
 
@@ -924,7 +924,7 @@ def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGIST
     return RegistrationPlan(path.name, rows, todo, done, chunk)
 
 
-def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan, log: Log = print,
+def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan,
                      progress: Callable[[int], None] | None = None) -> list[Sent]:
     """Sends the plan's registerWallets transactions, one tier and ``chunk`` wallets each."""
     cbdc.require_role(sender.signer.address, "registerWallets", route_of(sender))
@@ -932,7 +932,7 @@ def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan, log: Lo
     batches = plan.batches()
     for n, (tier, part) in enumerate(batches, start=1):
         data = cbdc.token.encode_abi("registerWallets", [[r.address for r in part], tier, [r.identity for r in part], [r.kyc for r in part]])
-        sent.append(cbdc.send(sender, data, f"registerWallets {n}/{len(batches)} ({len(part)} wallets, tier {tier})", log))
+        sent.append(cbdc.send(sender, data, f"registerWallets {n}/{len(batches)} ({len(part)} wallets, tier {tier})"))
         if progress:
             progress(len(part))
     return sent

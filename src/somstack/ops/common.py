@@ -3,8 +3,9 @@ call, the record of a mined transaction, and plain-text tables, amounts and time
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from eth_utils import to_checksum_address
 from web3 import Web3
@@ -17,6 +18,8 @@ from somstack.core.session import KeyOptions, Session, session_manifest
 from somstack.system import routes
 from somstack.system.deploy import selectors
 from somstack.system.roles import role_name, role_of
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -121,14 +124,14 @@ class Sent:
         return f"{self.what}: mined in block {self.receipt['blockNumber']} (gas {self.receipt['gasUsed']:,}, tx {tx})"
 
 
-def send_call(sender: Sender, target: Contract, label: str, data: str, what: str, log: Callable[[str], None],
+def send_call(sender: Sender, target: Contract, label: str, data: str, what: str,
               value: int = 0) -> Sent:
     """Logs the call with the chain id and the signer, sends it (by the sender's route), and
     waits for it to be mined."""
     verb = "proposing" if isinstance(sender, routes.ProposalSender) else "sending"
     if isinstance(sender, routes.ManagerSender):
         verb = f"{sender.mode[:-1]}ing"  # scheduling, executing
-    log(f"{verb} {what}: {label} contract {target.address}, chain {sender.w3.eth.chain_id}, from {sender.signer.address}")
+    logger.info(f"{verb} {what}: {label} contract {target.address}, chain {sender.w3.eth.chain_id}, from {sender.signer.address}")
     return Sent(what, sender.transact({"to": target.address, "data": data, "value": value or None}, what))
 
 
