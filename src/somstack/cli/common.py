@@ -32,9 +32,16 @@ def _info(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _state() -> State:
-    state = click.get_current_context().find_object(State)
-    return state if state is not None else State()
+def _route() -> Route | None:
+    """The governance route the running command is under (None: none); a command not marked
+    :func:`operator` inside a group that holds one is refused under a route."""
+    ctx = click.get_current_context()
+    state = ctx.find_object(State)
+    route = state.route if state is not None else None
+    if route is not None and not getattr(ctx.command, "operator", False):
+        group = ctx.parent.info_name if ctx.parent is not None else ""
+        raise click.UsageError(f"`{group} {ctx.info_name}` is not an operator command: a governance route runs only those")
+    return route
 
 
 # --- Options shared by several commands ---
@@ -207,6 +214,7 @@ def network_options(func: Any = None, *, rpc_help: str = RPC_ENV_HELP) -> Any:
     def decorate(func: Any) -> Any:
         @functools.wraps(func)
         def command(*args: Any, network_name: str, rpc: str | None, **kwargs: Any) -> Any:
+            _route()
             return func(*args, target=reading(network_name, rpc), **kwargs)
 
         return network_option(rpc_option(command, help=rpc_help))
@@ -222,7 +230,7 @@ def sender_options(func: Any) -> Any:
     @functools.wraps(func)
     def command(*args: Any, network_name: str, rpc: str | None, from_index: int | None, yes_mainnet: bool,
                 key_env: str | None, keystore: Path | None, password_file: Path | None, **kwargs: Any) -> Any:
-        route = _state().route
+        route = _route()
         refusal = getattr(click.get_current_context().command, "refuse_proposal", None)
         if route is not None and route.mode == "propose" and refusal:
             raise click.UsageError(refusal)
