@@ -47,7 +47,6 @@ from somstack.core.hsm import HsmOptions, account_of
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class KeyOptions:
     """Where the signing key comes from: an environment variable, a keystore and password, or

@@ -24,7 +24,6 @@ from somstack.core.signatures import Domain, random_nonce, sign_authorization
 logger = logging.getLogger(__name__)
 
 
-
 class RelayRefused(SomstackError):
     """The relayer refused the authorization (its reason is in the message)."""
 

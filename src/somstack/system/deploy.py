@@ -40,7 +40,6 @@ from somstack.system.roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES, role_id
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass
 class DeployContext:
     settings: Settings
