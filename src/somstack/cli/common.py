@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
+from somstack.core.chain import Sender
 from somstack.core.errors import SomstackError
 from somstack.core.session import KeyOptions, Session, open_session
 from somstack.system.routes import Route
@@ -196,7 +197,7 @@ class Target:
                 _confirm_mainnet(session.network, self.yes_mainnet)
             yield session
 
-    def sender(self, session: Session, role: str | None) -> Any:
+    def sender(self, session: Session, role: str | None) -> Sender:
         """Who sends for ``role`` on the target's route (:func:`somstack.ops.common.sender_for`)."""
         from somstack.ops.common import sender_for
 
