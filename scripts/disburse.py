@@ -4,12 +4,14 @@ logic lives in somstack.ops.cbdc."""
 
 from pathlib import Path
 
+from somstack.core import logs
 from somstack.core.session import brownie_session
 from somstack.ops.cbdc import Cbdc, disburse, prepare_payroll
 from somstack.ops.common import sender_for
 
 
 def main(payroll, payroll_id, batch_size="200"):
+    logs.configure(stream="stdout")  # the progress lines, printed with brownie's
     session = brownie_session()
     cbdc = Cbdc.of_session(session)
     sender = sender_for(session, "TREASURY")

@@ -280,7 +280,6 @@ def deployment(settings, network, tmp_path_factory):
         sender,
         settings.deployment("local"),
         holders,
-        log=lambda _msg: None,
         deployments_dir=tmp_path_factory.mktemp("deployments"),
     )
     result = deploy_system(ctx)

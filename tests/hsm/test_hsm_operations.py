@@ -183,7 +183,7 @@ def test_a_payroll_that_loses_the_hsm_mid_batch_resumes_without_paying_twice(cap
        "0x" + kyc_record("hsm-treasury").hex(), "--identity", "0x" + identity_of("hsm-treasury").hex())
     # the payees in one registerWallets, signed in the HSM by the KYC officer (somstack.ops.cbdc directly)
     register_many(chain.cbdc, chain.sender("officer-a"), [payee(i) for i in range(3)], BASIC_TIER,
-                  [identity_of(f"hsm-{i}") for i in range(3)], [kyc_record(f"hsm-{i}") for i in range(3)], log=lambda _m: None)
+                  [identity_of(f"hsm-{i}") for i in range(3)], [kyc_record(f"hsm-{i}") for i in range(3)])
     ok(capsys, "officer-a", "mint", "--token", "som", treasury, "10000", "--ref", "issuance-hsm")
     payroll = tmp_path / "payroll-2026-12.csv"
     payroll.write_text("address,amount\n" + "".join(f"{payee(i)},{100 + i}.50\n" for i in range(3)))
@@ -221,7 +221,7 @@ def test_the_relayer_signs_with_an_hsm_key_and_relays_a_transfer_signed_in_the_h
     payer, to = chain.address["payer"], Account.create().address
     ok(capsys, "officer-a", "mint", payer, "100", "--ref", "deposit-hsm-3")
     keys = KeyOptions(hsm=softhsm.options("relayer"))
-    with open_session(NETWORK, keys, log=lambda _m: None, start_node=False) as session:
+    with open_session(NETWORK, keys, start_node=False) as session:
         relay = relay_of_session(session, keys, None, tmp_path / "relay.sqlite", RelayConfig())
         assert relay.relayer == chain.address["relayer"]
         try:
@@ -245,7 +245,7 @@ def test_relay_serve_selects_the_hsm_key_like_every_sending_command(capsys, chai
 
     seen = {}
 
-    def serve(session, keys, from_index, host, port, db, *rest, log, **more):
+    def serve(session, keys, from_index, host, port, db, *rest, **more):
         relay = relay_of_session(session, keys, from_index, db, relay_run.RelayConfig())
         relay.store.close()
         seen["relayer"], seen["signer"] = relay.relayer, session.sender.signer
@@ -295,7 +295,7 @@ def test_the_relayer_survives_losing_the_hsm_mid_batch_without_a_nonce_gap(capsy
     monkeypatch.setattr(hsm.HsmAccount, "_sign_digest", flaky)
     keys = KeyOptions(hsm=softhsm.options("relayer"))
     config = RelayConfig(sender_rate=1000, sender_burst=1000, global_rate=10_000, global_burst=10_000, chain_pause=0.1)
-    with open_session(NETWORK, keys, log=lambda _m: None, start_node=False) as session:
+    with open_session(NETWORK, keys, start_node=False) as session:
         relay = relay_of_session(session, keys, None, tmp_path / "relay.sqlite", config)
         relay.submitter.round()  # the first round (reads the chain id) happens before any transfer
         try:

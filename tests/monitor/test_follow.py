@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from eth_account import Account
 from monitorlib import monitor_port, reverted
+from support import logs
 
 from somstack.cli import main
 from somstack.core.artifacts import Artifacts
@@ -30,8 +31,8 @@ from somstack.monitor.store import Store
 
 
 def runner(settings, chain, store, confirmations=0, webhook=None, tmp_path=None):
-    follower = Follower(chain.w3, chain.manifest, Artifacts(settings.root), store, confirmations, chunk=500, log=lambda _m: None)
-    return Runner(follower, store, load_rules({}, None, Decimal("87.45")), [], tmp_path or store.path.parent, webhook, log=lambda _m: None)
+    follower = Follower(chain.w3, chain.manifest, Artifacts(settings.root), store, confirmations, chunk=500)
+    return Runner(follower, store, load_rules({}, None, Decimal("87.45")), [], tmp_path or store.path.parent, webhook)
 
 
 def test_run_reads_events_and_raises_an_alert_on_a_blocked_counterparty(chain, tmp_path, capsys):
@@ -197,8 +198,6 @@ def test_metrics_and_healthz(settings, chain, tmp_path):
 def test_a_failed_round_is_logged_and_retried(settings, chain, tmp_path):
     store = Store(tmp_path / "m.sqlite")
     run = runner(settings, chain, store)
-    lines = []
-    run.log = lines.append
     real, calls = run.follower.poll, []
 
     def flaky():
@@ -208,6 +207,7 @@ def test_a_failed_round_is_logged_and_retried(settings, chain, tmp_path):
         return real()
 
     run.follower.poll = flaky
-    run.run(poll=0.01, rounds=2)
+    with logs.logged("somstack.monitor") as lines:
+        run.run(poll=0.01, rounds=2)
     assert len(calls) == 2 and any("this round failed (ConnectionError: node not answering)" in line for line in lines)
     assert run.health.healthy() and run.health.last_error is None and store.cursor() == chain.w3.eth.block_number

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from eth_abi import decode
+from support import logs
 from web3 import Web3
 
 from somstack.core.bsclocal import (
@@ -170,37 +171,43 @@ def test_placing_again_restores_the_canonical_state_and_keeps_balances(w3, artif
 
 @pytest.mark.parametrize("bsc", [True, False], ids=["bsc", "plain"])
 def test_run_node_prints_the_chain_and_stops_cleanly(settings, bsc):
-    port, lines, stop = free_port(), [], threading.Event()
+    port, stop = free_port(), threading.Event()
     errors: list[BaseException] = []
 
     def serve():
         try:
-            run_node(settings, bsc, port, lines.append, stop=stop)
+            run_node(settings, bsc, port, stop=stop)
         except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(exc)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        for _ in range(150):
-            if any("Ctrl-C" in line for line in lines) or errors:
-                break
-            thread.join(0.1)
-        assert not errors, errors
-        text = "\n".join(lines)
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-        assert f"http://127.0.0.1:{port}" in text
-        assert f"chain id  {56 if bsc else 31337}" in text and w3.eth.chain_id == (56 if bsc else 31337)
-        assert f"accounts  {len(w3.eth.accounts)} unlocked" in text
-        for name, address in MAINNET.items():
-            assert (address in text) is bsc
-            assert bool(w3.eth.get_code(address)) is bsc, name
-    finally:
-        stop.set()
-        thread.join(10)
+    with logs.logged("somstack.core.bsclocal") as lines:
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            _banner(lines, errors, thread, 150)
+            text = "\n".join(lines)
+            w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
+            assert f"http://127.0.0.1:{port}" in text
+            assert f"chain id  {56 if bsc else 31337}" in text and w3.eth.chain_id == (56 if bsc else 31337)
+            assert f"accounts  {len(w3.eth.accounts)} unlocked" in text
+            for name, address in MAINNET.items():
+                assert (address in text) is bsc
+                assert bool(w3.eth.get_code(address)) is bsc, name
+        finally:
+            stop.set()
+            thread.join(10)
     assert not thread.is_alive() and lines[-1] == "chain stopped"
     with pytest.raises(Exception):
         Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 2})).eth.chain_id
+
+
+def _banner(lines, errors, thread, tries):
+    """Waits (``tries`` tenths of a second at most) until run_node has written its banner."""
+    for _ in range(tries):
+        if any("Ctrl-C" in line for line in lines) or errors:
+            break
+        thread.join(0.1)
+    assert not errors, errors
 
 
 # --- bsc-fork: the fork plumbing, offline (a fork of a bsc-local chain) ---
@@ -208,21 +215,21 @@ def test_run_node_prints_the_chain_and_stops_cleanly(settings, bsc):
 
 def _serve(settings, port, **kwargs):
     """run_node in a thread until it prints its banner; returns (lines, stop, thread)."""
-    lines, stop, errors = [], threading.Event(), []
+    stop, errors = threading.Event(), []
+    collecting = logs.logged("somstack.core.bsclocal")
+    lines = collecting.__enter__()  # collected until run_node returns, in its thread
 
     def serve():
         try:
-            run_node(settings, False, port, lines.append, stop=stop, **kwargs)
+            run_node(settings, False, port, stop=stop, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - surfaced by the caller's assertion
             errors.append(exc)
+        finally:
+            collecting.__exit__(None, None, None)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    for _ in range(300):
-        if any("Ctrl-C" in line for line in lines) or errors:
-            break
-        thread.join(0.1)
-    assert not errors, errors
+    _banner(lines, errors, thread, 300)
     return lines, stop, thread
 
 
@@ -366,7 +373,7 @@ def test_run_node_refuses_a_port_in_use(settings):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         with pytest.raises(ConfigError, match="is in use"):
-            run_node(settings, True, busy.getsockname()[1], lambda _line: None)
+            run_node(settings, True, busy.getsockname()[1])
 
 
 def test_deploy_on_bsc_local_prices_bnb_with_the_feed_at_its_mainnet_address(capsys, bsc_node, deployments_dir, monkeypatch, artifacts):

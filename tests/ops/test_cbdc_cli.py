@@ -28,6 +28,7 @@ from cbdclib import (
 from clihelp import assert_one_line_error, deployed_chain, run
 from eth_utils import keccak, to_checksum_address
 from faults import CtrlC, FlakySender, Interrupt
+from support import logs
 from web3 import Web3
 
 from somstack.cli import main
@@ -165,10 +166,9 @@ def world(settings, tmp_path_factory):
         def sender(index):
             return Sender(w3, NodeSigner(to_checksum_address(accounts[index])), artifacts.decoder)
 
-        quiet = lambda _message: None  # noqa: E731
         officials = [to_checksum_address(accounts[ISSUER]), to_checksum_address(accounts[TREASURY])]
         register_many(cbdc, sender(KYC_OFFICER), officials, GOVERNMENT_TIER,
-                      [identity_of("issuer"), identity_of("treasury")], [kyc_record("issuer"), kyc_record("treasury")], log=quiet)
+                      [identity_of("issuer"), identity_of("treasury")], [kyc_record("issuer"), kyc_record("treasury")])
         mined(w3, token.functions.mint(officials[1], TREASURY_FLOAT, keccak(text="issuance-genesis")).transact({"from": officials[0]}))
         register_payees(w3, token, accounts[KYC_OFFICER])
         yield SimpleNamespace(w3=w3, token=token, cbdc=cbdc, sender=sender, accounts=accounts,
@@ -511,7 +511,7 @@ def interrupted_run(world, plan, fail_at=INTERRUPTED_AT, after_send=False):
     treasury = world.sender(TREASURY)
     flaky = FlakySender(treasury.w3, treasury.signer, treasury.decoder, fail_at=fail_at, after_send=after_send)
     with pytest.raises(Interrupt):
-        disburse(world.cbdc, flaky, plan, log=lambda _m: None)
+        disburse(world.cbdc, flaky, plan)
     if after_send:
         mined(world.w3, flaky.unawaited)
 
@@ -569,8 +569,8 @@ def test_disburse_rerun_after_a_batch_sent_by_hand_does_not_pay_it_twice(capsys,
 def test_disburse_batch_mined_meanwhile_is_counted_paid_not_paid_twice(world, resumable):
     treasury = world.sender(TREASURY)
     rival = EagerRivalSender(treasury.w3, treasury.signer, treasury.decoder, at=3)
-    logged = []
-    result = disburse(world.cbdc, rival, resumable.plan, log=logged.append)
+    with logs.logged() as logged:
+        result = disburse(world.cbdc, rival, resumable.plan)
     assert (result.batches_sent, result.batches_paid_before, result.paid_rows) == (9, 1, 90)
     assert result.previously_paid_total == resumable.batches[2].total
     assert result.total_paid == resumable.total - resumable.batches[2].total
@@ -599,8 +599,7 @@ def rerun_with_a_batch_pending(world, resumable):
         world.w3.eth.send_transaction({"from": world.treasury, "to": world.token.address, "data": data})
         treasury = world.sender(TREASURY)
         try:
-            return disburse(world.cbdc, MiningSender(treasury.w3, treasury.signer, treasury.decoder), resumable.plan,
-                            log=lambda _m: None)
+            return disburse(world.cbdc, MiningSender(treasury.w3, treasury.signer, treasury.decoder), resumable.plan)
         except SomstackError as exc:
             return exc
     finally:
@@ -626,7 +625,7 @@ def test_disburse_batch_still_pending_from_an_earlier_run_is_counted_paid_and_th
 def test_disburse_skipping_ineligible_wallets_reports_each_skipped_row(world, resumable):
     blocked = resumable.batches[1].payments[3]  # row 15 (the header is row 1)
     mined(world.w3, world.token.functions.blockAccount(blocked.address, keccak(text="sanction-2")).transact({"from": world.accounts[COMPLIANCE]}))
-    result = disburse(world.cbdc, world.sender(TREASURY), resumable.plan, skip_ineligible=True, log=lambda _m: None)
+    result = disburse(world.cbdc, world.sender(TREASURY), resumable.plan, skip_ineligible=True)
     assert [str(p) for p in result.skipped] == [f"row {blocked.row}: {blocked.address}: skipped, the wallet is blocked"]
     assert (result.batches_sent, result.paid_rows, result.total_paid) == (10, 99, resumable.total - blocked.amount)
     assert result.lines(2)[2] == "skipped 1 rows"

@@ -18,6 +18,7 @@ import pytest
 from clihelp import assert_one_line_error, deployed_chain, reverted, run
 from eth_utils import keccak, to_checksum_address
 from faults import CtrlC, FlakySender, Interrupt
+from support import logs
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
@@ -375,7 +376,7 @@ def interrupted_import(world, path, fail_at, after_send):
     flaky = FlakySender(world.w3, signer, world.decoder, fail_at=fail_at, after_send=after_send)
     plans = plan_import(world.lists, read_list(path), sync=False)
     with pytest.raises(Interrupt):
-        apply_plan(world.lists, flaky, plans, log=lambda _m: None)
+        apply_plan(world.lists, flaky, plans)
     if after_send:
         Sender(world.w3, signer, world.decoder).wait(flaky.unawaited, "the interrupted batch")
 
@@ -407,8 +408,8 @@ def test_import_batch_mined_meanwhile_is_read_again_and_the_rest_sent(world, ful
     plans = plan_import(world.lists, read_list(full_list), sync=False)
     block_directly(world, "KGST", sanctioned(5))
     sender = Sender(world.w3, NodeSigner(world.accounts[COMPLIANCE]), world.decoder)
-    logged = []
-    results = apply_plan(world.lists, sender, plans, log=logged.append)
+    with logs.logged() as logged:
+        results = apply_plan(world.lists, sender, plans)
     assert [(r.added, r.present, r.failed) for r in results] == [(249, 1, 0), (250, 0, 0)]
     assert "  1 account(s) of blockAccount batch 1/3 on KGST (100 accounts) changed meanwhile: sending the rest again" in logged
     assert blocked_count(world, [sanctioned(i) for i in range(LISTED)]) == {"KGST": LISTED, "digital som": LISTED}

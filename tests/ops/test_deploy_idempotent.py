@@ -41,7 +41,7 @@ def make_ctx(settings, node, deployments_dir, sender=None):
     w3 = rpc_web3(node.url, RetryPolicy(), node.url)
     sender = sender or Sender(w3, NodeSigner(w3.eth.accounts[0]), Artifacts(settings.root).decoder)
     holders = resolve_holders(settings, network, w3)
-    return DeployContext(settings, network, w3, sender, settings.deployment("local"), holders, log=lambda _m: None, deployments_dir=deployments_dir)
+    return DeployContext(settings, network, w3, sender, settings.deployment("local"), holders, deployments_dir=deployments_dir)
 
 
 @pytest.fixture

@@ -203,6 +203,14 @@ def test_only_operator_commands_run_under_governance(capsys, chain, tmp_path, co
     assert code == 2 and "is not an operator command" in err
 
 
+@pytest.mark.parametrize("command", [["reserve", "status"], ["redeem", "request", "10", "--payout", "p"], ["seize", "show", "1"]])
+def test_a_command_of_an_operator_group_not_marked_operator_is_refused(capsys, chain, tmp_path, command):
+    out = tmp_path / "b.json"
+    code, stdout, err = propose(capsys, chain, out, MINTER_ADMIN, *command)
+    assert code == 2 and f"`{command[0]} {command[1]}` is not an operator command" in err and stdout == ""
+    assert not out.exists()
+
+
 def test_governance_cannot_nest(capsys, chain, tmp_path):
     code, _, err = run(capsys, "governance", "schedule", "governance", "execute", "pause")
     assert code == 2 and "cannot run another governance command" in err

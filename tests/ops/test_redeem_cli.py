@@ -142,6 +142,19 @@ def test_pay_burns(capsys, two, queue):
     assert "pay request 1" in out and kgst.functions.totalSupply().call() == supply - 300 * UNIT
 
 
+def test_pay_can_be_proposed_to_the_desks_safe(capsys, two, tmp_path):
+    """`redeem pay` is an operator command (marked so): a Safe holding REDEEMER gets it as a batch."""
+    kgst, out = two.contract("Stablecoin"), tmp_path / "pay.json"
+    supply, safe = kgst.functions.totalSupply().call(), two.accounts[REDEEMER]
+    code, stdout, err = run(capsys, "governance", "propose", "--safe", safe, "--out", str(out), "redeem", "pay", "1", "--bank-ref", "bank-payout-78")
+    assert code == 0, err
+    assert "added to the Safe batch as transaction 1" in stdout and kgst.functions.totalSupply().call() == supply
+    [tx] = json.loads(out.read_text())["transactions"]
+    sent = two.w3.eth.send_transaction({"from": safe, "to": tx["to"], "data": tx["data"], "value": int(tx["value"])})
+    assert two.w3.eth.wait_for_transaction_receipt(sent)["status"] == 1
+    assert kgst.functions.totalSupply().call() == supply - 300 * UNIT
+
+
 def test_pay_without_role_is_one_line(capsys, two):
     code, _out, err = run(capsys, "redeem", "pay", "1", "--bank-ref", "x", "--from-index", str(STRANGER))
     assert_one_line_error(code, err, "lacks the REDEEMER role")

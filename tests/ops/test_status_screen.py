@@ -31,7 +31,7 @@ def system(settings, artifacts, tmp_path_factory):
     folder = tmp_path_factory.mktemp("status-deployments")
     holders = resolve_holders(settings, network, w3)
     ctx = DeployContext(settings, network, w3, Sender(w3, NodeSigner(w3.eth.accounts[0]), artifacts.decoder),
-                        settings.deployment("local"), holders, log=lambda _m: None, deployments_dir=folder)
+                        settings.deployment("local"), holders, deployments_dir=folder)
     manifest = deploy_system(ctx).manifest
     yield node, w3, folder, manifest, holders
     node.stop()

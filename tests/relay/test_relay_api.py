@@ -500,7 +500,7 @@ def test_client_pays_the_fee_the_relayer_asks(relay_chain, relayer_key, tmp_path
     fee = {relay_chain.kgst.address: UNIT // 2}
     to = fresh()
     with served(relay_chain, relayer_key, tmp_path / "r.sqlite", open_config(fee=fee)) as (url, _):
-        answer = send(RelayClient(url), sender_account, "kgst", to, "10", log=lambda _m: None)
+        answer = send(RelayClient(url), sender_account, "kgst", to, "10")
     assert answer["status"] == "confirmed"
     assert relay_chain.kgst.functions.balanceOf(to).call() == 10 * UNIT
     assert relay_chain.kgst.functions.balanceOf(relayer_key.address).call() == UNIT // 2

@@ -47,7 +47,7 @@ def post_redemption(url, body):
 def test_redemption_is_relayed_for_a_holder_without_bnb(relay_chain, desk, queue, sender_account):
     url, relayer = desk
     payout = keccak(text="salted-bank-details-relay-1")
-    done = send_redemption(RelayClient(url), sender_account, "150", payout, log=lambda _m: None)
+    done = send_redemption(RelayClient(url), sender_account, "150", payout)
     assert done["status"] == "confirmed", done
     receipt = relay_chain.w3.eth.get_transaction_receipt(done["txHash"])
     event = queue.events.RedemptionRequested().process_receipt(receipt)[0]["args"]

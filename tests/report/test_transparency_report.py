@@ -418,3 +418,90 @@ def test_report_keeps_the_sanctions_reason_text_beside_its_hash(built):
     assert {a["ref"] for a in blocks} == {Web3.to_hex(Web3.keccak(text="UN-LIST-42"))}
     assert {a["reasonText"] for a in blocks} == {"UN-LIST-42"}
     assert "UN-LIST-42" in (out / "index.html").read_text()
+
+
+# --- Chain data is text: symbols, names, references and attestation URIs cannot inject markup ---
+
+SCRIPT = "<script>alert(1)</script><script>document.body.setAttribute('data-pwned', 'script')</script>"
+IMG = "\"><img src=x onerror=\"document.body.setAttribute('data-pwned', 'img')\">"
+JAVASCRIPT = "javascript:document.body.setAttribute('data-pwned','link')"
+
+
+class Elements(HTMLParser):
+    """Every element of a page, as (tag, attributes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def assert_inert(out, tmp_path, *payloads):
+    """index.html holds each payload as text (escaped), and in Chromium no script of it ran,
+    no element of it exists, and no link leads anywhere but http(s) or ipfs."""
+    html = (out / "index.html").read_text()
+    for payload in payloads:
+        assert payload not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&#34;&gt;&lt;img src=x onerror=" in html
+    done = chromium("--dump-dom", (out / "index.html").as_uri(), profile=tmp_path / "profile")
+    assert done.returncode == 0, done.stderr[-2000:]
+    parser = Elements()
+    parser.feed(done.stdout)
+    tags = [tag for tag, _ in parser.elements]
+    assert "body" in tags and "script" not in tags and "img" in tags  # the charts are the page's only images
+    for tag, attrs in parser.elements:
+        assert "data-pwned" not in attrs, (tag, attrs)
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        if tag == "img":
+            assert attrs["src"].endswith(".svg"), attrs
+        if tag == "a":
+            assert re.match(r"(https?|ipfs)://|report\.json$", attrs["href"]), attrs
+    return html
+
+
+def test_attestation_uris_from_the_chain_are_text_and_a_javascript_uri_is_no_link(system, built, browser, tmp_path):
+    """An ATTESTOR posts report URIs holding markup and a javascript: URI: the page shows them
+    as text; an ipfs:// (or http/https) report is a link, a javascript: one is not."""
+    import time
+
+    with reverted(system.w3):
+        for uri in (SCRIPT + IMG, JAVASCRIPT):
+            time.sleep(1.1)  # each attestation is dated after the last (as-of now, in whole seconds)
+            system.w3.provider.make_request("evm_mine", [])
+            ok("reserve", "attest", "--amount", "5000000", "--as-of", "now", "--report-hash", "0x" + "cd" * 32, "--uri", uri)
+        report, out = build(tmp_path / "site", tmp_path / "cache", "--explorer", "https://bscscan.com")
+    assert [a["uri"] for a in report["reserve"]["attestations"][:3]] == [JAVASCRIPT, SCRIPT + IMG, "ipfs://report-1"]
+    html = assert_inert(out, tmp_path, SCRIPT, IMG)
+    assert 'href="ipfs://report-1"' in html
+    assert "javascript:" in html and 'href="javascript:' not in html
+
+
+def test_token_symbols_and_names_from_the_chain_are_escaped_on_the_page_and_charts(built, browser, tmp_path):
+    """The page of a report whose token symbol, reserve asset symbol, role name and sanctions
+    reason hold markup (what a token registered by governance, or a chain, could carry)."""
+    from somstack.report import write_site
+
+    report = json.loads(json.dumps(built[0]))
+    report["tokens"]["kgst"]["symbol"] = "KGST" + SCRIPT
+    report["reserve"]["assets"][0]["symbol"] = IMG
+    report["governance"]["roles"][0]["name"] = SCRIPT
+    blocked = next(a for a in report["compliance"]["actions"] if a.get("reasonText"))
+    blocked["reasonText"] = IMG
+    out = tmp_path / "site"
+    out.mkdir()
+    write_site(report, out)
+    assert_inert(out, tmp_path, SCRIPT, IMG)
+    chart = (out / "supply-kgst.svg").read_text()
+    assert SCRIPT not in chart and "KGST&lt;script&gt;alert(1)&lt;/script&gt;" in chart
+    assert chart.count("<title>") == 1 and "<script" not in chart
+
+
+def test_only_http_https_and_ipfs_uris_are_links():
+    from somstack.report.templating import is_link
+
+    assert all(is_link(u) for u in ("https://example.org/r.pdf", "http://x.y/z", "ipfs://bafy", "HTTPS://X.Y"))
+    for uri in ("javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+                "data:text/html,<script>alert(1)</script>", "https://x.y/\nz", "\x01https://x.y", "//x.y", "ipfs:bafy", "", None):
+        assert not is_link(uri), uri

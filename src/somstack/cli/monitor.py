@@ -1,8 +1,5 @@
-"""`somstack monitor ...`: the click group of the transaction monitor (cli.py adds it to the root).
-
-Helpers of the main CLI (sessions, key options) are imported when a command runs, so that
-cli.py can import this module at its end without a cycle.
-"""
+"""`somstack monitor ...`: the click group of the transaction monitor (cli/__init__.py adds it
+to the root); `case propose-block` blocks through the compliance operation of cli.compliance."""
 
 from __future__ import annotations
 
@@ -116,14 +113,14 @@ class _Chain:
         self.args = (network_name, rpc, store_path, confirmations, chunk)
 
     def __enter__(self) -> "_Chain":
-        from somstack.cli.common import _deployed_session
+        from somstack.cli.common import reading
         from somstack.core.session import session_manifest
         from somstack.monitor.follow import Follower
         from somstack.monitor.scan import monitor_config
         from somstack.monitor.store import Store, default_path
 
         network_name, rpc, store_path, confirmations, chunk = self.args
-        self._session_cm = _deployed_session(network_name, rpc, None, False)
+        self._session_cm = reading(network_name, rpc).session()
         self.session = self._session_cm.__enter__()
         try:
             self.manifest = session_manifest(self.session)
@@ -132,7 +129,7 @@ class _Chain:
             chain_id = self.session.w3.eth.chain_id
             self.store = Store(store_path or default_path(self.session.settings.root, chain_id))
             self.store.set("chain_id", chain_id)
-            self.follower = Follower(self.session.w3, self.manifest, self.session.artifacts, self.store, depth, chunk, log=_info)
+            self.follower = Follower(self.session.w3, self.manifest, self.session.artifacts, self.store, depth, chunk)
         except BaseException:
             self._session_cm.__exit__(None, None, None)
             raise
@@ -183,7 +180,7 @@ def monitor_run(network_name: str, rpc: str | None, store_path: Path | None, con
         import os
 
         secret = os.environ.get("SOMSTACK_MONITOR_WEBHOOK_SECRET") or None
-        runner = Runner(chain.follower, chain.store, rules, listed, chain.store.path.parent, webhook, log=_info, webhook_secret=secret)
+        runner = Runner(chain.follower, chain.store, rules, listed, chain.store.path.parent, webhook, webhook_secret=secret)
         server = serve_http(host, port, runner.metrics, runner.health) if port and not once else None
         if server is not None:
             _info(f"monitor: /metrics and /healthz on http://{host}:{server.server_address[1]}")
@@ -319,40 +316,35 @@ def case_report(network_name: str, store_path: Path | None, who: str, case_id: s
 @click.option("--from-index", type=click.IntRange(min=0), help="Dev networks: the node account that signs.")
 @click.option("--key-env", metavar="VAR", help="Environment variable holding the signing key.")
 @click.option("--yes-mainnet", is_flag=True, help="Confirm sending on a mainnet network.")
-@click.pass_context
-def case_propose_block(ctx: click.Context, network_name: str, store_path: Path | None, who: str, case_id: str, addresses: tuple[str, ...],
+def case_propose_block(network_name: str, store_path: Path | None, who: str, case_id: str, addresses: tuple[str, ...],
                        safe: str | None, batch: Path | None, rpc: str | None, from_index: int | None, key_env: str | None,
                        yes_mainnet: bool) -> None:
     """Turn a case into the existing compliance block on every token (`compliance block ADDRESS
     --reason CASE`), sent directly by a COMPLIANCE holder, or with --safe written as a Safe
     proposal through the governance routes. Recorded in the case's audit trail."""
+    from somstack.cli.common import Target, _keys
+    from somstack.cli.compliance import sanction
+    from somstack.cli.governance import write_proposal
+    from somstack.core.format import parse_address
     from somstack.monitor.cases import record, subjects
+    from somstack.system.routes import Route
 
     store = _store(network_name, store_path)
     targets = list(addresses) or subjects(store, case_id)
-    route = "safe" if safe else "direct"
-    done: list[str] = []
+    route = Route("propose", safe=parse_address(safe, "--safe")) if safe else None
+    target = Target(network_name, rpc, _keys(key_env, None, None), from_index, yes_mainnet, route)
+    done: list[str] = []  # blocked, or in the batch written
     try:
-        for index, address in enumerate(targets):
-            command = ["compliance", "block", address, "--reason", case_id, "--network", network_name]
-            if rpc:
-                command += ["--rpc", rpc]
-            if from_index is not None:
-                command += ["--from-index", str(from_index)]
-            if key_env:
-                command += ["--key-env", key_env]
-            if yes_mainnet:
-                command += ["--yes-mainnet"]
-            if safe:
-                prefix = ["governance", "propose", "--safe", safe, "--name", f"SomStack case {case_id}"]
-                if batch:
-                    prefix += ["--out", str(batch)] + (["--append"] if index else [])
-                command = prefix + command
-            ctx.find_root().command.main(args=command, prog_name="somstack", standalone_mode=False, obj=ctx.obj)
-            done.append(address)
+        proposed = []
+        for address in targets:
+            sanction(target, address, True, case_id)
+            (proposed if route else done).append(address)
+        if route is not None:
+            write_proposal(route, batch, f"SomStack case {case_id}", append=False)
+            done = proposed
     finally:
-        record(store, case_id, who, "propose-block", {"route": route, "safe": safe, "addresses": targets, "done": done,
-                                                       "reason": case_id})
+        record(store, case_id, who, "propose-block", {"route": "safe" if safe else "direct", "safe": safe, "addresses": targets,
+                                                       "done": done, "reason": case_id})
     click.echo(f"case {case_id}: block {'proposed to the Safe' if safe else 'sent'} for {len(done)} address(es)")
 
 
@@ -366,7 +358,7 @@ def case_identify(network_name: str, store_path: Path | None, who: str, case_id:
     """Ask the digital som's registry for the identity hashes of the case's wallets. Records who
     asked, when and why in the audit trail; returns only the registry's hashes, which the KYC
     officer resolves off chain."""
-    from somstack.cli.common import _deployed_session
+    from somstack.cli.common import reading
     from somstack.core.session import session_manifest
     from somstack.monitor.cases import record, subjects
 
@@ -375,7 +367,7 @@ def case_identify(network_name: str, store_path: Path | None, who: str, case_id:
     store = _store(network_name, store_path)
     targets = subjects(store, case_id)
     found: dict[str, Any] = {}
-    with _deployed_session(network_name, rpc, None, False) as session:
+    with reading(network_name, rpc).session() as session:
         manifest = session_manifest(session)
         som = session.artifacts.get("DigitalCurrency").contract(session.w3, manifest.address("DigitalCurrency"))
         for address in targets:
@@ -385,3 +377,6 @@ def case_identify(network_name: str, store_path: Path | None, who: str, case_id:
     record(store, case_id, who, "identify", {"why": why, "addresses": targets, "returned": found})
     for address, entry in found.items():
         click.echo(f"{address}  " + (f"tier {entry['tier']}  identity {entry['identity']}" if entry else "not a registered digital som wallet"))
+
+
+COMMANDS = (monitor,)

@@ -13,12 +13,12 @@ chain: the placed contracts are mocks (anyone may mint BSC-USD or set the BNB/US
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
 
 from eth_utils import keccak
 from web3 import Web3
@@ -28,7 +28,8 @@ from somstack.core.chain import LocalNode
 from somstack.core.config import Network, Settings
 from somstack.core.errors import ArtifactError, ConfigError, RpcUnavailableError
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 BSC_CHAIN_ID = 56  # BNB Smart Chain mainnet
 DEV_CHAIN_ID = 31337  # anvil's default, the chain id of the `local` network
@@ -272,7 +273,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run_node(
-    settings: Settings, bsc: bool, port: int, log: Log, stop: threading.Event | None = None, fork: Network | None = None
+    settings: Settings, bsc: bool, port: int, stop: threading.Event | None = None, fork: Network | None = None
 ) -> None:
     """Runs a local chain until Ctrl-C or SIGTERM (or until ``stop`` is set), then stops it.
 
@@ -291,21 +292,21 @@ def run_node(
     label = fork.name if fork is not None else "bsc-local" if bsc else "local"
     try:
         if fork is not None:
-            log(f"forking {fork.fork_source} (chain {chain_id}): the first block may take a while")
+            logger.info(f"forking {fork.fork_source} (chain {chain_id}): the first block may take a while")
         node.start()
         w3 = Web3(Web3.HTTPProvider(node.url))
         placed = place_canonical(w3, artifacts) if artifacts is not None else {}
-        log(f"{label} chain: anvil at {node.url}")
-        log(f"  chain id  {w3.eth.chain_id}")
+        logger.info(f"{label} chain: anvil at {node.url}")
+        logger.info(f"  chain id  {w3.eth.chain_id}")
         if fork is not None:
-            log(f"  forked at block {w3.eth.block_number:,} of {fork.fork_source}")
-        log(f"  hardfork  {settings.anvil.get('hardfork', 'prague')}")
-        log(f"  accounts  {len(w3.eth.accounts)} unlocked (anvil's default mnemonic)")
+            logger.info(f"  forked at block {w3.eth.block_number:,} of {fork.fork_source}")
+        logger.info(f"  hardfork  {settings.anvil.get('hardfork', 'prague')}")
+        logger.info(f"  accounts  {len(w3.eth.accounts)} unlocked (anvil's default mnemonic)")
         if placed:
-            log("  canonical BSC contracts (mocks at the mainnet addresses):")
+            logger.info("  canonical BSC contracts (mocks at the mainnet addresses):")
             for name, address in placed.items():
-                log(f"    {name:<11s} {address}  ({canonical(name).artifact})")
-        log("Ctrl-C stops the chain (its state is not kept).")
+                logger.info(f"    {name:<11s} {address}  ({canonical(name).artifact})")
+        logger.info("Ctrl-C stops the chain (its state is not kept).")
         while not (stop is not None and stop.is_set()):
             if node.process is None or node.process.poll() is not None:
                 time.sleep(0.5)  # a Ctrl-C reaches anvil too (same process group): let ours arrive
@@ -317,4 +318,4 @@ def run_node(
         node.stop()
         if in_main:
             signal.signal(signal.SIGTERM, previous)
-    log("chain stopped")
+    logger.info("chain stopped")

@@ -9,8 +9,9 @@ The chain id is checked against the network's all the same.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from web3 import Web3
 
@@ -43,7 +44,7 @@ from somstack.core.config import Network, Settings, load_settings
 from somstack.core.errors import RpcUnavailableError
 from somstack.core.hsm import HsmOptions, account_of
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,6 @@ def resolve_network(settings: Settings, network_name: str, rpc: str | None = Non
 def open_session(
     network_name: str,
     keys: KeyOptions = KeyOptions(),
-    log: Log = print,
     settings: Settings | None = None,
     rpc: str | None = None,
     start_node: bool = True,
@@ -146,7 +146,7 @@ def open_session(
                 f"`{node_command(network)}`, or name its RPC with --rpc"
             ) from None
         port = urlparse(network.rpc or "").port or 8545
-        log(f"no chain answers at {network.rpc}: starting a local anvil for this command (it stops with it)")
+        logger.info(f"no chain answers at {network.rpc}: starting a local anvil for this command (it stops with it)")
         from somstack.core.bsclocal import start_node_for
 
         node = start_node_for(settings, network, port)
@@ -168,7 +168,7 @@ def node_command(network: Network) -> str:
             + (f" --port {port}" if port else ""))
 
 
-def brownie_session(keys: KeyOptions = KeyOptions(), log: Log = print) -> Session:
+def brownie_session(keys: KeyOptions = KeyOptions()) -> Session:
     """A session on the network brownie is connected to (for `brownie run scripts/...`).
 
     A brownie network with the id of a named network of brownie-config.yaml is that network
@@ -193,7 +193,7 @@ def brownie_session(keys: KeyOptions = KeyOptions(), log: Log = print) -> Sessio
         from somstack.core.bsclocal import ensure_canonical
 
         for name in ensure_canonical(w3, Artifacts(settings.root)):
-            log(f"placed {name} at its BSC mainnet address (bsc-local)")
+            logger.info(f"placed {name} at its BSC mainnet address (bsc-local)")
     signer = load_signer(network, w3, keys)
     return Session(settings, network, w3, Sender(w3, signer, Artifacts(settings.root).decoder, policy=RetryPolicy.of(settings)))
 

@@ -41,6 +41,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from somstack.core import logs
 from somstack.core.artifacts import (
     Artifact,
     Artifacts,
@@ -326,12 +327,14 @@ def _ref(text: str) -> bytes:
     return Web3.keccak(text=text)
 
 
-def _deploy_somstack(settings: Settings, w3: Web3, url: str, folder: Path, log: Log) -> Any:
+def _deploy_somstack(settings: Settings, w3: Web3, url: str, folder: Path) -> Any:
+    """The deployment plan on the bench's chain, its progress lines silenced."""
     network = Network(name="local", rpc=url, rpc_source=url, chain_id=w3.eth.chain_id, dev=True)
     sender = Sender(w3, NodeSigner(w3.eth.accounts[0]), Artifacts(settings.root).decoder)
     holders = resolve_holders(settings, network, w3)
-    ctx = DeployContext(settings, network, w3, sender, settings.deployment("local"), holders, log=log, deployments_dir=folder)
-    return deploy_system(ctx)
+    ctx = DeployContext(settings, network, w3, sender, settings.deployment("local"), holders, deployments_dir=folder)
+    with logs.silenced():
+        return deploy_system(ctx)
 
 
 # --- The gas rows ---
@@ -688,7 +691,7 @@ def time_deployments(settings: Settings, runs: int, log: Log) -> Timing:
         with LocalNode(settings, settings.network("local").chain_id) as node, tempfile.TemporaryDirectory() as folder:
             w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 120}))
             started = time.monotonic()
-            result = _deploy_somstack(settings, w3, node.url, Path(folder), lambda _m: None)
+            result = _deploy_somstack(settings, w3, node.url, Path(folder))
             timing.samples.append(time.monotonic() - started)
             timing.extra["transactions"] = result.sent
         log(f"  deployment {i + 1}/{runs}: {timing.samples[-1]:.1f} s")
@@ -703,7 +706,7 @@ def time_cli_disbursement(settings: Settings, recipients: int, runs: int, log: L
     timing = Timing()
     with LocalNode(settings, settings.network("local").chain_id) as node, tempfile.TemporaryDirectory() as folder:
         w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 120}))
-        result = _deploy_somstack(settings, w3, node.url, Path(folder), lambda _m: None)
+        result = _deploy_somstack(settings, w3, node.url, Path(folder))
         manifest = result.manifest
         artifacts = Artifacts(settings.root)
         decoder = artifacts.decoder
@@ -713,10 +716,11 @@ def time_cli_disbursement(settings: Settings, recipients: int, runs: int, log: L
                     artifacts.get("SomAccessManager").contract(w3, manifest.address("AccessManager")),  # type: ignore[arg-type]
                     settings.deployment("local").digital_currency)
         treasury = holders["TREASURY"][0]
-        register_many(cbdc, kyc, [holders["ISSUER"][0], treasury], 10, [_ref("issuer"), _ref("treasury")], [_ref("k1"), _ref("k2")], log=lambda _m: None)
         wallets = [Account.create().address for _ in range(recipients)]
-        log(f"  registering {recipients:,} wallets")
-        register_many(cbdc, kyc, wallets, 1, [_ref(f"id-{w}") for w in wallets], [_ref(f"kyc-{w}") for w in wallets], log=lambda _m: None)
+        with logs.silenced():
+            register_many(cbdc, kyc, [holders["ISSUER"][0], treasury], 10, [_ref("issuer"), _ref("treasury")], [_ref("k1"), _ref("k2")])
+            log(f"  registering {recipients:,} wallets")
+            register_many(cbdc, kyc, wallets, 1, [_ref(f"id-{w}") for w in wallets], [_ref(f"kyc-{w}") for w in wallets])
         issuer = Sender(w3, NodeSigner(holders["ISSUER"][0]), decoder)
         issuer.transact({"to": cbdc.token.address, "data": cbdc.token.encode_abi("mint", [treasury, 10**9 * TYIYN, _ref("bench")])}, "mint")
         env = {**os.environ, "SOMSTACK_DEPLOYMENTS_DIR": folder}
@@ -844,7 +848,7 @@ def run_bench(log: Log = print, out_dir: Path | None = None) -> tuple[Path, Path
     with LocalNode(settings, settings.network("local").chain_id) as node, tempfile.TemporaryDirectory() as manifests:
         log(f"anvil at {node.url}: deploying SomStack with the deployment plan and the references")
         bench = Bench(settings, node, refs, log)
-        result = _deploy_somstack(settings, bench.w3, node.url, Path(manifests), lambda _m: None)
+        result = _deploy_somstack(settings, bench.w3, node.url, Path(manifests))
         measure_gas(bench, result.manifest, results)
     log(f"harness speed: {deploy_runs} deployment(s)")
     results.speed["full local deployment"] = time_deployments(settings, deploy_runs, log)

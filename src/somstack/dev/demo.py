@@ -27,6 +27,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from somstack.core import logs
 from somstack.core.artifacts import Artifacts
 from somstack.core.chain import LocalNode, LocalSigner, NodeSigner, Sender
 from somstack.core.config import Network, load_settings
@@ -197,7 +198,7 @@ class Demo:
         deployer = node_actor("deployer", dev[0])
         self.step("1. Deploy: AccessManager, KGST (UUPS proxy), roles and delays")
         holders = resolve_holders(settings, network, w3)
-        ctx = DeployContext(settings, network, w3, deployer.sender, settings.deployment("local"), holders, log=self.log)
+        ctx = DeployContext(settings, network, w3, deployer.sender, settings.deployment("local"), holders)
         result = deploy_system(ctx)
         manifest = result.manifest
         artifacts = Artifacts(settings.root)
@@ -249,7 +250,8 @@ class Demo:
         before = v.reserveValue().call()
         self.advance(s.w3, 3600, "the bank's next statement")
         report = "0x" + Web3.keccak(text="bank statement 2025-11-b").hex().removeprefix("0x")
-        self.sent(role["ATTESTOR"], attest(s.reserve, role["ATTESTOR"].sender, "1000000", "now", report, "ipfs://attestation-2025-11-b", log=lambda _m: None))
+        with logs.silenced():
+            self.sent(role["ATTESTOR"], attest(s.reserve, role["ATTESTOR"].sender, "1000000", "now", report, "ipfs://attestation-2025-11-b"))
         after = v.reserveValue().call()
         self.log(f"  reserve value {som(before)} -> {som(after)}; KGST supply {kgst(f.totalSupply().call())}")
         self.act(role["MINTER_ADMIN"], f.increaseMinterAllowance(minter.address, 200_000_000 * UNIT), "increaseMinterAllowance(minter, +200,000,000 KGST)")
@@ -351,7 +353,6 @@ class Demo:
                     artifacts.get("SomAccessManager").contract(w3, manifest.address("AccessManager")),  # type: ignore[arg-type]
                     settings.deployment("local").digital_currency)
         d = cbdc.token.functions
-        quiet: Log = lambda _m: None  # noqa: E731
 
         self.step("12. The digital som: wallet tiers set by governance")
         for line in format_tiers(read_tiers(cbdc), 2):
@@ -361,16 +362,18 @@ class Demo:
         kyc, issuer, treasury = role["KYC_OFFICER"], role["ISSUER"], role["TREASURY"]
         bank = Actor("bank", Sender(w3, NodeSigner(w3.eth.accounts[23]), decoder))
         institutions = [issuer.address, treasury.address]
-        register_many(cbdc, kyc.sender, institutions, 10, [Web3.keccak(text=f"body:{a}") for a in institutions],
-                      [Web3.keccak(text="kyc:institution")] * 2, log=quiet)
-        register_many(cbdc, kyc.sender, [bank.address], 11, [Web3.keccak(text="body:bank")], [Web3.keccak(text="kyc:bank")], log=quiet)
+        with logs.silenced():  # the demo says what was done, below
+            register_many(cbdc, kyc.sender, institutions, 10, [Web3.keccak(text=f"body:{a}") for a in institutions],
+                          [Web3.keccak(text="kyc:institution")] * 2)
+            register_many(cbdc, kyc.sender, [bank.address], 11, [Web3.keccak(text="body:bank")], [Web3.keccak(text="kyc:bank")])
         citizen = Account.create()  # a citizen with a key, to act below
         w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": citizen.address, "value": UNIT})
         wallets = [citizen.address] + [Account.create().address for _ in range(999)]
         started = time.monotonic()
         for tier, part in ((1, wallets[:500]), (2, wallets[500:])):
-            sent = register_many(cbdc, kyc.sender, part, tier, [Web3.keccak(text=f"national-id:{w}") for w in part],
-                                 [Web3.keccak(text=f"kyc-file:{w}") for w in part], log=quiet)
+            with logs.silenced():
+                sent = register_many(cbdc, kyc.sender, part, tier, [Web3.keccak(text=f"national-id:{w}") for w in part],
+                                     [Web3.keccak(text=f"kyc-file:{w}") for w in part])
             gas = sum(x.receipt["gasUsed"] for x in sent)
             self.log(f"  kyc officer: registerWallets {len(part)} wallets in tier {tier} ({len(sent)} tx, {gas // len(part):,} gas per wallet)")
         self.log(f"  registered 1,003 wallets in {time.monotonic() - started:.1f} s; one identity holds one capped wallet")
@@ -384,7 +387,8 @@ class Demo:
         plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
         rows = plan.rows
         started = time.monotonic()
-        result = disburse(cbdc, treasury.sender, plan, log=quiet)
+        with logs.silenced():
+            result = disburse(cbdc, treasury.sender, plan)
         took = time.monotonic() - started
         for line in result.lines(2):
             self.log(f"  {line}")
@@ -409,7 +413,9 @@ class Demo:
         self.step("16. The same payroll again (a retried job): nothing is paid twice")
         first = plan.batches[0]
         plan = prepare_payroll(cbdc, treasury.address, payroll, "demo-2025-11-salaries")
-        for line in disburse(cbdc, treasury.sender, plan, log=quiet).lines(2):
+        with logs.silenced():
+            again = disburse(cbdc, treasury.sender, plan)
+        for line in again.lines(2):
             self.log(f"  {line}")
         self.refused(treasury, d.disburse(first.batch_id, [p.address for p in first.payments], [p.amount for p in first.payments], False),
                      "disburse batch 1 again, by hand")
@@ -417,7 +423,9 @@ class Demo:
         self.step("17. One sanction, every token: KGST and the digital som")
         session = Session(settings, network, w3, role["COMPLIANCE"].sender)
         target = wallets[7]
-        for outcome in apply_sanction(session, role["COMPLIANCE"].sender, target, True, "UN-SANCTIONS-LIST-ENTRY-43", log=quiet):
+        with logs.silenced():
+            outcomes = apply_sanction(session, role["COMPLIANCE"].sender, target, True, "UN-SANCTIONS-LIST-ENTRY-43")
+        for outcome in outcomes:
             self.log(f"  {outcome}")
         self.log(f"  pre-check on the digital som: {d.messageForTransferRestriction(d.detectTransferRestriction(target, treasury.address, 1).call()).call()}")
 
@@ -443,12 +451,12 @@ class Demo:
             queue = artifacts.get("RedemptionQueue").contract(w3, relay.queue)
             try:
                 with Background(relay) as served:
-                    answer = send(RelayClient(served.url), sender, "kgst", to, "250", log=lambda m: self.log(f"  {m}"))
+                    answer = send(RelayClient(served.url), sender, "kgst", to, "250")
                     self.log(f"  transfer {answer['status']} in tx {answer['txHash']}, gas paid by the relayer {relay.relayer}; "
                              f"carol holds {w3.eth.get_balance(sender.address)} BNB")
                     self.step("18b. Redemption on chain: carol (no BNB) asks for 500 KGST in som through the relayer; the desk pays it")
                     payout = Web3.keccak(text=f"carol's bank details, salted {sender.address}")
-                    redeemed = send_redemption(RelayClient(served.url), sender, "500", payout, log=lambda m: self.log(f"  {m}"))
+                    redeemed = send_redemption(RelayClient(served.url), sender, "500", payout)
             finally:
                 relay.store.close()
         request_id = int(queue.functions.requestCount().call())
@@ -483,10 +491,11 @@ class Demo:
         self.log(f"  the UN list of today names {listed.address} (not yet blocked on chain)")
         with tempfile.TemporaryDirectory() as folder:
             store = Store(Path(folder) / "monitor.sqlite")
-            follower = Follower(w3, manifest, artifacts, store, confirmations=0, log=lambda _m: None)
-            runner = Runner(follower, store, default_rules(settings.raw), [listed.address], Path(folder), log=lambda _m: None)
+            follower = Follower(w3, manifest, artifacts, store, confirmations=0)
+            runner = Runner(follower, store, default_rules(settings.raw), [listed.address], Path(folder))
             started = time.monotonic()
-            result = runner.step()
+            with logs.silenced():  # its alerts are listed below
+                result = runner.step()
             self.log(f"  monitor read blocks {follower.start}..{result.cursor}: {store.event_count()} events, "
                      f"{len(store.alerts('open'))} open alert(s) in {time.monotonic() - started:.1f} s")
             for alert in store.alerts("open"):
@@ -495,7 +504,8 @@ class Demo:
             case = open_case(store, [exposure["id"]], "demo-analyst", "received KGST from a UN-listed address")
             note(store, case["id"], "demo-analyst", "new wallet, no other activity: the mule of the listed address")
             session = Session(settings, network, w3, role["COMPLIANCE"].sender)
-            outcomes = apply_sanction(session, role["COMPLIANCE"].sender, mule.address, True, case["id"], log=lambda _m: None)
+            with logs.silenced():
+                outcomes = apply_sanction(session, role["COMPLIANCE"].sender, mule.address, True, case["id"])
             record(store, case["id"], "demo-analyst", "propose-block", {"route": "direct", "addresses": [mule.address],
                                                                         "done": [mule.address] if all(o.ok for o in outcomes) else []})
             self.log(f"  case {case['id']}: propose-block {mule.address} (the compliance block, reason = the case):")
@@ -513,7 +523,8 @@ class Demo:
 
         self.step("Transparency report (somstack report): supplies, reserve, compliance, governance from the chain")
         out = session.settings.root / "build" / "report"
-        built = write_report(session, out, Options(days=30))
+        with logs.silenced():  # the page's reading steps
+            built = write_report(session, out, Options(days=30))
         self.log(f"  built at block {built['block']:,} in {built['buildSeconds']} s; open {out / 'index.html'}")
 
 

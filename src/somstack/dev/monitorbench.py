@@ -61,6 +61,7 @@ def measure_latency(log: Callable[[str], None], confirmations: int = 3, rounds: 
     from web3 import Web3
 
     from somstack.cli import main
+    from somstack.core import logs
     from somstack.core.artifacts import Artifacts
     from somstack.core.chain import LocalNode
     from somstack.core.config import load_settings
@@ -85,14 +86,16 @@ def measure_latency(log: Callable[[str], None], confirmations: int = 3, rounds: 
         manifest = Manifest.load(Path(work) / "31337.json", 31337)
         kgst = Artifacts(settings.root).get("Stablecoin").contract(w3, manifest.address("Stablecoin"))
         store = Store(Path(work) / "monitor.sqlite")
-        follower = Follower(w3, manifest, Artifacts(settings.root), store, confirmations, log=lambda _m: None)
-        runner = Runner(follower, store, load_rules({}, None, Decimal("87.45")), [], Path(work), log=lambda _m: None)
-        runner.step()
+        follower = Follower(w3, manifest, Artifacts(settings.root), store, confirmations)
+        runner = Runner(follower, store, load_rules({}, None, Decimal("87.45")), [], Path(work))
+        with logs.silenced("somstack.monitor"):  # each round's alerts: the latency is the figure
+            runner.step()
         stop = threading.Event()
 
         def loop() -> None:
             while not stop.is_set():
-                runner.step()
+                with logs.silenced("somstack.monitor"):
+                    runner.step()
                 time.sleep(0.1)
 
         thread = threading.Thread(target=loop, daemon=True)

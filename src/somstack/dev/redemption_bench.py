@@ -130,7 +130,7 @@ def run_redemption_bench(log: Log = print, out: Path | None = None, port: int | 
     started = time.monotonic()
     with LocalNode(settings, settings.network("local").chain_id, port=port) as node, tempfile.TemporaryDirectory() as folder:
         bench = Bench(settings, node, {}, log)
-        result = _deploy_somstack(settings, bench.w3, node.url, Path(folder), lambda _m: None)
+        result = _deploy_somstack(settings, bench.w3, node.url, Path(folder))
         rows = measure(bench, result.manifest, log)
     path = write(rows, out or settings.root / OUT, {"generated": utc(int(time.time())), "commit": git_commit(settings.root) or "-"})
     log(f"wrote {path} in {time.monotonic() - started:.0f} s")

@@ -24,6 +24,7 @@ retraction queued. The outbox is delivered with retries and never dropped.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.error
@@ -31,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_hex
 from web3 import Web3
@@ -42,7 +43,8 @@ from somstack.monitor.settings import RuleSet
 from somstack.monitor.store import Store
 from somstack.monitor.transfers import format_amount, write
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 TOKENS = {"Stablecoin": "KGST", "DigitalCurrency": "DSOM"}
 EVENTS = ("Transfer", "TransferReference", "Minted", "Redeemed", "Issued", "Retired", "AccountBlocked", "AccountUnblocked",
@@ -71,8 +73,8 @@ def _hex(value: Any) -> str:
 
 
 class Follower:
-    def __init__(self, w3: Web3, manifest: Any, artifacts: Any, store: Store, confirmations: int, chunk: int = 2000, log: Log = print):
-        self.w3, self.store, self.confirmations, self.chunk, self.log = w3, store, confirmations, chunk, log
+    def __init__(self, w3: Web3, manifest: Any, artifacts: Any, store: Store, confirmations: int, chunk: int = 2000):
+        self.w3, self.store, self.confirmations, self.chunk = w3, store, confirmations, chunk
         self.tokens: dict[str, tuple[str, int]] = {}  # address (lower) -> (symbol, decimals)
         self.topics: dict[str, tuple[str, Any]] = {}  # topic0 -> (event name, event object)
         starts = []
@@ -114,7 +116,7 @@ class Follower:
                 ancestor = number
                 break
         dropped = self.store.retract_after(ancestor)
-        self.log(f"monitor: the chain no longer has block {cursor} as read: back to block {ancestor}, {len(dropped)} event(s) retracted")
+        logger.info(f"monitor: the chain no longer has block {cursor} as read: back to block {ancestor}, {len(dropped)} event(s) retracted")
         return ancestor, len(dropped)
 
     def _decode(self, log: dict[str, Any], ts: int) -> tuple[Any, ...] | None:
@@ -326,7 +328,6 @@ class Runner:
     extra_listed: list[str]
     work: Path
     webhook: str | None = None
-    log: Log = print
     webhook_secret: str | None = None
     metrics: Metrics = field(default_factory=Metrics)
     health: Health = field(default_factory=Health)
@@ -337,7 +338,7 @@ class Runner:
             result = self.follower.poll()
         except ChainMoved as exc:
             self.health.last_error = str(exc)
-            self.log(f"monitor: {exc}; reading again")
+            logger.info(f"monitor: {exc}; reading again")
             return PollResult(self.health.head, self.health.cursor)
         self.metrics.head.set(result.head)
         self.metrics.cursor.set(result.cursor)
@@ -351,10 +352,10 @@ class Runner:
             by_id = {a.id: a for a in alerts}
             for alert_id in new:
                 self.metrics.alerts.labels(by_id[alert_id].rule).inc()
-                self.log(f"alert {alert_id} {by_id[alert_id].rule}: {by_id[alert_id].explanation}")
+                logger.info(f"alert {alert_id} {by_id[alert_id].rule}: {by_id[alert_id].explanation}")
             for alert_id in retracted:
                 self.metrics.retracted.inc()
-                self.log(f"alert {alert_id} retracted: the rules no longer produce it (a reorganisation, or an unblock)")
+                logger.info(f"alert {alert_id} retracted: the rules no longer produce it (a reorganisation, or an unblock)")
         deliver(self.store, self.webhook, secret=self.webhook_secret)
         self.metrics.open.set(len(self.store.alerts("open")))
         self.metrics.outbox.set(self.store.outbox_pending())
@@ -375,7 +376,7 @@ class Runner:
                 if once:
                     raise
                 self.health.last_error = f"{type(exc).__name__}: {exc}"
-                self.log(f"monitor: this round failed ({self.health.last_error}); trying again in {poll:g} s")
+                logger.info(f"monitor: this round failed ({self.health.last_error}); trying again in {poll:g} s")
             done += 1
             if once or (rounds is not None and done >= rounds):
                 return

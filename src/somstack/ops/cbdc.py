@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -45,8 +46,10 @@ from somstack.core.format import parse_bytes32 as ops_parse_bytes32
 from somstack.core.format import table, units
 from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, read_text_file, require_role, send_call
+from somstack.system.routes import Route, route_of
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 # TransferRestrictions codes, as the payroll check words them.
 RESTRICTIONS = {
@@ -209,11 +212,11 @@ class Cbdc:
     def decimals(self) -> int:
         return int(self.token.functions.decimals().call())
 
-    def require_role(self, caller: str, function: str) -> None:
-        require_role(self.manager, self.token, "DigitalCurrency", caller, function)
+    def require_role(self, caller: str, function: str, route: Route | None = None) -> None:
+        require_role(self.manager, self.token, "DigitalCurrency", caller, function, route)
 
-    def send(self, sender: Sender, data: str, what: str, log: Log) -> Sent:
-        return send_call(sender, self.token, "digital som", data, what, log)
+    def send(self, sender: Sender, data: str, what: str) -> Sent:
+        return send_call(sender, self.token, "digital som", data, what)
 
 
 # --- Tiers ---
@@ -277,7 +280,7 @@ def format_tiers(rows: Sequence[TierRow], decimals: int) -> list[str]:
 
 
 def register(
-    cbdc: Cbdc, sender: Sender, wallet: str, tier: int, kyc_hash: str, identity: str, log: Log = print
+    cbdc: Cbdc, sender: Sender, wallet: str, tier: int, kyc_hash: str, identity: str
 ) -> Sent:
     """Registers ``wallet`` in ``tier`` (role KYC_OFFICER), checked first for what the token
     would refuse."""
@@ -296,9 +299,9 @@ def register(
         holder = functions.cappedWalletOf(person).call()
         if int(holder, 16):
             raise WalletRefusedError(f"identity {identity} already holds the capped wallet {holder}: one person, one capped wallet")
-    cbdc.require_role(sender.signer.address, "registerWallet")
+    cbdc.require_role(sender.signer.address, "registerWallet", route_of(sender))
     data = cbdc.token.encode_abi("registerWallet", [address, tier, person, kyc])
-    return cbdc.send(sender, data, f"registerWallet({address}, tier {tier})", log)
+    return cbdc.send(sender, data, f"registerWallet({address}, tier {tier})")
 
 
 # --- Payrolls ---
@@ -570,7 +573,7 @@ class PayrollPlan:
 
 def plan_payroll(
     cbdc: Cbdc, treasury: str, path: Path, payroll_id: str, batch_size: int = DEFAULT_BATCH_SIZE, check: bool = True,
-    amount_format: str = "plain",
+    amount_format: str = "plain", route: Route | None = None,
 ) -> PayrollPlan:
     """Reads and validates a payroll file (form, ceilings, what was paid under ``payroll_id``,
     then what the chain would refuse) and cuts what is left to pay into batches. Raises
@@ -579,7 +582,7 @@ def plan_payroll(
     payroll_id = parse_payroll_id(payroll_id)
     if amount_format not in AMOUNT_FORMATS:
         raise CbdcInputError(f"amount format '{amount_format}' is not one of {', '.join(AMOUNT_FORMATS)}")
-    cbdc.require_role(treasury, "disburse")
+    cbdc.require_role(treasury, "disburse", route)
     decimals = cbdc.decimals
     payments, problems = read_payroll(path, decimals, amount_format, cbdc.params.payroll_max_row)
     paid = paid_under(cbdc, treasury, payroll_id)
@@ -648,14 +651,13 @@ def disburse(
     sender: Sender,
     plan: PayrollPlan,
     skip_ineligible: bool = False,
-    log: Log = print,
     progress: Callable[[int], None] | None = None,
 ) -> Reconciliation:
     """Pays each batch of the plan not yet paid, in order; a batch found paid (by a transaction
     of an earlier run that was mined after all) is not paid again."""
     functions = cbdc.token.functions
     treasury = sender.signer.address
-    cbdc.require_role(treasury, "disburse")
+    cbdc.require_role(treasury, "disburse", route_of(sender))
     batches = plan.batches
     result = Reconciliation(rows=plan.rows, batches=len(batches) + len(plan.paid))
     result.batches_paid_before = len(plan.paid)
@@ -677,7 +679,7 @@ def disburse(
     if need > held:
         raise WalletRefusedError(f"the treasury {treasury} holds {som_text(held)}, the unpaid batches need {som_text(need)}; nothing was sent")
     if pending:
-        log(f"paying {len(pending)} batch(es) from the treasury {treasury} on chain {cbdc.w3.eth.chain_id}")
+        logger.info(f"paying {len(pending)} batch(es) from the treasury {treasury} on chain {cbdc.w3.eth.chain_id}")
     event = cbdc.token.events.BatchDisbursed()
     for b in pending:
         data = cbdc.token.encode_abi(
@@ -690,7 +692,7 @@ def disburse(
             # Paid meanwhile: an earlier run's transaction, mined before (or in the block of)
             # this one, whose revert replays as unknown one block back.
             if (exc.error is not None and exc.error.name == "DigitalCurrencyBatchAlreadyPaid") or functions.isBatchPaid(b.batch_id).call():
-                log(f"  batch {b.index + 1} was paid meanwhile (an earlier transaction was mined): not paid again")
+                logger.info(f"  batch {b.index + 1} was paid meanwhile (an earlier transaction was mined): not paid again")
                 result.batches_paid_before += 1
                 result.previously_paid_total += b.total
                 if progress:
@@ -736,13 +738,12 @@ def register_many(
     identities: Sequence[bytes],
     kyc_records: Sequence[bytes],
     chunk: int = 200,
-    log: Log = print,
 ) -> list[Sent]:
     """Registers many wallets in one tier (role KYC_OFFICER), ``chunk`` per transaction
     (``registerWallets``); wallets registered already are left out, so a rerun resumes."""
     if not len(wallets) == len(identities) == len(kyc_records):
         raise CbdcInputError("wallets, identities and KYC records must be as many")
-    cbdc.require_role(sender.signer.address, "registerWallets")
+    cbdc.require_role(sender.signer.address, "registerWallets", route_of(sender))
     functions = cbdc.token.functions
     records = batched(cbdc.w3, wallets, lambda wallet: functions.walletOf(to_checksum_address(wallet)))
     todo = [i for i, record in enumerate(records) if record[0] == 0]
@@ -753,7 +754,7 @@ def register_many(
             "registerWallets",
             [[to_checksum_address(wallets[i]) for i in part], tier, [identities[i] for i in part], [kyc_records[i] for i in part]],
         )
-        sent.append(cbdc.send(sender, data, f"registerWallets({len(part)} wallets, tier {tier})", log))
+        sent.append(cbdc.send(sender, data, f"registerWallets({len(part)} wallets, tier {tier})"))
     return sent
 
 
@@ -841,11 +842,12 @@ class RegistrationPlan:
         ]
 
 
-def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGISTER_CHUNK) -> RegistrationPlan:
+def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGISTER_CHUNK,
+                       route: Route | None = None) -> RegistrationPlan:
     """Reads and validates a wallets file whole: form, tiers enabled, one capped wallet per
     identity (in the file and on chain), wallets registered otherwise; rows registered already
     as the file says are done (a rerun resumes). Raises :class:`WalletsRejectedError`."""
-    cbdc.require_role(officer, "registerWallets")
+    cbdc.require_role(officer, "registerWallets", route)
     rows, problems = read_wallets(path)
     tiers = {t: cbdc.token.functions.tier(t).call() for t in sorted({r.tier for r in rows})}
     capped = {t: spec[0] != UNLIMITED for t, spec in tiers.items()}
@@ -879,15 +881,15 @@ def plan_registrations(cbdc: Cbdc, officer: str, path: Path, chunk: int = REGIST
     return RegistrationPlan(path.name, rows, todo, done, chunk)
 
 
-def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan, log: Log = print,
+def register_planned(cbdc: Cbdc, sender: Sender, plan: RegistrationPlan,
                      progress: Callable[[int], None] | None = None) -> list[Sent]:
     """Sends the plan's registerWallets transactions, one tier and ``chunk`` wallets each."""
-    cbdc.require_role(sender.signer.address, "registerWallets")
+    cbdc.require_role(sender.signer.address, "registerWallets", route_of(sender))
     sent = []
     batches = plan.batches()
     for n, (tier, part) in enumerate(batches, start=1):
         data = cbdc.token.encode_abi("registerWallets", [[r.address for r in part], tier, [r.identity for r in part], [r.kyc for r in part]])
-        sent.append(cbdc.send(sender, data, f"registerWallets {n}/{len(batches)} ({len(part)} wallets, tier {tier})", log))
+        sent.append(cbdc.send(sender, data, f"registerWallets {n}/{len(batches)} ({len(part)} wallets, tier {tier})"))
         if progress:
             progress(len(part))
     return sent

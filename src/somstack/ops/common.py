@@ -3,9 +3,10 @@ call, the record of a mined transaction, and plain-text tables, amounts and time
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from eth_utils import to_checksum_address
 from web3 import Web3
@@ -19,16 +20,19 @@ from somstack.system import routes
 from somstack.system.deploy import selectors
 from somstack.system.roles import role_name, role_of
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 
-def sender_for(session: Session, role: str | None, from_index: int | None = None, keys: KeyOptions = KeyOptions()) -> Sender:
+def sender_for(session: Session, role: str | None, from_index: int | None = None, keys: KeyOptions = KeyOptions(),
+               route: routes.Route | None = None) -> Sender:
     """Who sends for ``role``: on a dev network without key options, the node's account at
     ``from_index``, by default the first dev holder of ``role`` (brownie-config.yaml
     ``somstack.deployment.dev_holders``; account 0 for a public function); else the session's
-    signer (the key options of ``deploy``). Under a governance route (:mod:`somstack.system.routes`)
-    the sender proposes to the Safe, or schedules or executes through the AccessManager."""
-    route = routes.current()
+    signer (the key options of ``deploy``). Under a governance ``route`` (:mod:`somstack.system.routes`)
+    the sender proposes to the Safe, or schedules or executes through the AccessManager, and
+    carries the route (:func:`routes.route_of`)."""
     if route is not None and route.mode == "propose":
         assert route.safe is not None
         route.chain_id = session.w3.eth.chain_id
@@ -36,7 +40,8 @@ def sender_for(session: Session, role: str | None, from_index: int | None = None
                                      manager=_manager(session), route=route)
     sender = _plain_sender(session, role, from_index, keys)
     if route is not None:
-        return routes.ManagerSender(sender.w3, sender.signer, sender.decoder, manager=_manager(session), mode=route.mode)
+        return routes.ManagerSender(sender.w3, sender.signer, sender.decoder, manager=_manager(session), mode=route.mode,
+                                    route=route)
     return sender
 
 
@@ -59,13 +64,14 @@ def _plain_sender(session: Session, role: str | None, from_index: int | None, ke
     return Sender(session.w3, NodeSigner(to_checksum_address(accounts[from_index])), session.sender.decoder)
 
 
-def require_role(manager: Contract, target: Contract, contract: str, caller: str, function: str) -> None:
+def require_role(manager: Contract, target: Contract, contract: str, caller: str, function: str,
+                 route: routes.Route | None = None) -> None:
     """Raises :class:`MissingRoleError`, naming the role, unless ``caller`` may call
-    ``contract.function`` (at ``target``) now (AccessManager ``canCall``)."""
+    ``contract.function`` (at ``target``) now (AccessManager ``canCall``), or, under a ``route``
+    through the AccessManager (the sender's: :func:`routes.route_of`), once its delay has passed."""
     selector = selectors(target.abi, (function,))[0]
     functions, address = manager.functions, target.address
     immediate, delay = functions.canCall(caller, address, selector).call()
-    route = routes.current()
     if immediate:
         if route is not None and route.immediate_refused:
             raise routes.RouteError(
@@ -119,14 +125,14 @@ class Sent:
         return f"{self.what}: mined in block {self.receipt['blockNumber']} (gas {self.receipt['gasUsed']:,}, tx {tx})"
 
 
-def send_call(sender: Sender, target: Contract, label: str, data: str, what: str, log: Callable[[str], None],
+def send_call(sender: Sender, target: Contract, label: str, data: str, what: str,
               value: int = 0) -> Sent:
     """Logs the call with the chain id and the signer, sends it (by the sender's route), and
     waits for it to be mined."""
     verb = "proposing" if isinstance(sender, routes.ProposalSender) else "sending"
     if isinstance(sender, routes.ManagerSender):
         verb = f"{sender.mode[:-1]}ing"  # scheduling, executing
-    log(f"{verb} {what}: {label} contract {target.address}, chain {sender.w3.eth.chain_id}, from {sender.signer.address}")
+    logger.info(f"{verb} {what}: {label} contract {target.address}, chain {sender.w3.eth.chain_id}, from {sender.signer.address}")
     return Sent(what, sender.transact({"to": target.address, "data": data, "value": value or None}, what))
 
 

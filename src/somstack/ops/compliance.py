@@ -10,16 +10,18 @@ is visible and a rerun completes it without sending twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Callable
 
 from somstack.core.chain import Sender
 from somstack.core.errors import SomstackError
 from somstack.core.format import parse_address, reference
 from somstack.core.session import Session, session_manifest
 from somstack.ops.common import require_role, send_call, tx_label
+from somstack.system.routes import route_of
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 # Manifest names of the tokens that carry a blocklist, and how the report names them.
 TOKENS = {"Stablecoin": "KGST", "DigitalCurrency": "digital som"}
@@ -45,7 +47,7 @@ def reason_hash(text: str) -> bytes:
     return reference(text, "--reason", "sanctions record")
 
 
-def apply_sanction(session: Session, sender: Sender, account: str, block: bool, reason: str = "", log: Log = print) -> list[Outcome]:
+def apply_sanction(session: Session, sender: Sender, account: str, block: bool, reason: str = "") -> list[Outcome]:
     """Blocks (``block``) or unblocks ``account`` on every token of the deployment."""
     target = parse_address(account, "address")
     ref = reason_hash(reason) if block else b""
@@ -67,9 +69,9 @@ def apply_sanction(session: Session, sender: Sender, account: str, block: bool, 
             outcomes.append(Outcome(label, token.address, f"already {verb}"))
             continue
         try:
-            require_role(manager, token, name, sender.signer.address, function)  # type: ignore[arg-type]
+            require_role(manager, token, name, sender.signer.address, function, route_of(sender))  # type: ignore[arg-type]
             data = token.encode_abi(function, [target, ref] if block else [target])
-            receipt = send_call(sender, token, label, data, f"{function} on {label}", log).receipt
+            receipt = send_call(sender, token, label, data, f"{function} on {label}").receipt
         except SomstackError as exc:
             outcomes.append(Outcome(label, token.address, f"failed: {exc}"))
             continue

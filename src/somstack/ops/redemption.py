@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from web3 import Web3
 from web3.contract import Contract
@@ -25,8 +26,10 @@ from somstack.core.errors import InputError, SomstackError
 from somstack.core.format import parse_bytes32, parse_units, reference, units, utc
 from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, require_role, send_call
+from somstack.system.routes import route_of
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 STATUS = ("none", "pending", "paid", "rejected", "cancelled", "seized")
 PENDING, PAID = 1, 2
@@ -94,9 +97,9 @@ class Queue:
     def show(self, value: int) -> str:
         return f"{units(value, self.decimals)} KGST"
 
-    def call(self, sender: Sender, function: str, args: list[Any], what: str, log: Log) -> Sent:
-        require_role(self.manager, self.contract, "RedemptionQueue", sender.signer.address, function)
-        return send_call(sender, self.contract, "RedemptionQueue", self.contract.encode_abi(function, args), what, log)
+    def call(self, sender: Sender, function: str, args: list[Any], what: str) -> Sent:
+        require_role(self.manager, self.contract, "RedemptionQueue", sender.signer.address, function, route_of(sender))
+        return send_call(sender, self.contract, "RedemptionQueue", self.contract.encode_abi(function, args), what)
 
     # --- reading ---
 
@@ -157,7 +160,7 @@ def parse_amount(text: str, decimals: int, what: str = "amount (KGST)") -> int:
     return parse_units(text, decimals, what)
 
 
-def request(queue: Queue, sender: Sender, amount: str, payout: str, log: Log = print) -> list[Sent]:
+def request(queue: Queue, sender: Sender, amount: str, payout: str) -> list[Sent]:
     """The holder (the sender) approves the queue and requests ``amount`` to ``payout``."""
     value = parse_amount(amount, queue.decimals)
     ref = reference(payout, "--payout", "payout record (a salted hash of the bank details)")
@@ -176,9 +179,9 @@ def request(queue: Queue, sender: Sender, amount: str, payout: str, log: Log = p
     sent = []
     if int(queue.token.functions.allowance(holder, queue.contract.address).call()) < value:
         sent.append(send_call(sender, queue.token, "KGST", queue.token.encode_abi("approve", [queue.contract.address, value]),
-                              f"approve the redemption queue for {queue.show(value)}", log))
+                              f"approve the redemption queue for {queue.show(value)}"))
     sent.append(send_call(sender, queue.contract, "RedemptionQueue", queue.contract.encode_abi("requestRedemption", [value, ref]),
-                          f"request redemption of {queue.show(value)} to payout 0x{ref.hex()}", log))
+                          f"request redemption of {queue.show(value)} to payout 0x{ref.hex()}"))
     return sent
 
 
@@ -198,16 +201,16 @@ def _settleable(queue: Queue, r: Request) -> str | None:
     return None
 
 
-def pay(queue: Queue, sender: Sender, request_id: int, bank_ref: str, log: Log = print) -> Sent:
+def pay(queue: Queue, sender: Sender, request_id: int, bank_ref: str) -> Sent:
     r = _one(queue, request_id)
     problem = _settleable(queue, r)
     if problem:
         raise RedemptionError(problem)
     ref = reference(bank_ref, "--bank-ref", "bank payout record")
-    return queue.call(sender, "pay", [[request_id], [ref]], f"pay request {request_id} ({queue.show(r.amount)} to {r.holder})", log)
+    return queue.call(sender, "pay", [[request_id], [ref]], f"pay request {request_id} ({queue.show(r.amount)} to {r.holder})")
 
 
-def reject(queue: Queue, sender: Sender, request_id: int, reason: int, log: Log = print) -> Sent:
+def reject(queue: Queue, sender: Sender, request_id: int, reason: int) -> Sent:
     if reason not in REASONS:
         raise InputError(f"--reason must be one of {', '.join(f'{k} ({v})' for k, v in REASONS.items())}, got {reason}")
     r = _one(queue, request_id)
@@ -215,10 +218,10 @@ def reject(queue: Queue, sender: Sender, request_id: int, reason: int, log: Log 
     if problem:
         raise RedemptionError(problem)
     return queue.call(sender, "reject", [[request_id], [reason]],
-                      f"reject request {request_id} ({REASONS[reason]}): {queue.show(r.amount)} back to {r.holder}", log)
+                      f"reject request {request_id} ({REASONS[reason]}): {queue.show(r.amount)} back to {r.holder}")
 
 
-def cancel(queue: Queue, sender: Sender, request_id: int, log: Log = print) -> Sent:
+def cancel(queue: Queue, sender: Sender, request_id: int) -> Sent:
     r = _one(queue, request_id)
     holder = sender.signer.address
     if r.status != PENDING:
@@ -229,7 +232,7 @@ def cancel(queue: Queue, sender: Sender, request_id: int, log: Log = print) -> S
     if now < r.deadline:
         raise RedemptionError(f"request {request_id} is due by {utc(r.deadline)}: it may be cancelled only after its deadline")
     return send_call(sender, queue.contract, "RedemptionQueue", queue.contract.encode_abi("cancel", [request_id]),
-                     f"cancel overdue request {request_id} ({queue.show(r.amount)} back; a breach)", log)
+                     f"cancel overdue request {request_id} ({queue.show(r.amount)} back; a breach)")
 
 
 def read_requests(queue: Queue, status: str | None) -> list[Request]:
@@ -353,16 +356,16 @@ def plan_settlement(queue: Queue, path: Path) -> SettlePlan:
     return plan
 
 
-def settle(queue: Queue, sender: Sender, plan: SettlePlan, batch_size: int, log: Log = print) -> list[Sent]:
+def settle(queue: Queue, sender: Sender, plan: SettlePlan, batch_size: int) -> list[Sent]:
     """Pays the plan's requests in batches of ``batch_size`` (each batch all or nothing)."""
-    require_role(queue.manager, queue.contract, "RedemptionQueue", sender.signer.address, "pay")
+    require_role(queue.manager, queue.contract, "RedemptionQueue", sender.signer.address, "pay", route_of(sender))
     sent = []
     rows = plan.to_pay
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
         ids, refs = [rid for rid, _, _ in chunk], [ref for _, ref, _ in chunk]
         amount = sum(r.amount for _, _, r in chunk)
-        sent.append(queue.call(sender, "pay", [ids, refs], f"pay requests {ids[0]}..{ids[-1]} ({len(ids)}, {queue.show(amount)})", log))
+        sent.append(queue.call(sender, "pay", [ids, refs], f"pay requests {ids[0]}..{ids[-1]} ({len(ids)}, {queue.show(amount)})"))
     return sent
 
 

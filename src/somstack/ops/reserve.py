@@ -13,9 +13,10 @@ som values and the rate as [wad], ratios in [bps]. User input is parsed with Dec
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 from web3 import Web3
@@ -39,8 +40,10 @@ from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, send_call
 from somstack.ops.common import require_role as ops_require_role
 from somstack.system.deploy import NATIVE
+from somstack.system.routes import Route, route_of
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 BPS = 10_000
 WAD = 10**18
@@ -465,17 +468,18 @@ def _named(param: dict[str, Any], value: Any) -> Any:
 # --- Sending ---
 
 
-def require_role(reserve: Reserve, caller: str, function: str) -> None:
-    """Raises :class:`~somstack.core.errors.MissingRoleError` unless ``caller`` may call ``ReserveVault.function`` now."""
-    ops_require_role(reserve.manager, reserve.vault, "ReserveVault", caller, function)
+def require_role(reserve: Reserve, caller: str, function: str, route: Route | None = None) -> None:
+    """Raises :class:`~somstack.core.errors.MissingRoleError` unless ``caller`` may call
+    ``ReserveVault.function`` now (or, under a ``route`` through the AccessManager, once due)."""
+    ops_require_role(reserve.manager, reserve.vault, "ReserveVault", caller, function, route)
 
 
-def _send(reserve: Reserve, sender: Sender, data: str, what: str, log: Log, value: int = 0) -> Sent:
+def _send(reserve: Reserve, sender: Sender, data: str, what: str, value: int = 0) -> Sent:
     """Logs the call with the chain id and the signer, sends it, and waits for it to be mined."""
-    return send_call(sender, reserve.vault, "ReserveVault", data, what, log, value)
+    return send_call(sender, reserve.vault, "ReserveVault", data, what, value)
 
 
-def set_rate(reserve: Reserve, sender: Sender, rate: str | Decimal, log: Log = print) -> Sent:
+def set_rate(reserve: Reserve, sender: Sender, rate: str | Decimal) -> Sent:
     """Publishes ``rate`` KGS per USD, after checking it against the vault's change bound (per
     rate window: within a window the rate stays within the bound of the rate the window opened
     with; an update after the window closed opens a new one at the current rate)."""
@@ -498,12 +502,12 @@ def set_rate(reserve: Reserve, sender: Sender, rate: str | Decimal, log: Log = p
                 f"allowed per window (it closes {utc(closes_at)}){stale}: publish it in steps over several "
                 "windows, or have RESERVE_ADMIN change the bounds"
             )
-    require_role(reserve, sender.signer.address, "setRate")
-    return _send(reserve, sender, reserve.vault.encode_abi("setRate", [wad]), f"setRate({units(wad, 18)} KGS/USD)", log)
+    require_role(reserve, sender.signer.address, "setRate", route_of(sender))
+    return _send(reserve, sender, reserve.vault.encode_abi("setRate", [wad]), f"setRate({units(wad, 18)} KGS/USD)")
 
 
 def attest(
-    reserve: Reserve, sender: Sender, amount: str | Decimal, as_of: str | int, report_hash: str, uri: str, log: Log = print
+    reserve: Reserve, sender: Sender, amount: str | Decimal, as_of: str | int, report_hash: str, uri: str
 ) -> Sent:
     """Posts an attestation of ``amount`` som in banks as of ``as_of`` (unix s, or ``now``: the
     chain's latest block time), checked for order and age first."""
@@ -530,12 +534,12 @@ def attest(
         raise AttestationRejectedError(
             f"as-of {utc(when)} is {now - when:,} s old, beyond the attestation max age of {max_age:,} s: the vault could not value it"
         )
-    require_role(reserve, sender.signer.address, "attest")
+    require_role(reserve, sender.signer.address, "attest", route_of(sender))
     data = reserve.vault.encode_abi("attest", [wad, when, digest, uri])
-    return _send(reserve, sender, data, f"attest({som(wad)} as of {utc(when)})", log)
+    return _send(reserve, sender, data, f"attest({som(wad)} as of {utc(when)})")
 
 
-def withdraw(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal, to: str, log: Log = print) -> Sent:
+def withdraw(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal, to: str) -> Sent:
     """RESERVE_MANAGER withdraws ``amount`` of ``asset`` to ``to``: a role with an execution delay,
     so the command runs under `somstack governance schedule`, then `... execute` once due. The
     vault refuses a withdrawal beyond the asset's balance or daily cap, or one that would leave
@@ -557,12 +561,12 @@ def withdraw(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal
             f"{symbol}'s daily withdrawal cap is {units(cap, decimals)}, {units(taken, decimals)} taken today: "
             f"{units(value, decimals)} more is over it (checked again when it executes)"
         )
-    require_role(reserve, sender.signer.address, "withdraw")
+    require_role(reserve, sender.signer.address, "withdraw", route_of(sender))
     data = reserve.vault.encode_abi("withdraw", [address, recipient, value])
-    return _send(reserve, sender, data, f"withdraw {units(value, decimals)} {symbol} to {recipient}", log)
+    return _send(reserve, sender, data, f"withdraw {units(value, decimals)} {symbol} to {recipient}")
 
 
-def deposit(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal, log: Log = print) -> Sent:
+def deposit(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal) -> Sent:
     """Deposits ``amount`` whole tokens of ``asset``: BNB through depositNative, a BEP-20 by
     approve (when the allowance is short) and deposit."""
     symbol, address = reserve.resolve(asset)
@@ -576,12 +580,12 @@ def deposit(reserve: Reserve, sender: Sender, asset: str, amount: str | Decimal,
         held = reserve.w3.eth.get_balance(who)
         if held < value:
             raise InsufficientFundsError(f"{who} holds {units(held, 18)} BNB, the deposit needs {units(value, 18)} BNB and gas")
-        return _send(reserve, sender, reserve.vault.encode_abi("depositNative", []), what, log, value=value)
+        return _send(reserve, sender, reserve.vault.encode_abi("depositNative", []), what, value=value)
     token = reserve.erc20(address)
     held = token.functions.balanceOf(who).call()
     if held < value:
         raise InsufficientFundsError(f"{who} holds {units(held, decimals)} {symbol}, the deposit needs {units(value, decimals)}")
     if token.functions.allowance(who, reserve.vault.address).call() < value:
-        log(f"sending approve({units(value, decimals)} {symbol}) of the vault on chain {reserve.w3.eth.chain_id} from {who}")
+        logger.info(f"sending approve({units(value, decimals)} {symbol}) of the vault on chain {reserve.w3.eth.chain_id} from {who}")
         sender.transact({"to": address, "data": token.encode_abi("approve", [reserve.vault.address, value])}, f"approve {symbol}")
-    return _send(reserve, sender, reserve.vault.encode_abi("deposit", [address, value]), what, log)
+    return _send(reserve, sender, reserve.vault.encode_abi("deposit", [address, value]), what)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -46,7 +47,8 @@ from somstack.ops.compliance import TOKENS, reason_hash
 from somstack.system import routes
 from somstack.system.governance import _logs as logs_in_ranges
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 Progress = Callable[[int], None]
 
 COLUMNS = ("address", "reason", "source")  # address and reason required
@@ -187,12 +189,11 @@ class Blocklists:
     def of_session(cls, session: Session) -> "Blocklists":
         return cls.of_manifest(session.w3, session_manifest(session), session.artifacts)
 
-    def require_roles(self, caller: str, sync: bool) -> None:
+    def require_roles(self, caller: str, sync: bool, route: routes.Route | None = None) -> None:
         """Raises :class:`ops.MissingRoleError` (one line) unless ``caller`` may block, and with
         ``sync`` unblock, on every token now. Under `governance propose` the caller is the Safe,
         whose batch gets the multicalls; they cannot be scheduled (each inner ``execute`` would
-        need its own scheduled operation), so a schedule or execute route is refused."""
-        route = routes.current()
+        need its own scheduled operation), so a schedule or execute ``route`` is refused."""
         if route is not None and route.immediate_refused:
             raise routes.RouteError(
                 "compliance import blocks in AccessManager multicall batches, which cannot be scheduled; "
@@ -200,7 +201,7 @@ class Blocklists:
             )
         for token in self.tokens:
             for function in ("blockAccount", "unblockAccount") if sync else ("blockAccount",):
-                require_role(self.manager, token.contract, token.name, caller, function)
+                require_role(self.manager, token.contract, token.name, caller, function, route)
 
     def are_blocked(self, token: Token, addresses: Sequence[str]) -> list[bool]:
         """``isBlocked`` of each address on ``token``, through Multicall3 (one eth_call per 500)."""
@@ -312,7 +313,6 @@ def apply_plan(
     plans: Sequence[TokenPlan],
     sync: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    log: Log = print,
     progress: Progress | None = None,
 ) -> list[TokenResult]:
     """Blocks what each plan adds and unblocks what it removes (``sync``), ``batch_size`` per
@@ -328,7 +328,7 @@ def apply_plan(
         steps += [(False, plan.remove[i : i + batch_size]) for i in range(0, len(plan.remove), batch_size)]
         for index, (block, part) in enumerate(steps):
             try:
-                _send_batch(lists, sender, token, block, list(part), result, log, f"{index + 1}/{len(steps)}")
+                _send_batch(lists, sender, token, block, list(part), result, f"{index + 1}/{len(steps)}")
             except SomstackError as exc:
                 result.failed = sum(len(p) for _b, p in steps[index:])
                 result.error = str(exc)
@@ -339,7 +339,7 @@ def apply_plan(
     return results
 
 
-def _send_batch(lists: Blocklists, sender: Sender, token: Token, block: bool, part: list, result: TokenResult, log: Log, counter: str) -> None:
+def _send_batch(lists: Blocklists, sender: Sender, token: Token, block: bool, part: list, result: TokenResult, counter: str) -> None:
     """One batch; if it meets an address changed meanwhile (by another operator, or by an earlier
     run's transaction mined late), the batch is read again and the rest sent once more."""
     function = "blockAccount" if block else "unblockAccount"
@@ -348,14 +348,14 @@ def _send_batch(lists: Blocklists, sender: Sender, token: Token, block: bool, pa
         encode = encoder(token.contract, function)
         calls = [encode([item.address, item.reason] if block else [item]) for item in part]
         what = f"{function} batch {counter} on {token.label} ({len(part)} accounts)"
-        log(f"sending {what} through the AccessManager {lists.manager.address} on chain {lists.w3.eth.chain_id} from {sender.signer.address}")
+        logger.info(f"sending {what} through the AccessManager {lists.manager.address} on chain {lists.w3.eth.chain_id} from {sender.signer.address}")
         try:
             receipt = sender.transact({"to": lists.manager.address, "data": multicall_data(lists, token, calls)}, what)
         except TransactionFailed as exc:
             if attempt == 2 or exc.error is None or not exc.error.name.endswith("BlockStatusUnchanged"):
                 raise
             done = [b == block for b in lists.are_blocked(token, addresses)]
-            log(f"  {sum(done)} account(s) of {what} changed meanwhile: sending the rest again")
+            logger.info(f"  {sum(done)} account(s) of {what} changed meanwhile: sending the rest again")
             if block:
                 result.present += sum(done)
             part = [item for item, d in zip(part, done) if not d]
@@ -378,8 +378,8 @@ def _send_batch(lists: Blocklists, sender: Sender, token: Token, block: bool, pa
 
 def import_list(
     lists: Blocklists, sender: Sender, listings: Sequence[Listing], sync: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE, log: Log = print, progress: Progress | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None,
 ) -> list[TokenResult]:
     """The whole import: the roles checked, the plan read from the chain, the plan applied."""
     lists.require_roles(sender.signer.address, sync)
-    return apply_plan(lists, sender, plan_import(lists, listings, sync), sync, batch_size, log, progress)
+    return apply_plan(lists, sender, plan_import(lists, listings, sync), sync, batch_size, progress)

@@ -9,8 +9,9 @@ AccessManager when the command runs under a governance route (:mod:`somstack.sys
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 from web3 import Web3
 from web3.contract import Contract
@@ -21,8 +22,10 @@ from somstack.core.errors import InputError, RefusedError
 from somstack.core.format import parse_address, parse_units, reference, units
 from somstack.core.session import Session, deployed_address, session_manifest
 from somstack.ops.common import Sent, require_role, send_call
+from somstack.system.routes import route_of
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 
 # --token value -> (manifest and artifact name, how a report names it)
 TOKENS = {"kgst": ("Stablecoin", "KGST"), "som": ("DigitalCurrency", "digital som")}
@@ -79,9 +82,9 @@ class Token:
     def show(self, value: int) -> str:
         return f"{units(value, self.decimals)} {self.label}"
 
-    def call(self, sender: Sender, function: str, args: list, what: str, log: Log) -> Sent:
-        require_role(self.manager, self.contract, self.name, sender.signer.address, function)
-        return send_call(sender, self.contract, self.label, self.contract.encode_abi(function, args), what, log)
+    def call(self, sender: Sender, function: str, args: list, what: str) -> Sent:
+        require_role(self.manager, self.contract, self.name, sender.signer.address, function, route_of(sender))
+        return send_call(sender, self.contract, self.label, self.contract.encode_abi(function, args), what)
 
 
 def tokens_of(session: Session, which: str) -> list[Token]:
@@ -95,7 +98,7 @@ def tokens_of(session: Session, which: str) -> list[Token]:
 # --- Issuance ---
 
 
-def mint(token: Token, sender: Sender, to: str, amount: str, ref: str, log: Log = print) -> Sent:
+def mint(token: Token, sender: Sender, to: str, amount: str, ref: str) -> Sent:
     """KGST: a MINTER mints against a fiat deposit reference, within its allowance, while the
     reserve covers the new supply. Digital som: the ISSUER mints to a registered wallet."""
     recipient = parse_address(to, "recipient")
@@ -106,26 +109,26 @@ def mint(token: Token, sender: Sender, to: str, amount: str, ref: str, log: Log 
     if token.name == "Stablecoin":
         if functions.isDepositReferenceUsed(record).call():
             raise OperationRefused(f"deposit reference 0x{record.hex()} was used by an earlier mint: one deposit backs one mint")
-        require_role(token.manager, token.contract, token.name, minter, "mint")
+        require_role(token.manager, token.contract, token.name, minter, "mint", route_of(sender))
         allowance = int(functions.minterAllowance(minter).call())
         if value > allowance:
             raise OperationRefused(
                 f"minter {minter} may mint {token.show(allowance)} more, not {token.show(value)}: "
                 "a MINTER_ADMIN raises it with `somstack minter set`"
             )
-    return token.call(sender, "mint", [recipient, value, record], f"mint {token.show(value)} to {recipient}", log)
+    return token.call(sender, "mint", [recipient, value, record], f"mint {token.show(value)} to {recipient}")
 
 
-def burn(token: Token, sender: Sender, amount: str, ref: str, log: Log = print) -> Sent:
+def burn(token: Token, sender: Sender, amount: str, ref: str) -> Sent:
     """Burns ``amount`` of the sender's own balance, with the redemption (payout) reference."""
     value = token.amount(amount)
     record = reference(ref, "--ref")
     holder = sender.signer.address
-    require_role(token.manager, token.contract, token.name, holder, "burn")
+    require_role(token.manager, token.contract, token.name, holder, "burn", route_of(sender))
     held = int(token.contract.functions.balanceOf(holder).call())
     if value > held:
         raise OperationRefused(f"{holder} holds {token.show(held)}, cannot burn {token.show(value)}")
-    return token.call(sender, "burn", [value, record], f"burn {token.show(value)}", log)
+    return token.call(sender, "burn", [value, record], f"burn {token.show(value)}")
 
 
 # --- Pause ---
@@ -151,12 +154,12 @@ def describe_flags(flags: int) -> str:
     return ", ".join(named) if named else "nothing"
 
 
-def set_paused(tokens: list[Token], sender: Sender, flags: int, pause: bool, log: Log = print) -> list[str]:
+def set_paused(tokens: list[Token], sender: Sender, flags: int, pause: bool) -> list[str]:
     """Pauses (or lifts) ``flags`` on each token; a token already in that state is left alone.
     Every token's role is checked before anything is sent."""
     function = "pause" if pause else "unpause"
     for token in tokens:
-        require_role(token.manager, token.contract, token.name, sender.signer.address, function)
+        require_role(token.manager, token.contract, token.name, sender.signer.address, function, route_of(sender))
     lines = []
     for token in tokens:
         before = int(token.contract.functions.pausedFlags().call())
@@ -164,7 +167,7 @@ def set_paused(tokens: list[Token], sender: Sender, flags: int, pause: bool, log
         if not change:
             lines.append(f"{token.label:12s} already {'paused' if pause else 'running'} for {describe_flags(flags)}")
             continue
-        sent = token.call(sender, function, [change], f"{function} {describe_flags(change)} on {token.label}", log)
+        sent = token.call(sender, function, [change], f"{function} {describe_flags(change)} on {token.label}")
         lines.append(f"{token.label:12s} {sent}")
     return lines
 
@@ -172,7 +175,7 @@ def set_paused(tokens: list[Token], sender: Sender, flags: int, pause: bool, log
 # --- Minter allowances (KGST) ---
 
 
-def set_minter(token: Token, sender: Sender, minter: str, allowance: str, log: Log = print) -> Sent:
+def set_minter(token: Token, sender: Sender, minter: str, allowance: str) -> Sent:
     """MINTER_ADMIN sets a minter's allowance (0 removes it). The minter also needs the MINTER
     role, which ADMIN grants; a warning says when it lacks it."""
     if token.name != "Stablecoin":
@@ -185,11 +188,11 @@ def set_minter(token: Token, sender: Sender, minter: str, allowance: str, log: L
     if current == value:
         raise OperationRefused(f"minter {who} already has an allowance of {token.show(value)}")
     function, args = ("removeMinter", [who]) if value == 0 else ("configureMinter", [who, value])
-    sent = token.call(sender, function, args, f"set the minter allowance of {who} to {token.show(value)}", log)
+    sent = token.call(sender, function, args, f"set the minter allowance of {who} to {token.show(value)}")
     selector = bytes.fromhex(token.contract.encode_abi("mint", [who, 1, b"\x01" * 32])[2:10])
     immediate, delay = token.manager.functions.canCall(who, token.contract.address, selector).call()
     if value and not immediate and not delay:
-        log(f"note: {who} does not hold the MINTER role yet: ADMIN grants it before it can mint")
+        logger.info(f"note: {who} does not hold the MINTER role yet: ADMIN grants it before it can mint")
     return sent
 
 
@@ -197,7 +200,7 @@ def set_minter(token: Token, sender: Sender, minter: str, allowance: str, log: L
 
 
 def propose_seizure(token: Token, sender: Sender, account: str, recovery: str, amount: str, case: str,
-                    evidence: str | None, log: Log = print) -> tuple[Sent, int | None]:
+                    evidence: str | None) -> tuple[Sent, int | None]:
     """COMPLIANCE proposes to move ``amount`` of a blocked ``account`` to ``recovery``; returns
     the seizure id (None when proposed to a Safe: the id is assigned when it executes)."""
     who = parse_address(account, "account")
@@ -214,14 +217,14 @@ def propose_seizure(token: Token, sender: Sender, account: str, recovery: str, a
     if value > held:
         raise OperationRefused(f"{who} holds {token.show(held)}, less than the {token.show(value)} to seize")
     sent = token.call(sender, "proposeSeizure", [who, to, value, case_ref, evidence_hash],
-                      f"propose seizing {token.show(value)} of {who} to {to}", log)
+                      f"propose seizing {token.show(value)} of {who} to {to}")
     seizure_id = None
     for event in token.contract.events.SeizureProposed().process_receipt(sent.receipt) if not sent.proposed else []:
         seizure_id = int(event["args"]["seizureId"])
     return sent, seizure_id
 
 
-def decide_seizure(token: Token, sender: Sender, seizure_id: int, approve: bool, log: Log = print) -> Sent:
+def decide_seizure(token: Token, sender: Sender, seizure_id: int, approve: bool) -> Sent:
     """SEIZE_APPROVER executes (``approve``) or rejects a proposed seizure; the proposer may not
     approve its own."""
     order = token.contract.functions.seizure(seizure_id).call()
@@ -235,7 +238,7 @@ def decide_seizure(token: Token, sender: Sender, seizure_id: int, approve: bool,
     function = "executeSeizure" if approve else "rejectSeizure"
     verb = "execute" if approve else "reject"
     return token.call(sender, function, [seizure_id],
-                      f"{verb} seizure {seizure_id} ({token.show(amount)} of {account} to {recovery})", log)
+                      f"{verb} seizure {seizure_id} ({token.show(amount)} of {account} to {recovery})")
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ def format_seizure(seizure: Seizure, token: Token) -> list[str]:
 # --- Rescue ---
 
 
-def rescue(token: Token, sender: Sender, asset: str, to: str, amount: str, log: Log = print) -> Sent:
+def rescue(token: Token, sender: Sender, asset: str, to: str, amount: str) -> Sent:
     """RESCUER returns ``amount`` of ``asset`` (a BEP-20 sent to the token contract by mistake)
     to ``to``."""
     asset_address = parse_address(asset, "asset")
@@ -293,4 +296,4 @@ def rescue(token: Token, sender: Sender, asset: str, to: str, amount: str, log: 
     if value > held:
         raise OperationRefused(f"the {token.label} contract holds {units(held, decimals)} of {asset_address}, not {units(value, decimals)}")
     return token.call(sender, "rescueERC20", [asset_address, recipient, value],
-                      f"rescue {units(value, decimals)} of {asset_address} to {recipient}", log)
+                      f"rescue {units(value, decimals)} of {asset_address} to {recipient}")

@@ -9,9 +9,10 @@ names, and the client prints the token address it signs for.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
@@ -20,7 +21,7 @@ from somstack.core.errors import InputError, RpcUnavailableError, SomstackError
 from somstack.core.format import parse_address, parse_units
 from somstack.core.signatures import Domain, random_nonce, sign_authorization
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
 class RelayRefused(SomstackError):
@@ -83,7 +84,7 @@ def authorization(account: LocalAccount, domain: Domain, token: str, to: str, va
 
 
 def send(client: RelayClient, account: LocalAccount, which: str, to: str, amount: str, validity: int = 3600,
-         wait: bool = True, log: Log = print) -> dict[str, Any]:
+         wait: bool = True) -> dict[str, Any]:
     """Signs a transfer of ``amount`` (whole tokens) of token ``which`` (kgst, som) to ``to``
     and posts it (with a fee authorization when the relayer asks one); the last record."""
     config = client.config()
@@ -103,15 +104,15 @@ def send(client: RelayClient, account: LocalAccount, which: str, to: str, amount
     if fee:
         fee_body = authorization(account, domain, info["address"], config["relayer"], fee, validity, kind="receive", now=now)
         body["fee"] = {k: fee_body[k] for k in ("value", "validAfter", "validBefore", "nonce", "signature")}
-        log(f"the relayer takes a fee of {fee} token units (a second authorization to {config['relayer']})")
-    log(f"signed a transfer of {amount} {which} ({info['address']}, chain {config['chainId']}) from {account.address} to {to}")
+        logger.info(f"the relayer takes a fee of {fee} token units (a second authorization to {config['relayer']})")
+    logger.info(f"signed a transfer of {amount} {which} ({info['address']}, chain {config['chainId']}) from {account.address} to {to}")
     answer = client.post(body)
-    log(f"relayer: transfer {answer['id']} {answer['status']}")
+    logger.info(f"relayer: transfer {answer['id']} {answer['status']}")
     return client.wait(answer["id"]) if wait else answer
 
 
 def send_redemption(client: RelayClient, account: LocalAccount, amount: str, payout: bytes, validity: int = 3600,
-                    wait: bool = True, log: Log = print) -> dict[str, Any]:
+                    wait: bool = True) -> dict[str, Any]:
     """Signs a KGST redemption request of ``amount`` (whole KGST) to the payout reference
     ``payout`` (a salted hash of the bank details) and posts it to ``/v1/redemptions``: a
     ReceiveWithAuthorization to the redemption queue whose nonce is the payout reference, so the
@@ -131,9 +132,9 @@ def send_redemption(client: RelayClient, account: LocalAccount, amount: str, pay
     sig = sign_authorization(domain, account, account.address, queue, value, after, before, payout, receive=True)
     body = {"token": info["address"], "kind": "redeem", "from": account.address, "to": queue, "value": str(value),
             "validAfter": str(after), "validBefore": str(before), "nonce": "0x" + payout.hex(), "signature": "0x" + sig.packed.hex()}
-    log(f"signed a redemption of {amount} KGST from {account.address} to the queue {queue} (payout 0x{payout.hex()}, chain {config['chainId']})")
+    logger.info(f"signed a redemption of {amount} KGST from {account.address} to the queue {queue} (payout 0x{payout.hex()}, chain {config['chainId']})")
     status, answer = client._ask("POST", "/v1/redemptions", json=body)
     if status >= 400:
         raise RelayRefused(f"the relayer refused the redemption ({answer.get('error')}): {answer.get('message')}")
-    log(f"relayer: redemption {answer['id']} {answer['status']}")
+    logger.info(f"relayer: redemption {answer['id']} {answer['status']}")
     return client.wait(answer["id"]) if wait else answer

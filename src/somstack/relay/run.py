@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from somstack.core import logs
 from somstack.core.errors import InputError, RpcUnavailableError
 from somstack.core.format import parse_units
 from somstack.core.session import KeyOptions, Session, session_manifest
@@ -18,11 +19,13 @@ from somstack.ops.common import sender_for
 from somstack.relay.server import Relay, RelayConfig, default_db, key_digest, tokens_of
 from somstack.relay.store import Store
 
+logger = logging.getLogger(__name__)
+
 WAIT_PAUSE = 2.0  # [s] between tries while the chain does not answer at start
 
 
 @contextmanager
-def when_chain_answers(opener: Callable[[], AbstractContextManager[Session]], log: Callable[[str], None],
+def when_chain_answers(opener: Callable[[], AbstractContextManager[Session]],
                        pause: float = WAIT_PAUSE) -> Iterator[Session]:
     """The session ``opener`` opens, tried again every ``pause`` seconds while the chain does not
     answer (a relayer started before its node, or during an outage, waits for it instead of
@@ -34,13 +37,13 @@ def when_chain_answers(opener: Callable[[], AbstractContextManager[Session]], lo
             session = manager.__enter__()
         except RpcUnavailableError as exc:
             if not waited:
-                log(f"the chain does not answer ({str(exc)[:200]}): waiting for it (Ctrl-C to stop)")
+                logger.info(f"the chain does not answer ({str(exc)[:200]}): waiting for it (Ctrl-C to stop)")
             waited += 1
             time.sleep(pause)
             continue
         break
     if waited:
-        log(f"the chain answers after {waited} tries: starting")
+        logger.info(f"the chain answers after {waited} tries: starting")
     try:
         yield session
     except BaseException as exc:
@@ -84,15 +87,15 @@ def relay_of_session(session: Session, keys: KeyOptions, from_index: int | None,
 
 def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str, port: int, db: str | Path | None,
           fee: str | None, min_balance: str, sender_rate: float, sender_burst: float, global_rate: float,
-          global_burst: float, max_body: int, min_validity: int, replace_after: float, log: Callable[[str], None],
+          global_burst: float, max_body: int, min_validity: int, replace_after: float,
           limits: dict[str, Any] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
+    logs.use_format("somstack.relay", "%(asctime)s relay %(levelname)s %(message)s")  # the service log: time and level
     config = RelayConfig(max_body=max_body, sender_rate=sender_rate, sender_burst=sender_burst, global_rate=global_rate,
                          global_burst=global_burst, min_balance=parse_units(min_balance, 18, "--min-balance"),
                          margin=min_validity, replace_after=replace_after)
     config = replace(config, **(limits or {}))
     relay = relay_of_session(session, keys, from_index, db, config, fee)
-    log(f"relayer {relay.relayer} on {session.network.name} (chain {relay.chain_id}), store {relay.store.path}, "
+    logger.info(f"relayer {relay.relayer} on {session.network.name} (chain {relay.chain_id}), store {relay.store.path}, "
         f"tokens: {', '.join(f'{t.key} {a}' for a, t in relay.tokens.items())}")
 
     async def main() -> None:
@@ -100,13 +103,13 @@ def serve(session: Session, keys: KeyOptions, from_index: int | None, host: str,
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await relay.serve(host, port, lambda bound: log(f"listening on http://{host}:{bound}"), stop)
+        await relay.serve(host, port, lambda bound: logger.info(f"listening on http://{host}:{bound}"), stop)
 
     try:
         asyncio.run(main())
     finally:
         relay.store.close()
-    log("relayer stopped; pending transfers resume at the next start")
+    logger.info("relayer stopped; pending transfers resume at the next start")
 
 
 def open_store(db: Any, owner: str, lease: float = 10.0) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from somstack.core.session import Session, session_manifest
 from somstack.report.build import Options, ReportError, build_report, default_explorer
@@ -34,14 +34,14 @@ def check_writable(out_dir: Path) -> None:
         raise ReportError(f"cannot write to the output folder {out_dir}")
 
 
-def write_report(session: Session, out_dir: Path, options: Options, log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+def write_report(session: Session, out_dir: Path, options: Options) -> dict[str, Any]:
     """Builds the report of the session's deployment and writes the site into ``out_dir``."""
     check_writable(out_dir)
     manifest = session_manifest(session)
     if options.cache_dir is None:
         options.cache_dir = cache_dir(session)
     options.dev = bool(session.network.dev)
-    report = build_report(session.w3, manifest, session.artifacts, session.network.name, options, log, session.sender.decoder)
+    report = build_report(session.w3, manifest, session.artifacts, session.network.name, options, decoder=session.sender.decoder)
     try:
         write_site(report, out_dir)
     except OSError as exc:

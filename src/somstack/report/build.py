@@ -14,10 +14,11 @@ with the token's decimals, som values to 2 places, ratios in percent).
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
@@ -31,7 +32,8 @@ from somstack.ops.reserve import Reserve, coverage_text, percent, read_status, s
 from somstack.report.events import ZERO_TOPIC, Event, LogReader, topic_of
 from somstack.system.governance import read_matrix
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 SCHEMA = 1
 DAY = 86_400
 STRESS_DROPS = (25, 50, 75)  # [%] of the BNB price
@@ -89,7 +91,7 @@ class Figures:
         return fid
 
 
-def build_report(w3: Web3, manifest: Manifest, artifacts: Artifacts, network: str, options: Options, log: Log = lambda _m: None,
+def build_report(w3: Web3, manifest: Manifest, artifacts: Artifacts, network: str, options: Options,
                  decoder: ErrorDecoder | None = None) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
     started = time.monotonic()
@@ -124,16 +126,16 @@ def build_report(w3: Web3, manifest: Manifest, artifacts: Artifacts, network: st
         "window": {"from": window_start, "to": now, "fromBlock": first_block},
         "deploymentBlock": start,
     }
-    log(f"reading supplies since block {start:,}")
+    logger.info(f"reading supplies since block {start:,}")
     report["tokens"] = {key: _token(ctx, key, name) for key, name in TOKENS if name in manifest.contracts}
-    log("reading the reserve")
+    logger.info("reading the reserve")
     report["reserve"] = _reserve(ctx)
     if "RedemptionQueue" in manifest.contracts:
-        log("reading the redemption queue")
+        logger.info("reading the redemption queue")
         report["redemption"] = _redemption(ctx)
-    log("reading compliance actions")
+    logger.info("reading compliance actions")
     report["compliance"] = _compliance(ctx)
-    log("reading governance")
+    logger.info("reading governance")
     report["governance"] = _governance(ctx)
     report["figures"] = figures.items
     report["cache"] = reader.stats.as_dict()

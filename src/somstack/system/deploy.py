@@ -15,6 +15,7 @@ checks on chain whether a configuration step already holds before paying for it.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from somstack.core.manifest import (
 )
 from somstack.system.roles import DELAYED_ROLES, FUNCTION_ROLES, ROLES, role_id
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,7 +48,6 @@ class DeployContext:
     sender: Sender
     params: DeploymentParams
     holders: dict[str, list[str]]
-    log: Log = print
     deployments_dir: Path | None = None  # default: settings.deployments_dir
     artifacts: Artifacts = field(init=False)
 
@@ -127,9 +127,9 @@ class _Run:
         if record.get("status") == "pending" and record.get("txHash"):
             receipt = sender.receipt_if_mined(record["txHash"])
             if receipt is not None:
-                self.ctx.log(f"  {what}: found the pending transaction {record['txHash']} mined")
+                logger.info(f"  {what}: found the pending transaction {record['txHash']} mined")
                 return receipt
-            self.ctx.log(f"  {what}: the pending transaction was dropped; sending again")
+            logger.info(f"  {what}: the pending transaction was dropped; sending again")
 
         def on_sent(tx_hash: str) -> None:
             record.update(status="pending", txHash=tx_hash)
@@ -147,7 +147,7 @@ class _Run:
         contracts = self.manifest.contracts
         record = contracts.get(key, {})
         if record.get("status") == "done" and self._code_at(record["address"]):
-            self.ctx.log(f"  {key}: already at {record['address']}")
+            logger.info(f"  {key}: already at {record['address']}")
             return record["address"]
         if record.get("status") == "done":
             raise ManifestError(f"{self.manifest.path.name} puts {key} at {record['address']}, but there is no code there")
@@ -169,7 +169,7 @@ class _Run:
         if libraries:
             record["libraries"] = dict(libraries)
         self.manifest.save()
-        self.ctx.log(f"  {key}: deployed at {address} (gas {receipt['gasUsed']:,})")
+        logger.info(f"  {key}: deployed at {address} (gas {receipt['gasUsed']:,})")
         return address
 
     def call(self, key: str, target: str, data: str, what: str, holds: Callable[[], bool]) -> None:
@@ -185,7 +185,7 @@ class _Run:
         receipt = self._send(record, {"to": target, "data": data}, what)
         record.update(status="done", txHash=_hex(receipt["transactionHash"]), block=receipt["blockNumber"], gasUsed=receipt["gasUsed"])
         self.manifest.save()
-        self.ctx.log(f"  {what} (gas {receipt['gasUsed']:,})")
+        logger.info(f"  {what} (gas {receipt['gasUsed']:,})")
 
 
 def _hex(value: Any) -> str:
@@ -298,7 +298,7 @@ def load_manifest(ctx: DeployContext) -> Manifest:
     manager = manifest.contracts.get("AccessManager", {})
     if ctx.network.dev and manager.get("status") == "done" and not ctx.w3.eth.get_code(manager["address"]):
         # A dev chain restarts empty: its old record describes a chain that is gone.
-        ctx.log(f"{manifest.path.name} describes an earlier local chain; deploying afresh")
+        logger.info(f"{manifest.path.name} describes an earlier local chain; deploying afresh")
         manifest = Manifest(manifest.path, {"schema": 1, "chainId": chain_id, "contracts": {}, "steps": {}, "complete": False})
     check_genesis(manifest, ctx.w3)  # code at the same addresses on another chain is not this deployment
     return manifest
@@ -334,7 +334,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     deployer = ctx.sender.signer.address
     _record_parameters(ctx, manifest, deployer)
     run = _Run(ctx, manifest)
-    ctx.log(f"deploying SomStack on {ctx.network.name} (chain {ctx.w3.eth.chain_id}) from {deployer}")
+    logger.info(f"deploying SomStack on {ctx.network.name} (chain {ctx.w3.eth.chain_id}) from {deployer}")
     system = _deploy_contracts(run, deployer)
     _wire(run, system)
     _set_roles(run, system)
@@ -342,7 +342,7 @@ def deploy_system(ctx: DeployContext) -> DeployResult:
     _hand_over(run, system, deployer)
     manifest.data["complete"] = True
     manifest.save()
-    ctx.log(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.name}")
+    logger.info(f"deployment complete: {run.sent} transaction(s) sent, manifest {manifest.path.name}")
     return DeployResult(manifest, run.sent, False)
 
 
@@ -351,10 +351,10 @@ def _report_complete(ctx: DeployContext, manifest: Manifest) -> None:
     changes = handover_steps(ctx, manifest)
     if changes:
         listed = "; ".join(c.what for c in changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
-        ctx.log(f"{manifest.path.name} is complete, but .env asks for what the chain does not hold: {listed}: "
+        logger.info(f"{manifest.path.name} is complete, but .env asks for what the chain does not hold: {listed}: "
                 f"run `somstack handover --network {ctx.network.name}`")
     else:
-        ctx.log(f"nothing to do: {manifest.path.name} is complete and its code is on chain")
+        logger.info(f"nothing to do: {manifest.path.name} is complete and its code is on chain")
 
 
 def _record_parameters(ctx: DeployContext, manifest: Manifest, deployer: str) -> None:
@@ -597,7 +597,7 @@ def handover(ctx: DeployContext) -> tuple[Manifest, list[str]]:
     if deployer and to_checksum_address(deployer) != sender:
         others = [s for s in steps if s.key.startswith("handover:renounce:")]
         if others:
-            ctx.log(f"the deployer {deployer} renounces its roles with its own key: {len(others)} renounce step(s) left to it")
+            logger.info(f"the deployer {deployer} renounces its roles with its own key: {len(others)} renounce step(s) left to it")
         steps = [s for s in steps if not s.key.startswith("handover:renounce:")]
     if not steps:
         return manifest, []

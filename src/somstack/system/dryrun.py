@@ -13,13 +13,14 @@ reads on demand.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from web3 import Web3
 
+from somstack.core import logs
 from somstack.core.artifacts import Artifacts
 from somstack.core.chain import LocalNode, NodeSigner, Sender
 from somstack.core.session import Session
@@ -31,7 +32,9 @@ from somstack.system.deploy import (
     resolve_holders,
 )
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
+DEPLOY_LOG = "somstack.system.deploy"  # the deployment's progress lines, silenced in a rehearsal
+
 REHEARSAL_BALANCE = 10**24  # wei given to the impersonated deployer on the rehearsal chain
 
 
@@ -83,19 +86,20 @@ class DryRun:
         return out
 
 
-def dry_run(session: Session, deployer: str, log: Log = print) -> DryRun:
+def dry_run(session: Session, deployer: str) -> DryRun:
     """Rehearses the plan for ``session``'s network and prices it there (sends nothing there)."""
     w3, network, settings = session.w3, session.network, session.settings
     chain_id = w3.eth.chain_id
     params = settings.deployment(network.name)
     target_holders = resolve_holders(settings, network, w3)
-    target = DeployContext(settings, network, w3, session.sender, params, target_holders, log=lambda _m: None)
-    manifest = load_manifest(target)
+    target = DeployContext(settings, network, w3, session.sender, params, target_holders)
+    with logs.silenced(DEPLOY_LOG):  # the plan's own lines are not the rehearsal's
+        manifest = load_manifest(target)
     gas_price, balance = w3.eth.gas_price, w3.eth.get_balance(deployer)
     if manifest.exists and is_complete(target, manifest):
         return DryRun(network.name, chain_id, deployer, gas_price, balance, [], 0, True)
     done = sum(1 for r in (*manifest.contracts.values(), *manifest.steps.values()) if r.get("status") == "done")
-    log(f"rehearsing the plan on a local fork of {network.name} (chain {chain_id}; nothing is sent to {network.name})")
+    logger.info(f"rehearsing the plan on a local fork of {network.name} (chain {chain_id}; nothing is sent to {network.name})")
     with LocalNode(settings, chain_id, fork_url=network.rpc) as node, tempfile.TemporaryDirectory() as folder:
         local = Web3(Web3.HTTPProvider(node.url))
         local.provider.make_request("anvil_impersonateAccount", [deployer])  # type: ignore[arg-type]
@@ -103,8 +107,9 @@ def dry_run(session: Session, deployer: str, log: Log = print) -> DryRun:
         rehearsal = replace(network, rpc=node.url, rpc_source="rehearsal")
         holders = target_holders if not network.dev else resolve_holders(settings, rehearsal, local)
         sender = Sender(local, NodeSigner(deployer), Artifacts(settings.root).decoder)
-        ctx = DeployContext(settings, rehearsal, local, sender, params, holders, log=lambda _m: None, deployments_dir=Path(folder))
-        result = deploy_system(ctx)
+        ctx = DeployContext(settings, rehearsal, local, sender, params, holders, deployments_dir=Path(folder))
+        with logs.silenced(DEPLOY_LOG):
+            result = deploy_system(ctx)
         records = [*result.manifest.contracts.items(), *result.manifest.steps.items()]
         steps = [PlannedTx(key, int(r["gasUsed"])) for key, r in records if r.get("gasUsed")]
     steps.sort(key=lambda s: _block_of(result.manifest, s.key))

@@ -10,7 +10,7 @@ confirmed with ``hasRole``: what is printed is what holds now.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from eth_utils import to_checksum_address
 from web3 import Web3
@@ -29,7 +29,6 @@ from somstack.system.roles import (
     role_name,
 )
 
-Log = Callable[[str], None]
 LOG_RANGE = 5_000  # blocks per eth_getLogs query (public BSC endpoints refuse wide ranges)
 
 

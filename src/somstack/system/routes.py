@@ -8,10 +8,11 @@ does not simply send them.
 - ``execute``: each call is sent as ``AccessManager.execute(target, data)`` once its delay has
   passed.
 
-Every operator command runs under a route unchanged. The CLI's ``governance`` group sets the
-route (a context variable) around the command; :func:`ops.sender_for` hands the command a
-sender of that route, and :func:`ops.require_role` accepts a role with an execution delay when
-the route goes through the AccessManager. A command that sends and follows many transactions
+Every operator command runs under a route unchanged. The CLI's ``governance`` commands put the
+route on the click context of the command they run; the command hands it to
+:func:`ops.sender_for`, which returns a sender of that route (it carries the route:
+:func:`route_of`), and :func:`ops.require_role` accepts a role with an execution delay when the
+route goes through the AccessManager. A command that sends and follows many transactions
 itself (a payroll, a deployment) cannot be proposed and says so.
 """
 
@@ -19,11 +20,9 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -91,23 +90,10 @@ class Route:
         return self.mode in ("schedule", "execute") or self.via in ("schedule", "execute")
 
 
-_current: ContextVar[Route | None] = ContextVar("somstack_route", default=None)
-
-
-def current() -> Route | None:
-    return _current.get()
-
-
-@contextmanager
-def routed(route: Route) -> Iterator[Route]:
-    """Runs the enclosed command under ``route``."""
-    if _current.get() is not None:
-        raise RouteError("a governance command cannot run another governance command")
-    token = _current.set(route)
-    try:
-        yield route
-    finally:
-        _current.reset(token)
+def route_of(sender: Sender) -> Route | None:
+    """The route ``sender`` takes (None: it sends directly with its own key)."""
+    route = getattr(sender, "route", None)
+    return route if isinstance(route, Route) else None
 
 
 def _now(w3: Web3) -> int:
@@ -167,6 +153,7 @@ class ManagerSender(Sender):
 
     manager: Contract | None = None
     mode: str = "schedule"
+    route: Route | None = None
 
     def submit(self, tx: dict[str, Any], what: str) -> str:
         assert self.manager is not None
