@@ -33,8 +33,8 @@ TEST_WORKERS ?= 2
 test: compile $(STAMPS)/dev
 	$(BIN)/pytest -n $(TEST_WORKERS) $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
-# `make test-fast`: the edit-test loop, the contract and unit tests without coverage (about 155 s of
-# CPU: about 90 s on 2 quiet cores): not the operator CLI, relayer, report or static-analysis tests, nor the hypothesis
+# `make test-fast`: the edit-test loop, the contract and unit tests without coverage (about 98 s of
+# CPU: about 60 s on 2 quiet cores): not the operator CLI, relayer, report or static-analysis tests, nor the hypothesis
 # stateful runs (marker `stateful`, tests/support/selection.py). `make test` still runs all of them.
 # `make test-long`: not part of `make test`: the stateful invariants with --long (8x the examples at
 # 50 steps: 24,800 random actions in all) and the relay load test at full size (1,000 authorizations).
