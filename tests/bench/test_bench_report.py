@@ -4,6 +4,7 @@ parts that do not need a benchmark run, so that the bench code cannot rot unnoti
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from somstack.dev.bench import (
     Row,
     Timing,
     build_report,
+    results_from_json,
     target_outcomes,
 )
 
@@ -70,3 +72,13 @@ def test_committed_report_states_run_counts(settings):
     data = json.loads((settings.root / RESULTS).read_text())
     assert all(isinstance(s["runs"], int) for s in data["speed"].values())
     assert data["meta"]["cores"] >= 1
+
+
+def test_the_committed_report_is_rebuilt_the_same_from_its_json():
+    """`bench --only make-test` rewrites gas.md from gas.json with one row changed: the JSON holds
+    everything the report is built from."""
+    root = Path(__file__).resolve().parents[2]
+    data = json.loads((root / RESULTS).read_text())
+    markdown, again = build_report(results_from_json(data))
+    assert again == data
+    assert markdown == (root / RESULTS).with_suffix(".md").read_text()

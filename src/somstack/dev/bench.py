@@ -255,6 +255,19 @@ def build_report(results: Results) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines) + "\n", data
 
 
+def results_from_json(data: dict[str, Any]) -> Results:
+    """The :class:`Results` a gas.json was written from (build_report of it gives the same report)."""
+    fields = ("section", "operation", "ours", "oz", "solady", "note")
+    derived = {"median_s", "runs", "samples_s", "note"}
+    return Results(
+        rows=[Row(**{k: r.get(k) if k != "note" else r.get(k, "") for k in fields}) for r in data.get("rows", [])],
+        speed={name: Timing(list(t.get("samples_s") or []), t.get("note", ""), {k: v for k, v in t.items() if k not in derived})
+               for name, t in data.get("speed", {}).items()},
+        notes=list(data.get("notes", [])),
+        meta=dict(data.get("meta", {})),
+    )
+
+
 def write_report(results: Results, folder: Path) -> tuple[Path, Path]:
     markdown, data = build_report(results)
     folder.mkdir(parents=True, exist_ok=True)
@@ -872,6 +885,25 @@ def run_bench(log: Log = print, out_dir: Path | None = None) -> tuple[Path, Path
 
         run_monitor_bench(root, log)
     return md, js
+
+
+def rerun_make_test(log: Log = print, out_dir: Path | None = None) -> tuple[Path, Path]:
+    """Only the harness row of `make test` measured again (BENCH_TEST_RUNS runs, default 3;
+    BENCH_TEST_ARGS as in :func:`run_bench`), every other figure of the last gas.json kept as it
+    was: gas does not change with the test harness, and a whole `make bench` takes long."""
+    settings = load_settings()
+    folder = out_dir or settings.root / RESULTS
+    try:
+        results = results_from_json(json.loads((folder / "gas.json").read_text()))
+    except (OSError, ValueError) as exc:
+        raise BenchError(f"{folder / 'gas.json'}: no report to update ({exc}): run `make bench`") from None
+    runs = max(1, _env_int("BENCH_TEST_RUNS", 3))
+    log(f"harness speed: make test x {runs}")
+    timing = time_make_test(settings, runs, None, log)
+    timing.note += (f"; measured {utc(int(time.time()))} at commit {git_commit(settings.root)} by "
+                    f"`python -m somstack.dev bench --only make-test` (the other figures: {results.meta.get('generated', '?')})")
+    results.speed["make test"] = timing
+    return write_report(results, folder)
 
 
 def main() -> None:
