@@ -3,8 +3,8 @@ mocks of contracts/test/), run by `make test` on every submission.
 
 The project has one compile path: brownie's artifacts and brownie-config.yaml's settings, through
 the solc-js shim in .solcx. `somstack.system.verify.analysis_input` turns them into one solc standard JSON
-input; crytic-compile compiles it once with that shim (its solc-json mode, the only mode the shim
-answers) and exports the result, which slither and slither-check-erc then read without compiling
+input (the optimizer off: it changes no AST, and was half the compile); crytic-compile compiles
+it once with that shim (its solc-json mode, the only mode the shim answers) and exports the result, which slither and slither-check-erc then read without compiling
 again. All three are the venv's own (slither-analyzer in pyproject.toml, pinned in constraints.txt).
 
 - slither: no medium or high impact finding outside security/slither-triage.md, and no entry there

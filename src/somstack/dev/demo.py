@@ -361,22 +361,7 @@ class Demo:
         self.step("13. KYC: the issuer, the treasury and a bank; 1,000 citizens in two tiers")
         kyc, issuer, treasury = role["KYC_OFFICER"], role["ISSUER"], role["TREASURY"]
         bank = Actor("bank", Sender(w3, NodeSigner(w3.eth.accounts[23]), decoder))
-        institutions = [issuer.address, treasury.address]
-        with logs.silenced():  # the demo says what was done, below
-            register_many(cbdc, kyc.sender, institutions, 10, [Web3.keccak(text=f"body:{a}") for a in institutions],
-                          [Web3.keccak(text="kyc:institution")] * 2)
-            register_many(cbdc, kyc.sender, [bank.address], 11, [Web3.keccak(text="body:bank")], [Web3.keccak(text="kyc:bank")])
-        citizen = Account.create()  # a citizen with a key, to act below
-        w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": citizen.address, "value": UNIT})
-        wallets = [citizen.address] + [Account.create().address for _ in range(999)]
-        started = time.monotonic()
-        for tier, part in ((1, wallets[:500]), (2, wallets[500:])):
-            with logs.silenced():
-                sent = register_many(cbdc, kyc.sender, part, tier, [Web3.keccak(text=f"national-id:{w}") for w in part],
-                                     [Web3.keccak(text=f"kyc-file:{w}") for w in part])
-            gas = sum(x.receipt["gasUsed"] for x in sent)
-            self.log(f"  kyc officer: registerWallets {len(part)} wallets in tier {tier} ({len(sent)} tx, {gas // len(part):,} gas per wallet)")
-        self.log(f"  registered 1,003 wallets in {time.monotonic() - started:.1f} s; one identity holds one capped wallet")
+        citizen, wallets = self._register(w3, cbdc, kyc, [issuer.address, treasury.address], bank)
         self.act(issuer, d.mint(treasury.address, 100_000_000 * TYIYN, Web3.keccak(text="NBKR-ISSUANCE-2025-11")), "mint 100,000,000 digital som to the treasury")
 
         self.step("14. Payroll: 1,000 salaries from a CSV, in once-only batches of 200")
@@ -428,6 +413,26 @@ class Demo:
         for outcome in outcomes:
             self.log(f"  {outcome}")
         self.log(f"  pre-check on the digital som: {d.messageForTransferRestriction(d.detectTransferRestriction(target, treasury.address, 1).call()).call()}")
+
+    def _register(self, w3: Web3, cbdc: Cbdc, kyc: Actor, institutions: list[str], bank: Actor) -> tuple[Any, list[str]]:
+        """Step 13's registrations: the institutions and the bank, then 1,000 citizens in two
+        tiers; the first citizen holds a key (it acts later) and 1 BNB."""
+        with logs.silenced():  # the demo says what was done, below
+            register_many(cbdc, kyc.sender, institutions, 10, [Web3.keccak(text=f"body:{a}") for a in institutions],
+                          [Web3.keccak(text="kyc:institution")] * 2)
+            register_many(cbdc, kyc.sender, [bank.address], 11, [Web3.keccak(text="body:bank")], [Web3.keccak(text="kyc:bank")])
+        citizen = Account.create()  # a citizen with a key, to act below
+        w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": citizen.address, "value": UNIT})
+        wallets = [citizen.address] + [Account.create().address for _ in range(999)]
+        started = time.monotonic()
+        for tier, part in ((1, wallets[:500]), (2, wallets[500:])):
+            with logs.silenced():
+                sent = register_many(cbdc, kyc.sender, part, tier, [Web3.keccak(text=f"national-id:{w}") for w in part],
+                                     [Web3.keccak(text=f"kyc-file:{w}") for w in part])
+            gas = sum(x.receipt["gasUsed"] for x in sent)
+            self.log(f"  kyc officer: registerWallets {len(part)} wallets in tier {tier} ({len(sent)} tx, {gas // len(part):,} gas per wallet)")
+        self.log(f"  registered 1,003 wallets in {time.monotonic() - started:.1f} s; one identity holds one capped wallet")
+        return citizen, wallets
 
     def _one_transfer_gas(self, cbdc: Cbdc, treasury: Actor, wallet: str) -> int:
         call = cbdc.token.functions.transfer(wallet, 100 * TYIYN)

@@ -60,7 +60,14 @@ def write_inputs(settings: Settings, contracts: list[str], folder: Path) -> list
 # --- Static analysis input ---
 
 # What slither (crytic-compile's solc-json mode) needs from each contract; the ASTs are per source.
-_ANALYSIS_OUTPUT = {"*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode", "metadata"], "": ["ast"]}}
+# slither analyses the ASTs; crytic-compile also reads each contract's bytecode and source map, so
+# they are asked for, but unoptimized: the optimizer changes no AST and was half of the compile.
+_ANALYSIS_OUTPUT = {
+    "*": {
+        "*": ["abi", "evm.bytecode.object", "evm.bytecode.sourceMap", "evm.deployedBytecode.object", "evm.deployedBytecode.sourceMap"],
+        "": ["ast"],
+    }
+}
 
 
 def production_contracts(settings: Settings) -> list[str]:
@@ -82,7 +89,7 @@ def production_contracts(settings: Settings) -> list[str]:
 def analysis_input(settings: Settings) -> dict[str, Any]:
     """One standard JSON input of every production contract, with their ASTs, for slither and
     slither-check-erc: the sources and compiler settings of brownie's artifacts
-    (:func:`standard_json_input`), compiled by the project's solc (``.solcx``)."""
+    (:func:`standard_json_input`) but the optimizer, compiled by the project's solc (``.solcx``)."""
     merged: dict[str, Any] = {}
     for name in production_contracts(settings):
         contract_input = standard_json_input(settings, name)
@@ -91,4 +98,5 @@ def analysis_input(settings: Settings) -> dict[str, Any]:
         else:
             merged["sources"].update(contract_input["sources"])
     merged["settings"]["outputSelection"] = _ANALYSIS_OUTPUT
+    merged["settings"]["optimizer"] = {"enabled": False}
     return merged
