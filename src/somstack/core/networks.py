@@ -34,7 +34,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from somstack.core.config import Network, Settings
+from somstack.core.config import SAFE_LOADER, Network, Settings
 from somstack.core.errors import ConfigError
 from somstack.core.session import resolve_network
 
@@ -118,7 +118,7 @@ def sync(settings: Settings, path: Path | None = None) -> list[Change]:
     ``~/.brownie/network-config.yaml``); returns what was added, updated or already right."""
     path = path or brownie_config_path()
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=SAFE_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read brownie's {path.name}: {exc}") from None
     data.setdefault("development", [])

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from somstack.core.config import SAFE_LOADER
 from somstack.core.errors import ConfigError, InputError
 
 RULES = ("sanctions_direct", "sanctions_indirect", "large_no_reference", "structuring", "velocity",
@@ -129,7 +130,7 @@ def load_rules(config: Mapping[str, Any] | None, rules_file: Path | None = None,
     _merge(merged["rules"], config.get("rules") or {}, "somstack.monitor.rules in brownie-config.yaml")
     if rules_file is not None:
         try:
-            loaded = yaml.safe_load(rules_file.read_text(encoding="utf-8"))
+            loaded = yaml.load(rules_file.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         except OSError as exc:
             raise InputError(f"cannot read {rules_file}: {exc.strerror or exc}") from None
         except yaml.YAMLError as exc:
