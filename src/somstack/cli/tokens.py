@@ -17,7 +17,7 @@ from somstack.cli.common import (
     sender_options,
     token_option,
 )
-from somstack.cli.compliance import sanction
+from somstack.cli.compliance import compliance_block, compliance_unblock
 
 _ISSUER_OF = {"kgst": "MINTER", "som": "ISSUER"}
 _BURNER_OF = {"kgst": "BURNER", "som": "ISSUER"}
@@ -89,25 +89,6 @@ def op_pause(target: Target, which: str, what: tuple[str, ...]) -> None:
 def op_unpause(target: Target, which: str, what: tuple[str, ...]) -> None:
     """Lift a pause (role UNPAUSER)."""
     _pause(target, False, which, what)
-
-
-@operator
-@click.command("block")
-@sender_options
-@click.argument("address")
-@click.option("--reason", required=True, help="The sanctions record: a 0x bytes32 hash, or a reference text (hashed).")
-def op_block(target: Target, address: str, reason: str) -> None:
-    """Block an address on every token (role COMPLIANCE); the same as `compliance block`."""
-    sanction(target, address, True, reason)
-
-
-@operator
-@click.command("unblock")
-@sender_options
-@click.argument("address")
-def op_unblock(target: Target, address: str) -> None:
-    """Unblock an address on every token (role COMPLIANCE); the same as `compliance unblock`."""
-    sanction(target, address, False, "")
 
 
 @click.group()
@@ -213,4 +194,5 @@ def op_rescue(target: Target, which: str, asset: str, amount: str, to: str) -> N
         click.echo(str(rescue(token, sender, asset, to, amount)))
 
 
-COMMANDS = (op_mint, op_burn, op_pause, op_unpause, op_block, op_unblock, minter, seize, op_rescue)
+# `somstack block|unblock` are `compliance block|unblock` themselves, at the top level as well
+COMMANDS = (op_mint, op_burn, op_pause, op_unpause, compliance_block, compliance_unblock, minter, seize, op_rescue)

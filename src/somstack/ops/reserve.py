@@ -341,6 +341,12 @@ def _price_cells(row: AssetRow, now: int) -> tuple[str, str, str]:
     return price, age, f"price unusable, {why}{unused}"
 
 
+def _age(now: int, at: int, max_age: int) -> tuple[int, str]:
+    """Seconds since ``at``, and the STALE mark once past ``max_age``."""
+    age = now - at
+    return age, "  STALE" if age > max_age else ""
+
+
 def format_status(status: Status, network: str = "") -> list[str]:
     """The status table and totals, as lines."""
     where = f" on {network}" if network else ""
@@ -371,8 +377,7 @@ def format_status(status: Status, network: str = "") -> list[str]:
     lines += table(headers, rows, [False, True, True, True, True, True, True, True, False])
     lines.append("")
     if status.attested_as_of:
-        age = status.now - status.attested_as_of
-        stale = "  STALE" if age > status.attestation_max_age else ""
+        age, stale = _age(status.now, status.attested_as_of, status.attestation_max_age)
         lines.append(
             f"attested off-chain  {som(status.attested)} as of {utc(status.attested_as_of)} "
             f"(age {age:,} s, max {status.attestation_max_age:,} s){stale}, report 0x{status.report_hash.hex()}"
@@ -380,8 +385,7 @@ def format_status(status: Status, network: str = "") -> list[str]:
     else:
         lines.append("attested off-chain  none posted (no fiat reserve counts)")
     if status.rate:
-        age = status.now - status.rate_updated_at
-        stale = "  STALE" if age > status.rate_max_age else ""
+        age, stale = _age(status.now, status.rate_updated_at, status.rate_max_age)
         lines.append(
             f"som rate            {units(status.rate, 18)} KGS/USD, updated {utc(status.rate_updated_at)} "
             f"(age {age:,} s, max {status.rate_max_age:,} s; max change {percent(status.rate_max_change_bps)} per day){stale}"
